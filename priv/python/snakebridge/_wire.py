@@ -1,0 +1,77 @@
+"""Wire constants: every number the two sides must agree on, in one table.
+
+`lib/snake_bridge/wire.ex` holds the Elixir copy; `tests/python/test_wire.py` checks
+that the two tables agree.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["PROTOCOL_VERSION", "PIPE_BUF", "Flag", "Kind", "Op", "ReturnMode", "Stream"]
+
+PROTOCOL_VERSION = 1
+
+# Writes of at most this many bytes to a pipe are atomic (POSIX), so frames this small
+# need no inter-process lock on fd 4.
+PIPE_BUF = 4096
+
+
+class Op(IntEnum):
+    """Request op codes (first byte of a request frame)."""
+
+    CALL = 1
+    GETATTR = 2
+    SETATTR = 3
+    GETITEM = 4
+    SETITEM = 5
+    EVAL = 6
+    TO_ELIXIR = 7
+    REPR = 8
+    STR = 9
+    ITER_NEXT = 10
+    ITER_CLOSE = 11
+    LEN = 12
+    CONTAINS = 13
+    CTX_ENTER = 14
+    CTX_EXIT = 15
+    RELEASE = 16
+    RELEASE_SESSION = 17
+    CALLBACK_RESULT = 18
+    CANCEL = 19
+    CANCEL_CALLER = 20
+    STATS = 21
+    ARRAY_EXPORT = 22
+
+
+class Kind(IntEnum):
+    """Reply frame kinds (first byte of a reply frame)."""
+
+    OK = 0
+    ERROR = 1
+    CALLBACK = 2
+    EVENT = 3
+    LOG = 4
+    EXITED = 5
+
+
+class Stream(IntEnum):
+    """Which output a LOG frame carries."""
+
+    STDOUT = 1
+    STDERR = 2
+
+
+class ReturnMode(IntEnum):
+    """Bits 0-1 of a request's flags byte."""
+
+    AUTO = 0
+    VALUE = 1
+    REF = 2
+
+
+class Flag(IntEnum):
+    """Other bits of a request's flags byte."""
+
+    RETURN_MASK = 0b011
+    NO_REPLY = 0b100
