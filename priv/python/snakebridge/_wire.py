@@ -42,6 +42,7 @@ class Op(IntEnum):
     CANCEL_CALLER = 20
     STATS = 21
     ARRAY_EXPORT = 22
+    ITER_OPEN = 23
 
 
 class Kind(IntEnum):

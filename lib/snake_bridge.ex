@@ -1,0 +1,373 @@
+defmodule SnakeBridge do
+  @moduledoc """
+  Call any Python library from Elixir.
+
+      iex> SnakeBridge.call("math", "sqrt", [16])
+      {:ok, 4.0}
+
+      iex> {:ok, counter} = SnakeBridge.call("collections", "Counter", ["abracadabra"])
+      iex> counter.type
+      "collections.Counter"
+      iex> SnakeBridge.method!(counter, "most_common", [1])
+      [{"a", 5}]
+
+  Plain data crosses by value with exact round trips (see the type tables in the
+  README); everything else comes back as a `SnakeBridge.Ref`, a handle you can pass
+  back, chain, index, enumerate and inspect. Nothing is ever turned into its `str()`
+  behind your back.
+
+  ## Workers
+
+  Python runs in a pool of OS worker processes (default: one per scheduler), started
+  under SnakeBridge's supervisor. A process's calls go to one worker (its session's),
+  so module-level Python state behaves as in one interpreter; calls that carry refs go
+  to the worker that holds them. A crash ends only its own worker: callers get
+  `SnakeBridge.WorkerCrashError` and a replacement starts.
+
+  ## Sessions and ref lifetime
+
+  Every ref belongs to a session. By default the session is the calling process: it
+  is created on the process's first call and released (its `with_python/2` blocks
+  exited, then its refs freed) within a second of the process exiting, however it
+  exits. `session/1` scopes refs to a block; `open_session/1` gives a session that
+  several processes can share. `release/1` frees one ref early; it is idempotent.
+
+  Refs are capabilities: any process holding a `%SnakeBridge.Ref{}` may use it while
+  its session lives (pass it to a `Task` freely). Ref ids carry a 128-bit MAC under a
+  per-worker secret, so they cannot be guessed or forged; a released ref gives
+  `SnakeBridge.RefError` with reason `:released`, never another object.
+
+  ## Options
+
+  The `opts` of `call/5`, `method/5`, `attr/3`, `eval/3` and friends are bridge
+  options, never passed to Python:
+
+    * `:return` — `:auto` (default: plain data by value, the rest as refs), `:value`
+      (deep conversion, as `to_elixir/1`) or `:ref` (always a ref, even for a list);
+    * `:timeout` — milliseconds or `:infinity`; default the pool's `:timeout`
+      (30 000). On timeout the Python call is interrupted and the worker survives;
+    * `:pool` — the pool for calls without refs (default `:default`);
+    * `:session` — a `SnakeBridge.Session` to use instead of the current one.
+
+  > #### Blocking {: .info}
+  >
+  > A call blocks the calling Elixir process (not the scheduler) until Python answers.
+  > Each worker runs one call at a time; concurrency comes from the pool's size.
+  > Coroutines are the exception: they are awaited on the worker's event loop, so
+  > awaits from many processes overlap.
+  """
+
+  alias SnakeBridge.{Args, Bytes, Context, Iteration, Ref, Runtime, Session, Sessions}
+
+  @typedoc "A dotted Python module name (`\"os.path\"`) or a ref."
+  @type target :: String.t() | Ref.t()
+  @typedoc "A Python attribute or function name."
+  @type name :: String.t() | atom
+  @typedoc "Python keyword arguments."
+  @type kwargs :: keyword | %{optional(atom | String.t()) => term}
+  @typedoc "Bridge options (see the module doc)."
+  @type opts :: keyword
+  @typedoc "What a failed call returns."
+  @type error ::
+          SnakeBridge.PythonError.t()
+          | SnakeBridge.EncodeError.t()
+          | SnakeBridge.RefError.t()
+          | SnakeBridge.TimeoutError.t()
+          | SnakeBridge.WorkerCrashError.t()
+          | SnakeBridge.OverloadError.t()
+
+  # ------------------------------------------------------------------ calls
+
+  @doc """
+  Calls `module.function(*args, **kwargs)`; `module` may also be a ref, which makes
+  this a method call.
+
+  ## Examples
+
+      iex> SnakeBridge.call("os.path", "join", ["a", "b"])
+      {:ok, "a/b"}
+
+      iex> SnakeBridge.call("builtins", "sorted", [[3, 1, 2]], reverse: true)
+      {:ok, [3, 2, 1]}
+
+      iex> {:error, error} = SnakeBridge.call("math", "sqrt", [-1])
+      iex> Exception.message(error)
+      "ValueError: math domain error"
+  """
+  @spec call(target, name, list, kwargs, opts) :: {:ok, term} | {:error, error}
+  def call(module, function, args \\ [], kwargs \\ [], opts \\ [])
+
+  def call(module, function, args, kwargs, opts)
+      when (is_binary(module) or is_struct(module, Ref)) and
+             (is_binary(function) or is_atom(function)) and is_list(args) and
+             (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
+    with {:ok, target, worker} <- Args.prepare(module, "module"),
+         {:ok, args, worker} <- Args.prepare(args, "args", worker),
+         {:ok, kwargs, worker} <- Args.prepare(kwargs, "kwargs", worker) do
+      Runtime.request(:call, {target, to_string(function), args, kwargs}, worker, opts)
+    end
+  end
+
+  def call(module, function, args, kwargs, opts) do
+    raise ArgumentError,
+          "expected a module name or ref, a function name, an args list, kwargs and opts, " <>
+            "got: #{inspect([module, function, args, kwargs, opts])}"
+  end
+
+  @doc "Like `call/5`, but returns the value or raises the error."
+  @spec call!(target, name, list, kwargs, opts) :: term
+  def call!(module, function, args \\ [], kwargs \\ [], opts \\ []),
+    do: unwrap!(call(module, function, args, kwargs, opts))
+
+  @doc """
+  Calls the method `name` of the object behind `ref`.
+
+      iex> {:ok, path} = SnakeBridge.call("pathlib", "PurePosixPath", ["/tmp/a.txt"])
+      iex> SnakeBridge.method(path, "with_suffix", [".csv"]) |> elem(1) |> to_string()
+      "/tmp/a.csv"
+  """
+  @spec method(Ref.t(), name, list, kwargs, opts) :: {:ok, term} | {:error, error}
+  def method(%Ref{} = ref, name, args \\ [], kwargs \\ [], opts \\ []),
+    do: call(ref, name, args, kwargs, opts)
+
+  @doc "Like `method/5`, but returns the value or raises the error."
+  @spec method!(Ref.t(), name, list, kwargs, opts) :: term
+  def method!(%Ref{} = ref, name, args \\ [], kwargs \\ [], opts \\ []),
+    do: unwrap!(call(ref, name, args, kwargs, opts))
+
+  @doc """
+  Reads an attribute of a module (`attr("math", "pi")`) or of an object.
+
+      iex> SnakeBridge.attr("math", "pi")
+      {:ok, 3.141592653589793}
+  """
+  @spec attr(target, name, opts) :: {:ok, term} | {:error, error}
+  def attr(module_or_ref, name, opts \\ [])
+      when (is_binary(module_or_ref) or is_struct(module_or_ref, Ref)) and
+             (is_binary(name) or is_atom(name)) and is_list(opts) do
+    with {:ok, target, worker} <- Args.prepare(module_or_ref, "target") do
+      Runtime.request(:getattr, {target, to_string(name)}, worker, opts)
+    end
+  end
+
+  @doc "Like `attr/3`, but returns the value or raises the error."
+  @spec attr!(target, name, opts) :: term
+  def attr!(module_or_ref, name, opts \\ []), do: unwrap!(attr(module_or_ref, name, opts))
+
+  @doc "Sets an attribute of the object (or module) behind `target`."
+  @spec set_attr(target, name, term) :: :ok | {:error, error}
+  def set_attr(target, name, value)
+      when (is_binary(target) or is_struct(target, Ref)) and (is_binary(name) or is_atom(name)) do
+    with {:ok, target, worker} <- Args.prepare(target, "target"),
+         {:ok, value, worker} <- Args.prepare(value, "value", worker),
+         {:ok, nil} <- Runtime.request(:setattr, {target, to_string(name), value}, worker, []) do
+      :ok
+    end
+  end
+
+  @doc """
+  Reads `obj[key]`. With `Access`, `ref[key]` does the same and reads a Python
+  `KeyError`/`IndexError` as a missing key.
+  """
+  @spec get_item(Ref.t(), term, opts) :: {:ok, term} | {:error, error}
+  def get_item(%Ref{} = ref, key, opts \\ []) when is_list(opts),
+    do: Runtime.ref_request(:getitem, ref, [key], opts)
+
+  @doc "Like `get_item/3`, but returns the value or raises the error."
+  @spec get_item!(Ref.t(), term, opts) :: term
+  def get_item!(%Ref{} = ref, key, opts \\ []), do: unwrap!(get_item(ref, key, opts))
+
+  @doc "Sets `obj[key] = value`."
+  @spec set_item(Ref.t(), term, term) :: :ok | {:error, error}
+  def set_item(%Ref{} = ref, key, value) do
+    with {:ok, nil} <- Runtime.ref_request(:setitem, ref, [key, value], []), do: :ok
+  end
+
+  @doc """
+  Runs Python statements in a fresh namespace whose globals are `bindings`, and
+  returns the value of the final expression statement (nil if there is none).
+
+      iex> SnakeBridge.eval("x = a * 2\\nx + 1", %{a: 20})
+      {:ok, 41}
+
+      iex> SnakeBridge.eval("import asyncio\\nasync def f():\\n    await asyncio.sleep(0.01)\\n    return 5\\nf()")
+      {:ok, 5}
+
+  A coroutine result is awaited on the worker's event loop.
+  """
+  @spec eval(String.t(), map | keyword, opts) :: {:ok, term} | {:error, error}
+  def eval(code, bindings \\ %{}, opts \\ [])
+      when is_binary(code) and (is_map(bindings) or is_list(bindings)) and is_list(opts) do
+    with {:ok, bindings, worker} <- Args.prepare(bindings, "bindings") do
+      Runtime.request(:eval, {code, bindings}, worker, opts)
+    end
+  end
+
+  @doc "Like `eval/3`, but returns the value or raises the error."
+  @spec eval!(String.t(), map | keyword, opts) :: term
+  def eval!(code, bindings \\ %{}, opts \\ []), do: unwrap!(eval(code, bindings, opts))
+
+  @doc """
+  Converts a ref, or refs anywhere inside a term, to Elixir data where a natural
+  conversion exists: a Mapping becomes a map, any other sequence a list, an ndarray
+  nested lists, a numpy or pandas scalar a number, a buffer `SnakeBridge.Bytes`.
+  What has no natural conversion stays a ref.
+
+      iex> {:ok, counter} = SnakeBridge.call("collections", "Counter", ["aab"])
+      iex> SnakeBridge.to_elixir(counter)
+      {:ok, %{"a" => 2, "b" => 1}}
+  """
+  @spec to_elixir(term) :: {:ok, term} | {:error, error}
+  def to_elixir(value) do
+    case Args.prepare(value, "value") do
+      {:ok, value, nil} -> {:ok, value}
+      {:ok, value, worker} -> Runtime.request(:to_elixir, {value}, worker, return: :value)
+      {:error, error} -> {:error, error}
+    end
+  end
+
+  @doc "Like `to_elixir/1`, but returns the value or raises the error."
+  @spec to_elixir!(term) :: term
+  def to_elixir!(value), do: unwrap!(to_elixir(value))
+
+  # ------------------------------------------------------------------ helpers
+
+  @doc """
+  Wraps a binary so that it crosses as Python `bytes` even if it is valid UTF-8.
+
+      iex> SnakeBridge.call("builtins", "type", [SnakeBridge.bytes("abc")]) |> elem(1) |> Map.get(:type)
+      "type"
+  """
+  @spec bytes(binary) :: Bytes.t()
+  def bytes(binary) when is_binary(binary), do: %Bytes{data: binary}
+
+  @doc """
+  Is `term` a ref?
+
+      iex> SnakeBridge.ref?(1)
+      false
+  """
+  @spec ref?(term) :: boolean
+  def ref?(term), do: is_struct(term, Ref)
+
+  @doc "Frees the Python object behind `ref` now. Idempotent; always `:ok`."
+  @spec release(Ref.t()) :: :ok
+  def release(%Ref{id: id} = ref) do
+    Runtime.release_refs(ref, [id])
+    :ok
+  end
+
+  # ------------------------------------------------------------------ idioms
+
+  @doc """
+  A lazy `Stream` over any Python iterable; items are pulled in batches.
+
+  Each batch is one round trip; the worker never runs an iterator more than one batch
+  ahead of the consumer. Halting early closes a generator (its `finally` blocks run).
+  An exception raised by the iterator is raised as `SnakeBridge.PythonError` after
+  the items yielded before it.
+
+  ## Options
+
+    * `:batch` — items per round trip; default `:auto`, which starts at 32 and grows
+      fourfold per batch up to 8192.
+  """
+  @spec stream(Ref.t(), keyword) :: Enumerable.t()
+  def stream(%Ref{} = ref, opts \\ []) when is_list(opts), do: Iteration.stream(ref, opts)
+
+  @doc """
+  Runs `fun` inside a Python `with` block on the context manager behind `ref`.
+
+  Calls `__enter__` (or awaits `__aenter__`), passes what it returned to `fun`, and
+  always calls `__exit__`: with `(None, None, None)` when `fun` returns, and with a
+  `snakebridge.ElixirError` carrying the Elixir error when `fun` raises, throws or
+  exits; the raise, throw or exit then continues unchanged. Returns `fun`'s value.
+
+  If `__exit__` returns true it suppresses the error, as in Python, and `with_python`
+  returns `nil`. If `__exit__` itself raises, that `SnakeBridge.PythonError` is raised
+  (its traceback shows the Elixir error it replaced).
+  """
+  @spec with_python(Ref.t(), (term -> result)) :: result | nil when result: term
+  def with_python(%Ref{} = ref, fun) when is_function(fun, 1), do: Context.with_python(ref, fun)
+
+  # ------------------------------------------------------------------ sessions
+
+  @doc """
+  Runs `fun` in a fresh session and releases everything created in it when `fun`
+  returns or raises. Returns `fun`'s value.
+  """
+  @spec session((-> result), keyword) :: result when result: term
+  def session(fun, opts \\ []) when is_function(fun, 0) and is_list(opts) do
+    pool = Keyword.get(opts, :pool, :default)
+    session = Session.new(pool, nil)
+    previous = Process.get({Session, pool})
+    Session.put_current(session)
+
+    try do
+      fun.()
+    after
+      Session.restore_current(pool, previous)
+      release_session(session)
+    end
+  end
+
+  @doc """
+  Opens a session owned by the calling process, to share between processes: pass it
+  to `use_session/2` in each. It is released by `release_session/1`, or when the
+  owner exits.
+
+  ## Options
+
+    * `:pool` — the pool whose worker will hold the session (default `:default`).
+  """
+  @spec open_session(keyword) :: {:ok, Session.t()}
+  def open_session(opts \\ []) when is_list(opts) do
+    {:ok, Session.new(Keyword.get(opts, :pool, :default), nil)}
+  end
+
+  @doc "Runs `fun` with `session` as the current session of the calling process."
+  @spec use_session(Session.t(), (-> result)) :: result when result: term
+  def use_session(%Session{pool: pool} = session, fun) when is_function(fun, 0) do
+    Sessions.uses(Session.caller_id(), pool)
+    previous = Process.get({Session, pool})
+    Session.put_current(session)
+
+    try do
+      fun.()
+    after
+      Session.restore_current(pool, previous)
+    end
+  end
+
+  @doc """
+  Releases a whole session: its open `with_python/2` blocks are exited, then all its
+  refs are freed. Without an argument, the calling process's current default-pool
+  session. Returns `:ok`.
+  """
+  @spec release_session(Session.t() | nil) :: :ok
+  def release_session(session \\ nil)
+
+  def release_session(nil) do
+    case Process.delete({Session, :default}) do
+      nil -> :ok
+      session -> release_session(session)
+    end
+  end
+
+  def release_session(%Session{} = session) do
+    Runtime.release_session(session)
+    Sessions.disown(session)
+    :ok
+  end
+
+  @doc """
+  Live figures of a pool: `:workers`, `:sessions`, `:refs` (live refs), `:queued`
+  (requests waiting behind a busy worker), and per worker in `:per_worker` its refs,
+  sessions, pending calls, OS pid and RSS in bytes.
+  """
+  @spec stats(atom) :: map
+  def stats(pool \\ :default) when is_atom(pool), do: Runtime.stats(pool)
+
+  defp unwrap!({:ok, value}), do: value
+  defp unwrap!({:error, error}), do: raise(error)
+end

@@ -1,0 +1,188 @@
+defmodule SnakeBridge.Args do
+  @moduledoc false
+  # Prepares terms for sending: finds the refs in them (they decide which worker gets
+  # the call), turns user structs into terms through SnakeBridge.Encoder, and refuses
+  # what Python cannot receive — before anything is sent, naming where it sits.
+  #
+  # The common case (nothing to rewrite) is a read-only walk that returns the term
+  # itself, so arguments are not rebuilt on every call.
+
+  alias SnakeBridge.{EncodeError, Ref, RefError}
+
+  @passthrough [SnakeBridge.Bytes, SnakeBridge.Array, Date, Time, NaiveDateTime, DateTime]
+
+  @typedoc "The worker the refs in a term live on, if any."
+  @type worker :: {atom, non_neg_integer, pos_integer} | nil
+
+  @doc false
+  @spec prepare(term, String.t(), worker) ::
+          {:ok, term, worker} | {:error, EncodeError.t() | RefError.t()}
+  def prepare(term, root, worker \\ nil) do
+    case scan(term, worker) do
+      {:ok, worker} -> {:ok, term, worker}
+      :rewrite -> rewrite(term, root, worker)
+      :invalid -> {:error, locate(term, root)}
+    end
+  catch
+    {:cross_worker, a, b} -> {:error, cross_worker(a, b)}
+  end
+
+  # Pass 1: {:ok, worker} | :rewrite (an Encoder struct is inside) | :invalid
+  defp scan(term, worker)
+       when is_integer(term) or is_float(term) or is_atom(term) or is_function(term),
+       do: {:ok, worker}
+
+  defp scan(term, worker) when is_binary(term), do: {:ok, worker}
+  defp scan([], worker), do: {:ok, worker}
+
+  defp scan([head | tail], worker) do
+    case scan(head, worker) do
+      {:ok, worker} -> scan_tail(tail, worker)
+      other -> other
+    end
+  end
+
+  defp scan(%Ref{worker: ref_worker}, worker), do: {:ok, same_worker(worker, ref_worker)}
+  defp scan(%MapSet{} = set, worker), do: scan(MapSet.to_list(set), worker)
+  defp scan(%struct{}, worker) when struct in @passthrough, do: {:ok, worker}
+
+  defp scan(%_{} = struct, _worker) do
+    if SnakeBridge.Encoder.impl_for(struct) != nil, do: :rewrite, else: :invalid
+  end
+
+  defp scan(map, worker) when is_map(map) do
+    if colliding_key(map) == nil do
+      Enum.reduce_while(map, {:ok, worker}, fn {key, value}, {:ok, worker} ->
+        with {:ok, worker} <- scan(key, worker), {:ok, worker} <- scan(value, worker) do
+          {:cont, {:ok, worker}}
+        else
+          other -> {:halt, other}
+        end
+      end)
+    else
+      :invalid
+    end
+  end
+
+  defp scan(tuple, worker) when is_tuple(tuple), do: scan(Tuple.to_list(tuple), worker)
+  defp scan(_other, _worker), do: :invalid
+
+  defp scan_tail(tail, worker) when is_list(tail), do: scan(tail, worker)
+  defp scan_tail(_improper, _worker), do: :invalid
+
+  defp same_worker(nil, worker), do: worker
+  defp same_worker(worker, worker), do: worker
+  defp same_worker(a, b), do: throw({:cross_worker, a, b})
+
+  # Pass 2, only when some struct needs SnakeBridge.Encoder: rebuild with replacements.
+  defp rewrite(term, root, worker) do
+    replaced = replace(term)
+
+    case scan(replaced, worker) do
+      {:ok, worker} -> {:ok, replaced, worker}
+      _ -> {:error, locate(replaced, root)}
+    end
+  end
+
+  defp replace(list) when is_list(list), do: map_list(list)
+  defp replace(tuple) when is_tuple(tuple), do: tuple |> Tuple.to_list() |> map_list() |> List.to_tuple()
+  defp replace(%Ref{} = ref), do: ref
+  defp replace(%MapSet{} = set), do: set |> MapSet.to_list() |> map_list() |> MapSet.new()
+  defp replace(%struct{} = value) when struct in @passthrough, do: value
+
+  defp replace(%_{} = value) do
+    if SnakeBridge.Encoder.impl_for(value) != nil,
+      do: replace(SnakeBridge.Encoder.encode(value)),
+      else: value
+  end
+
+  defp replace(map) when is_map(map), do: Map.new(map, fn {k, v} -> {replace(k), replace(v)} end)
+  defp replace(other), do: other
+
+  defp map_list([head | tail]), do: [replace(head) | map_list(tail)]
+  defp map_list(tail), do: tail
+
+  # Slow path, only on error: walk again, this time keeping the path, to say where.
+  defp locate(term, path) do
+    case find_invalid(term, path) do
+      nil -> %EncodeError{path: path, value: term, reason: "cannot be sent"}
+      error -> error
+    end
+  end
+
+  defp find_invalid(term, path) when is_list(term), do: find_in_list(term, path, 0)
+
+  defp find_invalid(%Ref{}, _path), do: nil
+  defp find_invalid(%MapSet{} = set, path), do: find_in_list(MapSet.to_list(set), path, 0)
+  defp find_invalid(%struct{}, _path) when struct in @passthrough, do: nil
+
+  defp find_invalid(%struct{} = value, path) do
+    %EncodeError{
+      path: path,
+      value: value,
+      reason: "#{inspect(struct)} does not implement the SnakeBridge.Encoder protocol"
+    }
+  end
+
+  defp find_invalid(map, path) when is_map(map) do
+    case colliding_key(map) do
+      nil ->
+        Enum.find_value(map, fn {key, value} ->
+          find_invalid(key, path <> "(key)") || find_invalid(value, path <> "[#{inspect(key)}]")
+        end)
+
+      key ->
+        %EncodeError{
+          path: path,
+          value: map,
+          reason: "keys #{inspect(key)} and #{inspect(Atom.to_string(key))} collide in Python"
+        }
+    end
+  end
+
+  defp find_invalid(tuple, path) when is_tuple(tuple),
+    do: find_in_list(Tuple.to_list(tuple), path, 0)
+
+  defp find_invalid(term, path) do
+    cond do
+      is_pid(term) -> %EncodeError{path: path, value: term, reason: "a pid has no Python form"}
+      is_port(term) -> %EncodeError{path: path, value: term, reason: "a port has no Python form"}
+      is_reference(term) -> %EncodeError{path: path, value: term, reason: "a reference has no Python form"}
+      is_bitstring(term) and not is_binary(term) ->
+        %EncodeError{path: path, value: term, reason: "a bitstring that is not whole bytes"}
+
+      true ->
+        nil
+    end
+  end
+
+  defp find_in_list([head | tail], path, index) do
+    find_invalid(head, "#{path}[#{index}]") || find_in_list(tail, path, index + 1)
+  end
+
+  defp find_in_list([], _path, _index), do: nil
+
+  defp find_in_list(improper, path, _index) do
+    %EncodeError{path: path, value: improper, reason: "an improper list has no Python form"}
+  end
+
+  # An atom key and a string key with the same text become the same Python str key.
+  defp colliding_key(map) do
+    Enum.find_value(map, fn
+      {key, _} when is_atom(key) and key not in [nil, true, false] ->
+        if Map.has_key?(map, Atom.to_string(key)), do: key
+
+      _ ->
+        nil
+    end)
+  end
+
+  defp cross_worker(a, b) do
+    %RefError{
+      reason: :cross_worker,
+      message:
+        "one call mixes refs held by two workers (#{inspect(a)} and #{inspect(b)}); " <>
+          "a Python object can only be passed to calls on the worker that holds it"
+    }
+  end
+end

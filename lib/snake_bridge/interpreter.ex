@@ -1,0 +1,45 @@
+defmodule SnakeBridge.Interpreter do
+  @moduledoc false
+  # Which Python runs the workers, and where the engine's code is.
+  #
+  # Interpreter, first found wins: the pool's `:python` option, `config :snakebridge,
+  # python: path`, the SNAKEBRIDGE_PYTHON environment variable, the project's managed
+  # venv (`<venv>/bin/python`, `:venv` option, default ".venv" under the current
+  # directory) if it exists, then `python3` on the PATH.
+
+  @doc false
+  @spec python(map) :: {:ok, String.t()} | {:error, String.t()}
+  def python(config) do
+    candidate =
+      config[:python] || Application.get_env(:snakebridge, :python) ||
+        System.get_env("SNAKEBRIDGE_PYTHON") || managed_venv(config) ||
+        System.find_executable("python3")
+
+    cond do
+      candidate == nil -> {:error, "no Python interpreter: python3 is not on the PATH"}
+      executable?(candidate) -> {:ok, candidate}
+      found = System.find_executable(candidate) -> {:ok, found}
+      true -> {:error, "the configured Python interpreter #{inspect(candidate)} does not exist"}
+    end
+  end
+
+  defp managed_venv(config) do
+    venv = config[:venv] || Application.get_env(:snakebridge, :venv, ".venv")
+    python = Path.join([Path.expand(venv), "bin", "python"])
+    if executable?(python), do: python
+  end
+
+  defp executable?(path), do: File.regular?(path)
+
+  @doc "PYTHONPATH for workers: the engine's own code first, then whatever was set."
+  @spec python_path_env() :: String.t()
+  def python_path_env do
+    engine = Application.app_dir(:snakebridge, "priv/python")
+
+    case System.get_env("PYTHONPATH") do
+      nil -> engine
+      "" -> engine
+      existing -> engine <> ":" <> existing
+    end
+  end
+end

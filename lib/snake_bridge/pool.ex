@@ -1,0 +1,162 @@
+defmodule SnakeBridge.Pool do
+  @moduledoc false
+  # A supervised set of workers with shared routing state.
+  #
+  # Routing reads only lock-free shared state, so choosing a worker is not a message to
+  # a pool process: a persistent_term with the pool's static facts (size, limits, the
+  # ETS table of worker entries) and :atomics counters of in-flight requests per worker,
+  # which callers increment before sending and decrement when answered.
+
+  use Supervisor
+
+  alias SnakeBridge.{OverloadError, Worker}
+
+  @defaults [
+    size: nil,
+    python: nil,
+    venv: nil,
+    python_path: [],
+    env: [],
+    max_frame: 4_294_967_295,
+    max_refs: 1_000_000,
+    max_queue: 10_000,
+    timeout: 30_000,
+    kill_grace: 2_000
+  ]
+
+  @doc false
+  def defaults, do: @defaults
+
+  @doc false
+  def start_link(opts) do
+    config = config(opts)
+    Supervisor.start_link(__MODULE__, config, name: supervisor_name(config.name))
+  end
+
+  @doc false
+  def child_spec(opts) do
+    name = Keyword.get(opts, :name, :default)
+    %{id: {__MODULE__, name}, start: {__MODULE__, :start_link, [opts]}, type: :supervisor}
+  end
+
+  @doc false
+  def config(opts) do
+    app_env = Application.get_all_env(:snakebridge) |> Keyword.take(Keyword.keys(@defaults))
+    opts = Keyword.merge(@defaults, app_env) |> Keyword.merge(opts)
+    size = opts[:size] || System.schedulers_online()
+
+    unless is_integer(size) and size > 0 do
+      raise ArgumentError, "expected :size to be a positive integer, got: #{inspect(size)}"
+    end
+
+    opts |> Keyword.put(:size, size) |> Keyword.put_new(:name, :default) |> Map.new()
+  end
+
+  defp supervisor_name(name), do: :"Elixir.SnakeBridge.Pool.#{name}"
+
+  @impl true
+  def init(config) do
+    table = :ets.new(__MODULE__, [:set, :public, read_concurrency: true])
+
+    meta = %{
+      name: config.name,
+      size: config.size,
+      table: table,
+      load: :atomics.new(config.size, signed: true),
+      turn: :atomics.new(1, signed: false),
+      max_queue: config.max_queue,
+      timeout: config.timeout,
+      kill_grace: config.kill_grace
+    }
+
+    :persistent_term.put({__MODULE__, config.name}, meta)
+    children = for index <- 0..(config.size - 1), do: {Worker, {config.name, index, config}}
+    # Restarts are paced by each worker (see Worker: quick deaths back off), so the
+    # supervisor itself must not give up on a pool whose workers users crash on purpose.
+    Supervisor.init(children, strategy: :one_for_one, max_restarts: 10_000, max_seconds: 1)
+  end
+
+  @doc false
+  def meta(pool) do
+    :persistent_term.get({__MODULE__, pool})
+  rescue
+    ArgumentError -> raise ArgumentError, "no SnakeBridge pool named #{inspect(pool)} is running"
+  end
+
+  @doc false
+  def put_entry(pool, index, entry), do: :ets.insert(meta(pool).table, {index, entry})
+
+  @doc false
+  def entry(pool, index) do
+    case :ets.lookup(meta(pool).table, index) do
+      [{_, entry}] -> entry
+      [] -> :absent
+    end
+  end
+
+  @doc false
+  def delete_entry(pool, index, pid) do
+    table = meta(pool).table
+
+    case :ets.lookup(table, index) do
+      [{_, entry}] when elem(entry, 1) == pid -> :ets.delete(table, index)
+      _ -> :ok
+    end
+  end
+
+  @doc false
+  def note_death(pool, index, quick?) do
+    table = meta(pool).table
+    key = {:quick_deaths, index}
+    if quick?, do: :ets.update_counter(table, key, 1, {key, 0}), else: :ets.insert(table, {key, 0})
+  end
+
+  @doc false
+  def restart_delay(pool, index) do
+    case :ets.lookup(meta(pool).table, {:quick_deaths, index}) do
+      [{_, deaths}] when deaths >= 2 -> min(100 * Integer.pow(2, deaths - 2), 10_000)
+      _ -> 0
+    end
+  end
+
+  @doc "The least busy worker, ties broken in turn so idle workers share the work."
+  def least_busy(%{size: 1}), do: 0
+
+  def least_busy(%{size: size, load: load, turn: turn}) do
+    start = :atomics.add_get(turn, 1, 1)
+
+    Enum.min_by(0..(size - 1), fn offset ->
+      index = rem(start + offset, size)
+      {:atomics.get(load, index + 1), offset}
+    end)
+    |> then(&rem(start + &1, size))
+  end
+
+  @doc "Counts a request in; refuses it when the worker's queue is full."
+  def check_in(%{load: load, max_queue: max_queue, name: name}, index) do
+    in_flight = :atomics.add_get(load, index + 1, 1)
+
+    if in_flight > max_queue + 1 do
+      :atomics.sub(load, index + 1, 1)
+      {:error, %OverloadError{pool: name, worker: index, queued: in_flight - 2}}
+    else
+      :ok
+    end
+  end
+
+  @doc false
+  def check_out(%{load: load}, index), do: :atomics.sub(load, index + 1, 1)
+
+  @doc false
+  def queued(%{size: size, load: load}) do
+    Enum.reduce(1..size, 0, fn i, acc -> acc + max(:atomics.get(load, i) - 1, 0) end)
+  end
+
+  @doc false
+  def in_flight(%{load: load}, index), do: :atomics.get(load, index + 1)
+
+  @doc false
+  def names do
+    for {{__MODULE__, name}, _} <- :persistent_term.get(), do: name
+  end
+end

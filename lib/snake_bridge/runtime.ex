@@ -1,0 +1,473 @@
+defmodule SnakeBridge.Runtime do
+  @moduledoc false
+  # The call path: route a request to a worker, send its frame, and wait for the answer
+  # while serving the callbacks Python makes meanwhile.
+  #
+  # Routing: a request that carries refs goes to the worker holding them (checked
+  # against the worker's incarnation, so a ref never reaches a replacement worker);
+  # otherwise to the worker of the caller's session. The caller writes the frame
+  # straight to the port, tagged with a monitor alias; the worker process forwards the
+  # reply to that alias (see SnakeBridge.Worker). The monitor doubles as crash
+  # detection, and once it is removed the alias is dead, so a late reply to an
+  # abandoned call is dropped by the runtime instead of landing in the mailbox.
+
+  alias SnakeBridge.{
+    Args,
+    Callback,
+    EncodeError,
+    Pool,
+    Ref,
+    RefError,
+    Session,
+    TimeoutError,
+    Wire,
+    Worker,
+    WorkerCrashError
+  }
+
+  @ok Wire.kind(:ok)
+  @error Wire.kind(:error)
+  @callback_kind Wire.kind(:callback)
+  @no_reply Wire.no_reply()
+
+  # Atoms that replies contain, kept in this module's literals so that they exist
+  # before the first `binary_to_term(_, [:safe])`.
+  @reply_atoms [
+    SnakeBridge.Ref,
+    SnakeBridge.Bytes,
+    SnakeBridge.Array,
+    SnakeBridge.PythonError,
+    SnakeBridge.RefError,
+    SnakeBridge.EncodeError,
+    Calendar.ISO,
+    :id,
+    :type,
+    :session,
+    :worker,
+    :dtype,
+    :shape,
+    :data,
+    :traceback,
+    :bases,
+    :reason,
+    :message,
+    :path,
+    :value,
+    :refs,
+    :sessions,
+    :pending,
+    :callbacks,
+    :os_pid,
+    :rss,
+    :protocol,
+    :python,
+    :pid,
+    :control,
+    :cont,
+    :done,
+    :cancelled,
+    :orphan_callback,
+    :hello,
+    :main,
+    :limit,
+    :released,
+    :unknown,
+    :nan,
+    :infinity,
+    :neg_infinity
+  ]
+  @doc false
+  def reply_atoms, do: @reply_atoms
+
+  @repr_limit 200
+  @repr_timeout 500
+
+  # ------------------------------------------------------------------ requests
+
+  @doc false
+  # Sends `op` with an already prepared `body` and waits for its answer.
+  # `worker` is where the body's refs live (nil if none).
+  def request(op, body, worker, opts) do
+    pool = route_pool(worker, opts)
+    meta = Pool.meta(pool)
+    session = session(pool, opts)
+    index = if worker, do: elem(worker, 1), else: session.worker
+    timeout = Keyword.get(opts, :timeout, meta.timeout)
+    deadline = deadline(timeout)
+
+    with {:ok, entry} <- ready_entry(pool, index, worker, deadline),
+         :ok <- Pool.check_in(meta, index) do
+      try do
+        send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline)
+      after
+        Pool.check_out(meta, index)
+      end
+    end
+  end
+
+  defp route_pool({pool, _index, _incarnation}, _opts), do: pool
+  defp route_pool(nil, opts), do: Keyword.get(opts, :pool, :default)
+
+  defp session(pool, opts) do
+    case Keyword.get(opts, :session) do
+      %Session{pool: ^pool} = session -> session
+      _ -> Session.current(pool)
+    end
+  end
+
+  defp deadline(:infinity), do: :infinity
+  defp deadline(timeout), do: System.monotonic_time(:millisecond) + timeout
+
+  defp remaining(:infinity), do: :infinity
+  defp remaining(deadline), do: max(deadline - System.monotonic_time(:millisecond), 0)
+
+  defp ready_entry(pool, index, worker, deadline) do
+    case Pool.entry(pool, index) do
+      {:ready, _pid, _port, _control, incarnation} = entry ->
+        if worker == nil or elem(worker, 2) == incarnation,
+          do: {:ok, entry},
+          else: {:error, worker_lost(worker)}
+
+      {:starting, pid} ->
+        if worker, do: {:error, worker_lost(worker)}, else: await_start(pid, pool, index, deadline)
+
+      {:failed, _pid, error} ->
+        {:error, error}
+
+      :absent ->
+        # Between a worker's death and its replacement's init: a few milliseconds.
+        if remaining(deadline) == 0 do
+          {:error, %WorkerCrashError{reason: "worker #{index} of #{inspect(pool)} is not running"}}
+        else
+          Process.sleep(5)
+          ready_entry(pool, index, worker, deadline)
+        end
+    end
+  end
+
+  defp await_start(pid, pool, index, deadline) do
+    Worker.await_ready(pid, remaining(deadline))
+    ready_entry(pool, index, nil, deadline)
+  catch
+    :exit, _ -> ready_entry(pool, index, nil, deadline)
+  end
+
+  defp worker_lost(worker) do
+    %RefError{
+      reason: :worker_lost,
+      message: "the worker that held this ref (#{inspect(worker)}) died and was replaced"
+    }
+  end
+
+  defp send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline) do
+    {:ready, pid, port, control, _incarnation} = entry
+    caller = Session.caller_id()
+    mref = :erlang.monitor(:process, pid, alias: :demonitor)
+    tag = :erlang.term_to_binary(mref)
+    body = :erlang.term_to_binary(body)
+    {parent, channel} =
+      if Keyword.get(opts, :channel) == :control,
+        do: {<<>>, :control},
+        else: parent(meta.name, index)
+
+    header =
+      <<Wire.op(op), flags(opts), byte_size(tag), tag::binary, session.id::64, caller::64,
+        byte_size(parent), parent::binary>>
+
+    call = %{
+      mref: mref,
+      tag: tag,
+      pid: pid,
+      port: port,
+      control: control,
+      pool: meta.name,
+      index: index,
+      session: session,
+      caller: caller,
+      timeout: timeout,
+      grace: Keyword.get(opts, :kill_grace, meta.kill_grace),
+      on_timeout: Keyword.get(opts, :on_timeout, :interrupt)
+    }
+
+    if byte_size(body) > meta.max_frame do
+      Process.demonitor(mref, [:flush])
+      {:error, too_large(byte_size(body), meta.max_frame)}
+    else
+      case transmit(channel, call, [header | body]) do
+        :ok -> await(call, deadline)
+        :closed -> crashed(call)
+      end
+    end
+  end
+
+  defp flags(opts) do
+    case Keyword.get(opts, :return, :auto) do
+      :auto -> 0
+      :value -> 1
+      :ref -> 2
+      other -> raise ArgumentError, "expected :return to be :auto, :value or :ref, got: #{inspect(other)}"
+    end
+  end
+
+  defp parent(pool, index) do
+    case Process.get({:snakebridge_parent, pool, index}) do
+      nil -> {<<>>, :main}
+      {callback_id, channel} -> {<<callback_id::64>>, channel}
+    end
+  end
+
+  @doc false
+  # Writes a frame to the worker's port (fd 3) or to its control socket.
+  def transmit(:main, call, frame) do
+    Port.command(call.port, frame)
+    :ok
+  rescue
+    ArgumentError -> :closed
+  end
+
+  def transmit(:control, call, frame) do
+    case :gen_tcp.send(call.control, frame) do
+      :ok -> :ok
+      {:error, _} -> :closed
+    end
+  end
+
+  defp crashed(call) do
+    receive do
+      {:DOWN, mref, :process, _, reason} when mref == call.mref -> {:error, crash_error(reason)}
+    after
+      1_000 -> {:error, %WorkerCrashError{reason: "the worker's channel is closed"}}
+    end
+  end
+
+  defp await(%{mref: mref} = call, deadline) do
+    receive do
+      {^mref, @ok, payload} ->
+        Process.demonitor(mref, [:flush])
+        {:ok, :erlang.binary_to_term(payload, [:safe])}
+
+      {^mref, @error, payload} ->
+        Process.demonitor(mref, [:flush])
+        {:error, error(:erlang.binary_to_term(payload, [:safe]), call)}
+
+      {^mref, @callback_kind, payload} ->
+        Callback.run(call, payload)
+        await(call, deadline)
+
+      {:DOWN, ^mref, :process, _pid, reason} ->
+        {:error, crash_error(reason)}
+    after
+      remaining(deadline) -> timed_out(call)
+    end
+  end
+
+  defp error(:cancelled, call), do: %TimeoutError{timeout: call.timeout}
+  defp error(exception, _call), do: exception
+
+  defp crash_error({:shutdown, %WorkerCrashError{} = error}), do: error
+  defp crash_error(:noproc), do: %WorkerCrashError{reason: "the worker is not running"}
+  defp crash_error(reason), do: %WorkerCrashError{reason: "the worker stopped: #{inspect(reason)}"}
+
+  # Cancel the Python call; then wait a grace period for it to unwind. A call that
+  # ignores the interrupt (a C loop holding the GIL, a swallowed KeyboardInterrupt)
+  # costs the worker its life: it is killed and replaced.
+  defp timed_out(call) do
+    cancel(call, [call.tag])
+
+    if call.on_timeout == :abandon do
+      Process.demonitor(call.mref, [:flush])
+      {:error, %TimeoutError{timeout: call.timeout}}
+    else
+      await_unwind(call, System.monotonic_time(:millisecond) + call.grace)
+    end
+  end
+
+  defp await_unwind(%{mref: mref} = call, grace_deadline) do
+    receive do
+      {^mref, kind, _payload} when kind in [@ok, @error] ->
+        Process.demonitor(mref, [:flush])
+        {:error, %TimeoutError{timeout: call.timeout}}
+
+      {^mref, @callback_kind, payload} ->
+        Callback.refuse(call, payload, "the call timed out")
+        await_unwind(call, grace_deadline)
+
+      {:DOWN, ^mref, :process, _pid, _reason} ->
+        {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
+    after
+      remaining(grace_deadline) ->
+        Worker.restart(call.pid, "a call ignored its cancellation for #{call.grace} ms")
+
+        receive do
+          {:DOWN, ^mref, :process, _pid, _reason} -> :ok
+        after
+          5_000 -> Process.demonitor(mref, [:flush])
+        end
+
+        {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
+    end
+  end
+
+  defp cancel(call, tags) do
+    frame = control_frame(:cancel, {tags})
+    _ = :gen_tcp.send(call.control, frame)
+  end
+
+  defp control_frame(op, body, session \\ 0, caller \\ 0) do
+    [<<Wire.op(op), 0, 0, session::64, caller::64, 0>> | :erlang.term_to_binary(body)]
+  end
+
+  defp too_large(size, max_frame) do
+    %EncodeError{
+      path: "request",
+      value: nil,
+      reason: "the request is #{size} bytes, above the :max_frame limit of #{max_frame} bytes"
+    }
+  end
+
+  # ------------------------------------------------------------------ fire-and-forget
+
+  @doc false
+  # Cancels a dead caller's in-flight calls on every worker of `pool`.
+  def cancel_caller(pool, caller) do
+    frame = control_frame(:cancel_caller, {caller})
+    each_ready(pool, fn _index, {:ready, _pid, _port, control, _} ->
+      :gen_tcp.send(control, frame)
+    end)
+  end
+
+  @doc false
+  # Exits the session's open contexts and drops its refs, on every worker of its pool.
+  def release_session_async(%Session{} = session) do
+    frame = [
+      <<Wire.op(:release_session), @no_reply, 0, session.id::64, 0::64, 0>>
+      | :erlang.term_to_binary({})
+    ]
+
+    each_ready(session.pool, fn _index, {:ready, _pid, port, _control, _} ->
+      transmit(:main, %{port: port}, frame)
+    end)
+  end
+
+  @doc false
+  # Releases refs without waiting (release/1 is idempotent and never fails).
+  def release_refs(%Ref{worker: {pool, index, incarnation}, session: session}, ids) do
+    case Pool.entry(pool, index) do
+      {:ready, _pid, port, _control, ^incarnation} ->
+        frame = [
+          <<Wire.op(:release), @no_reply, 0, session::64, 0::64, 0>>
+          | :erlang.term_to_binary({ids})
+        ]
+
+        transmit(:main, %{port: port}, frame)
+
+      _ ->
+        :ok
+    end
+  end
+
+  defp each_ready(pool, fun) do
+    meta = Pool.meta(pool)
+
+    for index <- 0..(meta.size - 1) do
+      case Pool.entry(pool, index) do
+        {:ready, _, _, _, _} = entry -> fun.(index, entry)
+        _ -> :ok
+      end
+    end
+
+    :ok
+  rescue
+    # The pool is gone (application stopping): nothing left to clean.
+    ArgumentError -> :ok
+  end
+
+  @doc false
+  # Releases a session on every worker of its pool and waits until each has done so.
+  def release_session(%Session{pool: pool} = session) do
+    each_ready(pool, fn index, {:ready, _pid, _port, _control, incarnation} ->
+      request(:release_session, {}, {pool, index, incarnation}, session: session)
+    end)
+  end
+
+  @doc false
+  def stats(pool) do
+    meta = Pool.meta(pool)
+    per_worker = for index <- 0..(meta.size - 1), do: worker_stats(pool, index)
+
+    %{
+      workers: meta.size,
+      sessions: per_worker |> Enum.map(&Map.get(&1, :sessions, 0)) |> Enum.sum(),
+      refs: per_worker |> Enum.map(&Map.get(&1, :refs, 0)) |> Enum.sum(),
+      queued: Pool.queued(meta),
+      per_worker: per_worker
+    }
+  end
+
+  defp worker_stats(pool, index) do
+    case Pool.entry(pool, index) do
+      {:ready, _pid, _port, _control, incarnation} ->
+        # Over the control socket: a worker busy with a long call still answers.
+        case request(:stats, {}, {pool, index, incarnation}, channel: :control, timeout: 5_000) do
+          {:ok, stats} -> Map.merge(stats, %{index: index, status: :ready})
+          {:error, error} -> %{index: index, status: :unavailable, error: error}
+        end
+
+      {:failed, _pid, error} ->
+        %{index: index, status: :failed, error: error}
+
+      other ->
+        %{index: index, status: if(other == :absent, do: :absent, else: :starting)}
+    end
+  end
+
+  # ------------------------------------------------------------------ op helpers
+
+  @doc false
+  def ref_request(op, %Ref{worker: worker} = ref, rest, opts) do
+    with {:ok, rest, worker} <- Args.prepare(rest, "args", worker) do
+      request(op, List.to_tuple([ref | rest]), worker, opts)
+    end
+  end
+
+  @doc false
+  def short_repr(%Ref{} = ref) do
+    if Process.get(:snakebridge_worker) do
+      {:error, "repr unavailable in the worker process"}
+    else
+      case ref_request(:repr, ref, [@repr_limit], timeout: @repr_timeout, on_timeout: :abandon) do
+        {:ok, repr} when is_binary(repr) -> {:ok, repr}
+        {:error, %RefError{reason: reason}} -> {:error, Atom.to_string(reason)}
+        {:error, %TimeoutError{}} -> {:error, "repr timed out"}
+        {:error, _} -> {:error, "repr failed"}
+      end
+    end
+  rescue
+    _ -> {:error, "repr unavailable"}
+  catch
+    :exit, _ -> {:error, "repr unavailable"}
+  end
+
+  @doc false
+  def str!(%Ref{} = ref) do
+    case ref_request(:str, ref, [], []) do
+      {:ok, text} -> text
+      {:error, error} -> raise error
+    end
+  end
+
+  @doc false
+  def len(%Ref{} = ref), do: type_error_as_missing(ref_request(:len, ref, [], []))
+
+  @doc false
+  def contains(%Ref{} = ref, element),
+    do: type_error_as_missing(ref_request(:contains, ref, [element], []))
+
+  defp type_error_as_missing({:ok, value}), do: {:ok, value}
+
+  defp type_error_as_missing({:error, %SnakeBridge.PythonError{type: "TypeError"}}), do: :error
+  defp type_error_as_missing({:error, error}), do: raise(error)
+
+  @doc false
+  def array_export(%Ref{} = ref), do: ref_request(:array_export, ref, [], [])
+end

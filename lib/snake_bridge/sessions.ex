@@ -1,0 +1,114 @@
+defmodule SnakeBridge.Sessions do
+  @moduledoc false
+  # Watches every process that has called Python, and cleans up after it.
+  #
+  # A process registers itself on its first call (a cast plus a public ETS insert, so
+  # the call path never waits on this server). When a watched process exits, normally
+  # or killed, this server (1) cancels its in-flight calls on every worker it used, over
+  # the control sockets, so Python stops working for a dead caller, and (2) releases the
+  # sessions it owned: their open `with` blocks are exited first, then their refs are
+  # dropped. Both are single frames per worker and take well under a second.
+
+  use GenServer
+
+  alias SnakeBridge.{Runtime, Session}
+
+  @callers __MODULE__.Callers
+
+  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
+
+  @doc false
+  def watch(caller_id) do
+    :ets.insert(@callers, {caller_id, self()})
+    GenServer.cast(__MODULE__, {:watch, self(), caller_id})
+  end
+
+  @doc false
+  def own(caller_id, %Session{} = session) do
+    GenServer.cast(__MODULE__, {:own, self(), caller_id, session})
+  end
+
+  @doc false
+  def disown(%Session{} = session), do: GenServer.cast(__MODULE__, {:disown, session})
+
+  @doc false
+  # The calling process uses `pool` through a session it does not own.
+  def uses(caller_id, pool), do: GenServer.cast(__MODULE__, {:uses, self(), caller_id, pool})
+
+  @doc false
+  def alive?(caller_id), do: :ets.member(@callers, caller_id)
+
+  @doc false
+  def count, do: GenServer.call(__MODULE__, :count)
+
+  @impl true
+  def init(nil) do
+    :ets.new(@callers, [:named_table, :public, :set, read_concurrency: true])
+    {:ok, %{watched: %{}, sessions: %{}}}
+  end
+
+  @impl true
+  def handle_cast({:watch, pid, caller_id}, state) do
+    {:noreply, ensure_watched(state, pid, caller_id)}
+  end
+
+  def handle_cast({:own, pid, caller_id, session}, state) do
+    state = ensure_watched(state, pid, caller_id)
+    state = update_in(state.watched[pid], &use_pool(&1, session.pool, session.id))
+    {:noreply, put_in(state.sessions[session.id], session)}
+  end
+
+  def handle_cast({:uses, pid, caller_id, pool}, state) do
+    state = ensure_watched(state, pid, caller_id)
+    {:noreply, update_in(state.watched[pid], &use_pool(&1, pool, nil))}
+  end
+
+  def handle_cast({:disown, session}, state) do
+    owners =
+      for {pid, watched} <- state.watched, MapSet.member?(watched.sessions, session.id), do: pid
+
+    watched =
+      Enum.reduce(owners, state.watched, fn pid, acc ->
+        update_in(acc[pid].sessions, &MapSet.delete(&1, session.id))
+      end)
+
+    {:noreply, %{state | watched: watched, sessions: Map.delete(state.sessions, session.id)}}
+  end
+
+  defp ensure_watched(state, pid, caller_id) do
+    if Map.has_key?(state.watched, pid) do
+      state
+    else
+      Process.monitor(pid)
+      watched = %{caller: caller_id, sessions: MapSet.new(), pools: MapSet.new()}
+      put_in(state.watched[pid], watched)
+    end
+  end
+
+  defp use_pool(watched, pool, nil), do: %{watched | pools: MapSet.put(watched.pools, pool)}
+
+  defp use_pool(watched, pool, session_id) do
+    %{use_pool(watched, pool, nil) | sessions: MapSet.put(watched.sessions, session_id)}
+  end
+
+  @impl true
+  def handle_call(:count, _from, state) do
+    {:reply, %{processes: map_size(state.watched), sessions: map_size(state.sessions)}, state}
+  end
+
+  @impl true
+  def handle_info({:DOWN, _ref, :process, pid, _reason}, state) do
+    case Map.pop(state.watched, pid) do
+      {nil, _} ->
+        {:noreply, state}
+
+      {watched, rest} ->
+        :ets.delete(@callers, watched.caller)
+        owned = for id <- watched.sessions, session = state.sessions[id], do: session
+        Enum.each(watched.pools, &Runtime.cancel_caller(&1, watched.caller))
+        Enum.each(owned, &Runtime.release_session_async/1)
+        sessions = Map.drop(state.sessions, Enum.to_list(watched.sessions))
+        {:noreply, %{state | watched: rest, sessions: sessions}}
+    end
+  end
+end

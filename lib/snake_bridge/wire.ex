@@ -1,0 +1,62 @@
+defmodule SnakeBridge.Wire do
+  @moduledoc false
+  # Wire constants: the Elixir copy of priv/python/snakebridge/_wire.py.
+  # test/snake_bridge/wire_test.exs checks that the two tables agree.
+
+  @protocol_version 1
+
+  @ops %{
+    call: 1,
+    getattr: 2,
+    setattr: 3,
+    getitem: 4,
+    setitem: 5,
+    eval: 6,
+    to_elixir: 7,
+    repr: 8,
+    str: 9,
+    iter_next: 10,
+    iter_close: 11,
+    len: 12,
+    contains: 13,
+    ctx_enter: 14,
+    ctx_exit: 15,
+    release: 16,
+    release_session: 17,
+    callback_result: 18,
+    cancel: 19,
+    cancel_caller: 20,
+    stats: 21,
+    array_export: 22,
+    iter_open: 23
+  }
+
+  @kinds %{ok: 0, error: 1, callback: 2, event: 3, log: 4, exited: 5}
+  @return_modes %{auto: 0, value: 1, ref: 2}
+  @streams %{stdout: 1, stderr: 2}
+  @no_reply 0b100
+
+  def protocol_version, do: @protocol_version
+
+  @doc false
+  def table,
+    do: %{ops: @ops, kinds: @kinds, return_modes: @return_modes, streams: @streams}
+
+  for {name, code} <- @ops do
+    def op(unquote(name)), do: unquote(code)
+  end
+
+  for {name, code} <- @kinds do
+    def kind(unquote(name)), do: unquote(code)
+  end
+
+  for {name, code} <- @return_modes do
+    def return_mode(unquote(name)), do: unquote(code)
+  end
+
+  for {name, code} <- @streams do
+    def stream(unquote(name)), do: unquote(code)
+  end
+
+  def no_reply, do: @no_reply
+end

@@ -1,0 +1,321 @@
+defmodule SnakeBridge.Worker do
+  @moduledoc false
+  # One Python worker process: owns its Erlang port and its control socket.
+  #
+  # Callers write request frames straight to the port (any process may), so a call costs
+  # one hop through this process, not two: the worker only reads each reply's header,
+  # decodes the caller's alias from it and forwards the payload, undecoded, to that
+  # alias. Payloads are sub-binaries of the port's binary, so nothing is copied here.
+  #
+  # The Python side is a nanny process (the port's program) and the worker it forks; see
+  # docs/PROTOCOL.md. When the worker dies the nanny reports how (EXITED frame), and
+  # this process stops with that report as its reason: callers waiting on it get it in
+  # their :DOWN message, and the pool supervisor starts a new incarnation.
+  #
+  # A start failure (missing interpreter, protocol mismatch, crash during import) does
+  # not crash this process: it records the failure, answers callers with it, and
+  # retries with exponential backoff, so a broken environment never spins.
+
+  use GenServer, restart: :permanent
+  require Logger
+
+  alias SnakeBridge.{Interpreter, Pool, Wire, WorkerCrashError}
+
+  @callback_kind Wire.kind(:callback)
+  @event Wire.kind(:event)
+  @log Wire.kind(:log)
+  @exited Wire.kind(:exited)
+
+  @hello_timeout 60_000
+  @max_backoff 30_000
+  # A worker that dies sooner than this after starting counts as a quick death; quick
+  # deaths in a row delay the next start exponentially.
+  @quick_death_ms 5_000
+
+  defstruct [
+    :pool,
+    :index,
+    :config,
+    :incarnation,
+    :port,
+    :control,
+    :os_pid,
+    :python_pid,
+    :started_at,
+    :exit_report,
+    stderr_tail: [],
+    failures: 0
+  ]
+
+  @doc false
+  def start_link({pool, index, config}) do
+    GenServer.start_link(__MODULE__, {pool, index, config})
+  end
+
+  @doc false
+  def child_spec({_pool, index, _config} = arg) do
+    %{id: {__MODULE__, index}, start: {__MODULE__, :start_link, [arg]}, shutdown: 5_000}
+  end
+
+  @doc "Blocks until the worker is ready (or failed); returns its pool entry."
+  def await_ready(pid, timeout), do: GenServer.call(pid, :await_ready, timeout)
+
+  @doc "Kills the Python process and replaces it (a call ignored its interrupt)."
+  def restart(pid, reason), do: GenServer.cast(pid, {:restart, reason})
+
+  @impl true
+  def init({pool, index, config}) do
+    Process.flag(:trap_exit, true)
+    state = %__MODULE__{pool: pool, index: index, config: config}
+    Pool.put_entry(pool, index, {:starting, self()})
+    {:ok, state, {:continue, :boot}}
+  end
+
+  @impl true
+  def handle_continue(:boot, state) do
+    Process.sleep(Pool.restart_delay(state.pool, state.index))
+    incarnation = System.unique_integer([:positive])
+
+    case boot(%{state | incarnation: incarnation}) do
+      {:ok, state} ->
+        entry = {:ready, self(), state.port, state.control, incarnation}
+        Pool.put_entry(state.pool, state.index, entry)
+        reply_waiters(entry)
+        {:noreply, %{state | started_at: System.monotonic_time(:millisecond), failures: 0}}
+
+      {:error, message, state} ->
+        failures = state.failures + 1
+        backoff = min(100 * Integer.pow(2, failures), @max_backoff)
+
+        Logger.error(
+          "SnakeBridge worker #{inspect(state.pool)}/#{state.index} failed to start " <>
+            "(attempt #{failures}, retrying in #{backoff} ms): #{message}"
+        )
+
+        error = %WorkerCrashError{reason: "the worker failed to start: #{message}"}
+        Pool.put_entry(state.pool, state.index, {:failed, self(), error})
+        reply_waiters({:failed, self(), error})
+        Process.send_after(self(), :retry_boot, backoff)
+        {:noreply, %{close(state) | failures: failures}}
+    end
+  end
+
+  defp boot(state) do
+    with {:ok, python} <- Interpreter.python(state.config),
+         {:ok, port} <- open_port(python, state) do
+      state = %{state | port: port, os_pid: os_pid(port)}
+
+      with {:ok, hello} <- await_hello(port),
+           :ok <- check_protocol(hello),
+           {:ok, control} <- connect_control(hello) do
+        {:ok, %{state | control: control, python_pid: hello.pid}}
+      else
+        {:error, message} -> {:error, message, state}
+      end
+    else
+      {:error, message} -> {:error, message, state}
+    end
+  end
+
+  defp open_port(python, state) do
+    identity = :erlang.term_to_binary({state.pool, state.index, state.incarnation})
+
+    env =
+      [
+        {"PYTHONPATH", Interpreter.python_path_env()},
+        {"SNAKEBRIDGE_WORKER", Base.encode64(identity)},
+        {"SNAKEBRIDGE_PYTHON_PATH", Enum.join(state.config.python_path, ":")},
+        {"SNAKEBRIDGE_MAX_FRAME", Integer.to_string(state.config.max_frame)},
+        {"SNAKEBRIDGE_MAX_REFS", Integer.to_string(state.config.max_refs)}
+        | state.config.env
+      ]
+      |> Enum.map(fn {k, v} -> {String.to_charlist(k), v && String.to_charlist(v)} end)
+
+    options = [
+      :binary,
+      :nouse_stdio,
+      :exit_status,
+      {:packet, 4},
+      {:args, ["-m", "snakebridge"]},
+      {:env, env}
+    ]
+
+    {:ok, Port.open({:spawn_executable, python}, options)}
+  rescue
+    error in ErlangError -> {:error, "cannot start #{python}: #{inspect(error.original)}"}
+  end
+
+  defp os_pid(port) do
+    case Port.info(port, :os_pid) do
+      {:os_pid, pid} -> pid
+      nil -> nil
+    end
+  end
+
+  defp await_hello(port) do
+    receive do
+      {^port, {:data, <<@event, 0, payload::binary>>}} ->
+        case :erlang.binary_to_term(payload, [:safe]) do
+          {:hello, hello} -> {:ok, hello}
+          other -> {:error, "expected a hello from the worker, got #{inspect(other)}"}
+        end
+
+      {^port, {:data, <<@log, 0, _stream, line::binary>>}} ->
+        Logger.info(line, snakebridge_worker: :starting)
+        await_hello(port)
+
+      {^port, {:data, <<@exited, 0, report::binary>>}} ->
+        {:error, describe_exit(parse_exit(report))}
+
+      {^port, {:exit_status, status}} ->
+        {:error, "the Python process exited with status #{status} before its hello"}
+    after
+      @hello_timeout -> {:error, "no hello from the worker within #{@hello_timeout} ms"}
+    end
+  end
+
+  defp check_protocol(%{protocol: protocol}) do
+    if protocol == Wire.protocol_version() do
+      :ok
+    else
+      {:error,
+       "protocol mismatch: the Python engine speaks #{protocol}, this SnakeBridge speaks " <>
+         "#{Wire.protocol_version()}; the priv/python code and the Elixir code differ"}
+    end
+  end
+
+  defp connect_control(%{control: path}) do
+    case :gen_tcp.connect({:local, path}, 0, [:binary, packet: 4, active: false], 5_000) do
+      {:ok, socket} -> {:ok, socket}
+      {:error, reason} -> {:error, "cannot connect to the control socket: #{inspect(reason)}"}
+    end
+  end
+
+  @impl true
+  def handle_call(:await_ready, from, state) do
+    case Pool.entry(state.pool, state.index) do
+      {:starting, _} ->
+        waiters = Process.get(:waiters, [])
+        Process.put(:waiters, [from | waiters])
+        {:noreply, state}
+
+      entry ->
+        {:reply, entry, state}
+    end
+  end
+
+  defp reply_waiters(entry) do
+    for from <- Process.delete(:waiters) || [], do: GenServer.reply(from, entry)
+  end
+
+  @impl true
+  def handle_cast({:restart, reason}, state) do
+    Logger.warning(
+      "SnakeBridge worker #{inspect(state.pool)}/#{state.index} is being replaced: #{reason}"
+    )
+
+    error = %WorkerCrashError{reason: reason, stderr: stderr_text(state)}
+    {:stop, {:shutdown, error}, close(state)}
+  end
+
+  @impl true
+  def handle_info({port, {:data, data}}, %{port: port} = state) do
+    case data do
+      <<kind, size, tag::binary-size(size), payload::binary>> when kind <= @callback_kind ->
+        reply_to = :erlang.binary_to_term(tag)
+        send(reply_to, {reply_to, kind, payload})
+        {:noreply, state}
+
+      <<@log, 0, stream, line::binary>> ->
+        {:noreply, log(state, stream, line)}
+
+      <<@event, 0, payload::binary>> ->
+        handle_event(:erlang.binary_to_term(payload, [:safe]), state)
+        {:noreply, state}
+
+      <<@exited, 0, report::binary>> ->
+        {:noreply, %{state | exit_report: parse_exit(report)}}
+    end
+  end
+
+  def handle_info({port, {:exit_status, status}}, %{port: port} = state) do
+    report = state.exit_report || %{status: status, signal: nil, stderr: stderr_text(state)}
+    error = %WorkerCrashError{status: report.status, signal: report.signal, stderr: report.stderr}
+
+    Logger.error(
+      "SnakeBridge worker #{inspect(state.pool)}/#{state.index} (pid #{state.python_pid}) " <>
+        describe_exit(report)
+    )
+
+    Pool.note_death(state.pool, state.index, quick?(state))
+    {:stop, {:shutdown, error}, %{state | port: nil}}
+  end
+
+  def handle_info(:retry_boot, state), do: handle_continue(:boot, state)
+  def handle_info({:EXIT, _from, _reason}, state), do: {:noreply, state}
+  def handle_info(_stale, state), do: {:noreply, state}
+
+  @impl true
+  def terminate(_reason, state) do
+    close(state)
+    Pool.delete_entry(state.pool, state.index, self())
+  end
+
+  defp close(state) do
+    if state.control, do: :gen_tcp.close(state.control)
+
+    if state.port do
+      try do
+        Port.close(state.port)
+      rescue
+        ArgumentError -> :already_closed
+      end
+    end
+
+    %{state | port: nil, control: nil}
+  end
+
+  defp quick?(%{started_at: nil}), do: true
+
+  defp quick?(%{started_at: started_at}),
+    do: System.monotonic_time(:millisecond) - started_at < @quick_death_ms
+
+  defp handle_event({:orphan_callback, callback_id, fun, args, owner}, state) do
+    SnakeBridge.Callback.run_orphan(state.control, callback_id, fun, args, owner)
+  end
+
+  defp handle_event(event, state) do
+    Logger.warning("SnakeBridge worker #{state.index}: unexpected event #{inspect(event)}")
+  end
+
+  @tail_lines 20
+
+  defp log(state, stream, line) do
+    metadata = [snakebridge_worker: {state.pool, state.index}]
+
+    if stream == Wire.stream(:stderr) do
+      Logger.warning(line, metadata)
+      %{state | stderr_tail: Enum.take([line | state.stderr_tail], @tail_lines)}
+    else
+      Logger.info(line, metadata)
+      state
+    end
+  end
+
+  defp stderr_text(state), do: state.stderr_tail |> Enum.reverse() |> Enum.join("\n")
+
+  defp parse_exit(<<has_status, status::signed-32, signal, stderr::binary>>) do
+    if has_status == 1,
+      do: %{status: status, signal: nil, stderr: stderr},
+      else: %{status: nil, signal: signal, stderr: stderr}
+  end
+
+  defp describe_exit(%{signal: nil, status: status, stderr: stderr}),
+    do: "exited with status #{status}" <> tail(stderr)
+
+  defp describe_exit(%{signal: signal, stderr: stderr}),
+    do: "was killed by signal #{signal}" <> tail(stderr)
+
+  defp tail(""), do: ""
+  defp tail(stderr), do: "; last stderr lines:\n" <> stderr
+end

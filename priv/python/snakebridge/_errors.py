@@ -1,0 +1,132 @@
+"""Errors: the exceptions the engine raises, and how any exception crosses to Elixir.
+
+Hierarchy (Python side)::
+
+    Exception
+     ├── ElixirError          an Elixir function raised, threw or exited (callbacks,
+     │                        with-blocks); Python code may catch it
+     │    └── CallbackOwnerGone   the process that passed the function has exited
+     └── RefError             a ref that is released, forged, from a lost worker, or over
+                              the session cap; crosses as SnakeBridge.RefError
+    KeyboardInterrupt
+     └── CallCancelled        raised in the main thread when Elixir cancels the running
+                              call (timeout or caller exit)
+
+Every exception that reaches the dispatcher becomes one Elixir exception struct
+(`SnakeBridge.PythonError`, `SnakeBridge.RefError`, …); `write_error` is that
+translation, done once here at the boundary.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from snakebridge._etf import Encoder
+
+__all__ = [
+    "CallCancelled",
+    "CallbackOwnerGone",
+    "ElixirError",
+    "RefError",
+    "qualified_name",
+    "write_error",
+]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class ElixirError(Exception):
+    """An Elixir function called from Python raised, threw or exited.
+
+    `kind` is the Elixir exception module (`"RuntimeError"`) or `"throw"`/`"exit"`;
+    `elixir_stacktrace` is the formatted Elixir stacktrace, when there is one.
+    """
+
+    def __init__(self, message: str, *, kind: str = "error", elixir_stacktrace: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.elixir_stacktrace = elixir_stacktrace
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        if self.elixir_stacktrace:
+            return f"{message}\n{self.elixir_stacktrace}"
+        return message
+
+
+class CallbackOwnerGone(ElixirError):
+    """The Elixir process that passed this function to Python has exited."""
+
+
+class RefError(Exception):
+    """A ref that cannot be resolved. `reason` is one of the `SnakeBridge.RefError` atoms."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class CallCancelled(KeyboardInterrupt):
+    """Raised in the worker's main thread when Elixir cancels the running call.
+
+    A KeyboardInterrupt, so that libraries unwind as they do on Ctrl-C and a plain
+    `except Exception` in user code does not swallow it.
+    """
+
+
+def qualified_name(cls: type) -> str:
+    """`"ValueError"` for builtins, `"json.decoder.JSONDecodeError"` otherwise."""
+    module = cls.__module__
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+def _user_traceback(exc: BaseException) -> TracebackType | None:
+    """The traceback without the engine's own frames at its head."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return tb if tb is not None else exc.__traceback__
+
+
+def _struct_header(enc: Encoder, name: str, fields: int) -> None:
+    enc.map_header(fields + 2)
+    enc.atom("__struct__")
+    enc.atom(name)
+    enc.atom("__exception__")
+    enc.atom("true")
+
+
+def write_error(enc: Encoder, exc: BaseException) -> None:
+    """Encode `exc` as the Elixir exception struct that represents it."""
+    if isinstance(exc, RefError):
+        _struct_header(enc, "Elixir.SnakeBridge.RefError", 2)
+        enc.atom("reason")
+        enc.atom(exc.reason)
+        enc.atom("message")
+        enc.term(str(exc))
+        return
+    cls = type(exc)
+    tb = _user_traceback(exc)
+    formatted = "".join(traceback.format_exception(cls, exc, tb))
+    _struct_header(enc, "Elixir.SnakeBridge.PythonError", 4)
+    enc.atom("type")
+    enc.term(qualified_name(cls))
+    enc.atom("message")
+    enc.term(_safe_str(exc))
+    enc.atom("traceback")
+    enc.term(formatted)
+    enc.atom("bases")
+    enc.term([qualified_name(base) for base in cls.__mro__ if base is not object])
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception as inner:  # a broken __str__ must not hide the original error
+        return f"<str() failed: {type(inner).__name__}>"

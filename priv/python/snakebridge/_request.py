@@ -1,0 +1,61 @@
+"""Requests: the fixed header in front of every request frame (see docs/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from snakebridge._wire import Flag
+
+__all__ = ["Request", "parse_header"]
+
+_SESSION_CALLER = struct.Struct(">QQ")
+
+
+class Request:
+    """One decoded request. `tag` is the caller's opaque reply address and call id."""
+
+    __slots__ = ("body", "caller", "flags", "op", "parent", "session", "tag")
+
+    def __init__(
+        self, op: int, flags: int, tag: bytes, session: int, caller: int, parent: bytes
+    ) -> None:
+        self.op = op
+        self.flags = flags
+        self.tag = tag
+        self.session = session
+        self.caller = caller
+        self.parent = parent
+        self.body: Any = None
+
+    @property
+    def return_mode(self) -> int:
+        return self.flags & Flag.RETURN_MASK
+
+    @property
+    def wants_reply(self) -> bool:
+        return not self.flags & Flag.NO_REPLY
+
+    def __repr__(self) -> str:
+        return f"<Request op={self.op} session={self.session} caller={self.caller}>"
+
+
+def parse_header(frame: memoryview) -> tuple[Request, int]:
+    """The request header, and the offset of its ETF body."""
+    if len(frame) < 20:
+        raise ValueError(f"request frame of {len(frame)} bytes is shorter than its header")
+    tag_end = 3 + frame[2]
+    session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
+    parent_len = frame[tag_end + 16]
+    body = tag_end + 17 + parent_len
+    if body > len(frame):
+        raise ValueError("request frame ends inside its header")
+    request = Request(
+        frame[0],
+        frame[1],
+        bytes(frame[3:tag_end]),
+        session,
+        caller,
+        bytes(frame[tag_end + 17 : body]),
+    )
+    return request, body

@@ -1,0 +1,619 @@
+"""Worker: the engine's main loop, and everything that decides who runs what and when.
+
+Threads of a worker process:
+
+* **main** reads requests from fd 3 and runs them, one at a time, in order. Reading and
+  running on the same thread keeps a call to a single wake-up: no hand-off between
+  threads on the hot path.
+* **control** (see `_control`) reads the control socket, so cancellations and the
+  results of callbacks made from other threads are heard while main is busy.
+* **asyncio** (see `_aio`) awaits the coroutines that calls return.
+* any threads the user's code starts.
+
+Re-entrancy: when Python calls an Elixir function on the main thread, main sends the
+request to the waiting Elixir caller and then serves fd 3 until the answer comes. Calls
+that the callback makes (tagged with the callback's id as their parent) run right there,
+nested; unrelated calls are set aside and run when the outer call is done.
+
+Cancellation: the control thread marks the call and sends SIGINT to the main thread.
+The handler raises `CallCancelled` only while main is inside a call and that call (or
+one enclosing it) is marked, so a late signal never hits the wrong call, and never lands
+while main is writing a frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import faulthandler
+import functools
+import inspect
+import itertools
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from types import FrameType
+from typing import Any
+
+from snakebridge._aio import EventLoopThread
+from snakebridge._callbacks import ElixirFunction
+from snakebridge._channel import ChannelClosed, FrameReader, FrameWriter
+from snakebridge._control import ControlServer
+from snakebridge._errors import (
+    CallbackOwnerGone,
+    CallCancelled,
+    ElixirError,
+    RefError,
+    qualified_name,
+    write_error,
+)
+from snakebridge._etf import Atom, Decoder, Encoder, ErlFun
+from snakebridge._ops import AWAIT_RESULT, HANDLERS, ArrayExport, IterBatch
+from snakebridge._registry import OpenContext, Registry
+from snakebridge._request import Request, parse_header
+from snakebridge._terms import encode_array, make_decoder, make_encoder, make_value_encoder
+from snakebridge._wire import PROTOCOL_VERSION, Kind, Op, ReturnMode
+
+__all__ = ["Engine", "main"]
+
+# How long a cancellation mark is kept for a call that has not been read yet.
+_MARK_TTL = 600.0
+
+# Types that are never awaitable: checked first so plain results skip inspect.
+_PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, tuple, dict})
+
+# The request a coroutine (on the asyncio thread) belongs to, for its callbacks.
+_current_request: contextvars.ContextVar[Request] = contextvars.ContextVar("snakebridge_request")
+
+
+class _AsRef:
+    """A result that must come back as a ref even if it is plain data (`return: :ref`)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+
+class _ErrorTerm:
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class _Codec(threading.local):
+    """Per-thread encoders and decoder (they carry state while they run)."""
+
+    session = 0
+    caller = 0
+    auto: Encoder | None = None
+    value: Encoder | None = None
+    decoder: Decoder | None = None
+
+
+class _Waiter:
+    """A non-main thread waiting for an Elixir callback's result.
+
+    While it waits it also runs the calls that the callback makes back into Python,
+    which the control thread hands to it, so re-entrancy works from any thread.
+    """
+
+    def __init__(self, request: Request | None) -> None:
+        self.request = request
+        self.inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+
+class Engine:
+    """One worker process's state and main loop."""
+
+    def __init__(
+        self, *, reader: FrameReader, writer: FrameWriter, registry: Registry, worker_term: bytes
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.registry = registry
+        self.aio = EventLoopThread()
+        self.main_ident = threading.get_ident()
+        self._worker_term = worker_term
+        self._codec = _Codec()
+        self._type_names: dict[type, str] = {}
+        # Main thread only: the calls it is inside (innermost last), the callbacks it is
+        # waiting on, and requests set aside until the outermost call is done.
+        self.active: list[Request] = []
+        self._main_callbacks: list[int] = []
+        self.deferred: deque[bytes] = deque()
+        self.interruptible = False
+        # Shared with the control and asyncio threads (single dict operations only).
+        self._cancelled: dict[bytes, float] = {}
+        self._dead_callers: dict[int, float] = {}
+        self._async_calls: dict[bytes, tuple[Request, Future[Any]]] = {}
+        self._waiters: dict[int, _Waiter] = {}
+        self._callback_ids = itertools.count(1)
+        self._context_ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ codec
+
+    def _codecs(self) -> _Codec:
+        codec = self._codec
+        if codec.decoder is None:
+            codec.decoder = make_decoder(resolve_ref=self._resolve_ref, make_callable=self._proxy)
+            codec.auto = self._with_engine_types(make_encoder(fallback=self._write_ref))
+            codec.value = self._with_engine_types(make_value_encoder(fallback=self._write_ref))
+        return codec
+
+    def _with_engine_types(self, enc: Encoder) -> Encoder:
+        enc.register(_AsRef, lambda e, wrapped: self._write_ref(e, wrapped.obj))
+        enc.register(_ErrorTerm, lambda e, wrapped: write_error(e, wrapped.exc))
+        enc.register(ErlFun, lambda e, fun: e.raw(fun.term))
+        enc.register(IterBatch, self._write_batch)
+        enc.register(ArrayExport, lambda e, export: encode_array(e, export.array))
+        return enc
+
+    def _resolve_ref(self, fields: dict[str, Any]) -> Any:
+        ref_id = fields.get("id")
+        session = fields.get("session")
+        if type(ref_id) is str:
+            ref_id = ref_id.encode()
+        if type(ref_id) is not bytes or type(session) is not int:
+            raise RefError("unknown", "malformed ref: expected a binary id and an integer session")
+        return self.registry.lookup(session, ref_id)
+
+    def _proxy(self, fun: ErlFun) -> ElixirFunction:
+        codec = self._codec
+        return ElixirFunction(
+            fun, owner=codec.caller, session=codec.session, invoke=self.invoke_callback
+        )
+
+    def _type_name(self, cls: type) -> str:
+        name = self._type_names.get(cls)
+        if name is None:
+            name = self._type_names[cls] = qualified_name(cls)
+        return name
+
+    def _write_ref(self, enc: Encoder, obj: Any) -> None:
+        session = self._codec.session
+        ref_id = self.registry.insert(session, obj)
+        enc.map_header(5)
+        enc.atom("__struct__")
+        enc.atom("Elixir.SnakeBridge.Ref")
+        enc.atom("id")
+        enc.binary(ref_id)
+        enc.atom("type")
+        enc.term(self._type_name(type(obj)))
+        enc.atom("session")
+        enc.term(session)
+        enc.atom("worker")
+        enc.raw(self._worker_term)
+
+    def _write_batch(self, enc: Encoder, batch: IterBatch) -> None:
+        enc.tuple_header(2)
+        enc.term(batch.items)
+        if batch.error is None:
+            enc.atom(batch.status)
+        else:
+            enc.tuple_header(2)
+            enc.atom("error")
+            write_error(enc, batch.error)
+
+    def decode_body(self, request: Request, frame: memoryview | bytes, offset: int) -> None:
+        codec = self._codecs()
+        codec.session = request.session
+        codec.caller = request.caller
+        assert codec.decoder is not None
+        request.body = codec.decoder.decode(frame, offset)
+
+    # ------------------------------------------------------------------ replies
+
+    def _send(self, kind: int, tag: bytes, chunks: list[Any]) -> None:
+        self.writer.write_frame([bytes((kind, len(tag))) + tag, *chunks])
+
+    def reply(self, request: Request, value: Any) -> None:
+        codec = self._codecs()
+        codec.session = request.session
+        mode = request.return_mode
+        try:
+            if mode == ReturnMode.VALUE:
+                assert codec.value is not None
+                chunks = codec.value.encode(value)
+            else:
+                assert codec.auto is not None
+                chunks = codec.auto.encode(_AsRef(value) if mode == ReturnMode.REF else value)
+            self._send(Kind.OK, request.tag, chunks)
+        except Exception as exc:
+            self.reply_error(request, exc)
+
+    def reply_error(self, request: Request, exc: BaseException) -> None:
+        codec = self._codecs()
+        codec.session = request.session
+        assert codec.auto is not None
+        try:
+            chunks = codec.auto.encode(_ErrorTerm(exc))
+            self._send(Kind.ERROR, request.tag, chunks)
+        except Exception as inner:
+            # The error itself could not be sent (e.g. a traceback over max_frame):
+            # say so rather than leave the caller waiting.
+            fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
+            self._send(Kind.ERROR, request.tag, codec.auto.encode(_ErrorTerm(fallback)))
+
+    def reply_cancelled(self, request: Request) -> None:
+        codec = self._codecs()
+        assert codec.auto is not None
+        self._send(Kind.ERROR, request.tag, codec.auto.encode(Atom("cancelled")))
+
+    def send_event(self, event: tuple[Any, ...]) -> None:
+        codec = self._codecs()
+        assert codec.auto is not None
+        self._send(Kind.EVENT, b"", codec.auto.encode(event))
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self) -> None:
+        """Serve requests until the BEAM closes fd 3."""
+        read = self.reader.read_frame
+        deferred = self.deferred
+        while True:
+            self.handle(deferred.popleft() if deferred else read())
+
+    def handle(self, frame: memoryview | bytes) -> None:
+        if frame[0] == Op.CALLBACK_RESULT:
+            print("snakebridge: callback result for no waiting callback", file=sys.stderr)
+            return
+        try:
+            request, offset = parse_header(memoryview(frame))
+        except ValueError as exc:
+            print(f"snakebridge: dropped a malformed request frame: {exc}", file=sys.stderr)
+            return
+        try:
+            self.decode_body(request, frame, offset)
+        except Exception as exc:
+            if request.wants_reply:
+                self.reply_error(request, exc)
+            return
+        self.execute(request)
+
+    def execute(self, request: Request) -> None:
+        """Run one request on the main thread and reply to it."""
+        if self._is_marked(request):
+            if request.wants_reply:
+                self.reply_cancelled(request)
+            return
+        handler = HANDLERS.get(request.op)
+        if handler is None:
+            self.reply_error(request, ValueError(f"unknown op code {request.op}"))
+            return
+        active = self.active
+        active.append(request)
+        self.interruptible = True
+        try:
+            result = handler(self, request)
+            self.interruptible = False
+        except CallCancelled:
+            self.interruptible = False
+            active.pop()
+            if request.wants_reply:
+                self.reply_cancelled(request)
+            if active and not self._is_marked(request):
+                raise  # an enclosing call was cancelled: keep unwinding to it
+            self._resume()
+            return
+        except BaseException as exc:
+            self.interruptible = False
+            active.pop()
+            if request.wants_reply:
+                self.reply_error(request, exc)
+            self._resume()
+            return
+        active.pop()
+        self._finish(request, result)
+        self._resume()
+
+    def _finish(self, request: Request, result: Any) -> None:
+        if (
+            request.op in AWAIT_RESULT
+            and type(result) not in _PLAIN
+            and inspect.isawaitable(result)
+        ):
+            self._await(request, result)
+        elif request.wants_reply:
+            self.reply(request, result)
+
+    def _resume(self) -> None:
+        """Back in the enclosing call's code (or idle): honour a cancel that arrived meanwhile."""
+        self.interruptible = bool(self.active)
+        if self.interruptible and self._active_marked():
+            raise CallCancelled("the call was cancelled by Elixir (timeout or caller exit)")
+
+    def _run_off_main(self, request: Request) -> None:
+        """Run a nested request on a non-main thread (see `_Waiter`)."""
+        handler = HANDLERS.get(request.op)
+        try:
+            if handler is None:
+                raise ValueError(f"unknown op code {request.op}")
+            result = handler(self, request)
+        except BaseException as exc:
+            if request.wants_reply:
+                self.reply_error(request, exc)
+            return
+        self._finish(request, result)
+
+    # ------------------------------------------------------------------ async
+
+    def _await(self, request: Request, awaitable: Any) -> None:
+        async def run() -> Any:
+            _current_request.set(request)
+            return await awaitable
+
+        future = self.aio.submit(run())
+        self._async_calls[request.tag] = (request, future)
+        future.add_done_callback(functools.partial(self._async_done, request))
+
+    def _async_done(self, request: Request, future: Future[Any]) -> None:
+        self._async_calls.pop(request.tag, None)
+        if not request.wants_reply:
+            return
+        if future.cancelled():
+            self.reply_cancelled(request)
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.reply_error(request, exc)
+        else:
+            self.reply(request, future.result())
+
+    # ------------------------------------------------------------------ callbacks
+
+    def invoke_callback(self, fn: ElixirFunction, args: tuple[Any, ...]) -> Any:
+        """Run an Elixir function and return its result (ElixirFunction.__call__)."""
+        callback_id = next(self._callback_ids)
+        if threading.get_ident() == self.main_ident and self.active:
+            request = self.active[-1]
+            self._send_callback(request, callback_id, fn, args, "main")
+            return self._serve_until(callback_id)
+        request = _current_request.get(None) or (self.active[-1] if self.active else None)
+        waiter = _Waiter(request)
+        self._waiters[callback_id] = waiter
+        try:
+            if request is not None:
+                self._send_callback(request, callback_id, fn, args, "control")
+            else:
+                # No call is in progress: an Elixir task runs it (see SnakeBridge.Worker).
+                codec = self._codecs()
+                codec.session = fn.session
+                event = (Atom("orphan_callback"), callback_id, fn.fun, list(args), fn.owner)
+                self.send_event(event)
+            return self._wait(waiter)
+        finally:
+            del self._waiters[callback_id]
+
+    def _send_callback(
+        self,
+        request: Request,
+        callback_id: int,
+        fn: ElixirFunction,
+        args: tuple[Any, ...],
+        channel: str,
+    ) -> None:
+        codec = self._codecs()
+        codec.session = request.session
+        assert codec.auto is not None
+        interruptible, self.interruptible = self.interruptible, False
+        try:
+            payload = (callback_id, fn.fun, list(args), Atom(channel), fn.owner)
+            self._send(Kind.CALLBACK, request.tag, codec.auto.encode(payload))
+        finally:
+            self.interruptible = interruptible
+
+    def _serve_until(self, callback_id: int) -> Any:
+        """Main thread: serve fd 3 until the callback's result arrives."""
+        self._main_callbacks.append(callback_id)
+        try:
+            self._resume()
+            while True:
+                frame = self.reader.read_frame()
+                request, offset = parse_header(frame)
+                if request.op == Op.CALLBACK_RESULT:
+                    self.decode_body(request, frame, offset)
+                    got, outcome = request.body
+                    if got == callback_id:
+                        return _unwrap(outcome)
+                    print(f"snakebridge: stray callback result {got}", file=sys.stderr)
+                elif self._nests_in_main(request) or request.op in (Op.RELEASE, Op.STATS):
+                    self.handle(frame)
+                else:
+                    self.deferred.append(bytes(frame))
+        finally:
+            self._main_callbacks.pop()
+
+    def _nests_in_main(self, request: Request) -> bool:
+        return len(request.parent) == 8 and int.from_bytes(request.parent) in self._main_callbacks
+
+    def _wait(self, waiter: _Waiter) -> Any:
+        while True:
+            kind, payload = waiter.inbox.get()
+            if kind == "result":
+                return _unwrap(payload)
+            if kind == "call":
+                self._run_off_main(payload)
+            else:
+                raise CallCancelled("the call was cancelled while waiting for an Elixir callback")
+
+    # ------------------------------------------------------------------ control
+
+    def control(self, frame: memoryview) -> None:
+        """Handle one control-socket frame (runs on the control thread)."""
+        request, offset = parse_header(frame)
+        self.decode_body(request, frame, offset)
+        op = request.op
+        if op == Op.CANCEL:
+            (tags,) = request.body
+            marked = {t if type(t) is bytes else t.encode() for t in tags}
+            self._mark(self._cancelled, marked)
+            self._interrupt(lambda r: r.tag in marked)
+        elif op == Op.CANCEL_CALLER:
+            (caller,) = request.body
+            self._mark(self._dead_callers, {caller})
+            self._interrupt(lambda r: r.caller == caller)
+        elif op == Op.CALLBACK_RESULT:
+            callback_id, outcome = request.body
+            self._deliver(callback_id, ("result", outcome))
+        elif len(request.parent) == 8:
+            self._deliver(int.from_bytes(request.parent), ("call", request))
+        else:
+            print(f"snakebridge: unexpected control op {op}", file=sys.stderr)
+
+    def _deliver(self, callback_id: int, item: tuple[str, Any]) -> None:
+        waiter = self._waiters.get(callback_id)
+        if waiter is None:
+            print(f"snakebridge: no thread waits on callback {callback_id}", file=sys.stderr)
+        else:
+            waiter.inbox.put(item)
+
+    @staticmethod
+    def _mark(marks: dict[Any, float], keys: set[Any]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            marks[key] = now
+        for key, at in list(marks.items()):
+            if now - at > _MARK_TTL:
+                marks.pop(key, None)
+
+    def _interrupt(self, matches: Callable[[Request], bool]) -> None:
+        if any(matches(r) for r in list(self.active)):
+            signal.pthread_kill(self.main_ident, signal.SIGINT)
+        for request, future in list(self._async_calls.values()):
+            if matches(request):
+                future.cancel()
+        for waiter in list(self._waiters.values()):
+            if waiter.request is not None and matches(waiter.request):
+                waiter.inbox.put(("cancel", None))
+
+    def _is_marked(self, request: Request) -> bool:
+        return request.tag in self._cancelled or request.caller in self._dead_callers
+
+    def _active_marked(self) -> bool:
+        return any(self._is_marked(r) for r in list(self.active))
+
+    def on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT handler (main thread)."""
+        if self.interruptible and self._active_marked():
+            raise CallCancelled("the call was cancelled by Elixir (timeout or caller exit)")
+
+    # ------------------------------------------------------------------ sessions
+
+    def open_context(self, session: int, context: OpenContext) -> int:
+        context_id = next(self._context_ids)
+        self.registry.session(session).contexts[context_id] = context
+        return context_id
+
+    def take_context(self, session: int, context_id: int) -> OpenContext:
+        table = self.registry.session(session)
+        context = table.contexts.pop(context_id, None)
+        if context is None:
+            raise RefError("released", f"context {context_id} was already exited")
+        return context
+
+    def exit_context(self, context: OpenContext, exc: BaseException | None) -> bool:
+        if exc is None:
+            result = context.exit(context.manager, None, None, None)
+        else:
+            result = context.exit(context.manager, type(exc), exc, exc.__traceback__)
+        if context.is_async:
+            result = self.aio.run(result)
+        return bool(result)
+
+    def release_session(self, session: int) -> None:
+        """Exit the session's open contexts (innermost first), then drop its refs."""
+        table = self.registry.pop_session(session)
+        if table is None:
+            return
+        for context_id in sorted(table.contexts, reverse=True):
+            error = ElixirError("the session ended while this context was open", kind="exit")
+            try:
+                self.exit_context(table.contexts.pop(context_id), error)
+            except Exception as exc:
+                print(f"snakebridge: __exit__ failed at session end: {exc!r}", file=sys.stderr)
+
+    def stats(self) -> dict[Atom, Any]:
+        sessions, refs = self.registry.counts()
+        pending = len(self.deferred) + len(self.active) + len(self._async_calls)
+        return {
+            Atom("sessions"): sessions,
+            Atom("refs"): refs,
+            Atom("pending"): pending,
+            Atom("callbacks"): len(self._waiters) + len(self._main_callbacks),
+            Atom("os_pid"): os.getpid(),
+            Atom("rss"): _rss_bytes(),
+        }
+
+
+def _unwrap(outcome: Any) -> Any:
+    """The result of an Elixir callback, or the Python exception that stands for its error."""
+    if type(outcome) is tuple and outcome[:1] == ("ok",) and len(outcome) == 2:
+        return outcome[1]
+    if type(outcome) is tuple and len(outcome) == 4 and outcome[0] in ("error", "owner_gone"):
+        _, message, kind, stacktrace = outcome
+        cls = CallbackOwnerGone if outcome[0] == "owner_gone" else ElixirError
+        raise cls(message, kind=kind, elixir_stacktrace=stacktrace)
+    raise ElixirError(f"malformed callback result: {outcome!r}")
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def main() -> None:
+    """Entry point of a worker process (started by the nanny)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+    faulthandler.enable()
+    env = os.environ
+    extra_paths = [p for p in env.get("SNAKEBRIDGE_PYTHON_PATH", "").split(os.pathsep) if p]
+    sys.path[0:0] = extra_paths
+    max_frame = int(env.get("SNAKEBRIDGE_MAX_FRAME", str(2**32 - 1)))
+    for fd in (3, 4):
+        os.set_inheritable(fd, False)
+    if "SNAKEBRIDGE_WORKER" not in env:
+        sys.exit("snakebridge: SNAKEBRIDGE_WORKER is not set; workers are started by SnakeBridge")
+    # The ETF of the worker's identity, without its version byte: copied into every Ref.
+    worker_term = base64.b64decode(env["SNAKEBRIDGE_WORKER"])[1:]
+    engine = Engine(
+        reader=FrameReader(3, max_frame=max_frame),
+        writer=FrameWriter(4, max_frame=max_frame, lock_path=env.get("SNAKEBRIDGE_LOCK_PATH")),
+        registry=Registry(max_refs=int(env.get("SNAKEBRIDGE_MAX_REFS", "1000000"))),
+        worker_term=worker_term,
+    )
+    signal.signal(signal.SIGINT, engine.on_interrupt)
+    control = ControlServer(engine, max_frame=max_frame)
+    control.start()
+    engine.send_event(
+        (
+            Atom("hello"),
+            {
+                Atom("protocol"): PROTOCOL_VERSION,
+                Atom("python"): sys.version.split()[0],
+                Atom("pid"): os.getpid(),
+                Atom("control"): control.path,
+            },
+        )
+    )
+    try:
+        engine.run()
+    except ChannelClosed:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit: threads the user's code started must not keep a worker alive after the
+    # BEAM has closed its channel.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
