@@ -7,6 +7,8 @@ defmodule SnakeBridge.MixProject do
       version: "0.1.0",
       elixir: "~> 1.14",
       start_permanent: Mix.env() == :prod,
+      # Tests implement SnakeBridge.Encoder for their own structs.
+      consolidate_protocols: Mix.env() != :test,
       deps: [],
       elixirc_paths: elixirc_paths(Mix.env()),
       docs: [main: "SnakeBridge"]

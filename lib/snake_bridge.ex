@@ -296,7 +296,7 @@ defmodule SnakeBridge do
   Runs `fun` in a fresh session and releases everything created in it when `fun`
   returns or raises. Returns `fun`'s value.
   """
-  @spec session((-> result), keyword) :: result when result: term
+  @spec session((() -> result), keyword) :: result when result: term
   def session(fun, opts \\ []) when is_function(fun, 0) and is_list(opts) do
     pool = Keyword.get(opts, :pool, :default)
     session = Session.new(pool, nil)
@@ -326,7 +326,7 @@ defmodule SnakeBridge do
   end
 
   @doc "Runs `fun` with `session` as the current session of the calling process."
-  @spec use_session(Session.t(), (-> result)) :: result when result: term
+  @spec use_session(Session.t(), (() -> result)) :: result when result: term
   def use_session(%Session{pool: pool} = session, fun) when is_function(fun, 0) do
     Sessions.uses(Session.caller_id(), pool)
     previous = Process.get({Session, pool})

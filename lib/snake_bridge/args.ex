@@ -85,7 +85,10 @@ defmodule SnakeBridge.Args do
   end
 
   defp replace(list) when is_list(list), do: map_list(list)
-  defp replace(tuple) when is_tuple(tuple), do: tuple |> Tuple.to_list() |> map_list() |> List.to_tuple()
+
+  defp replace(tuple) when is_tuple(tuple),
+    do: tuple |> Tuple.to_list() |> map_list() |> List.to_tuple()
+
   defp replace(%Ref{} = ref), do: ref
   defp replace(%MapSet{} = set), do: set |> MapSet.to_list() |> map_list() |> MapSet.new()
   defp replace(%struct{} = value) when struct in @passthrough, do: value
@@ -110,7 +113,13 @@ defmodule SnakeBridge.Args do
     end
   end
 
-  defp find_invalid(term, path) when is_list(term), do: find_in_list(term, path, 0)
+  defp find_invalid(term, path) when is_list(term) do
+    if term != [] and Keyword.keyword?(term) do
+      Enum.find_value(term, fn {key, value} -> find_invalid(value, "#{path}[#{inspect(key)}]") end)
+    else
+      find_in_list(term, path, 0)
+    end
+  end
 
   defp find_invalid(%Ref{}, _path), do: nil
   defp find_invalid(%MapSet{} = set, path), do: find_in_list(MapSet.to_list(set), path, 0)
@@ -145,9 +154,15 @@ defmodule SnakeBridge.Args do
 
   defp find_invalid(term, path) do
     cond do
-      is_pid(term) -> %EncodeError{path: path, value: term, reason: "a pid has no Python form"}
-      is_port(term) -> %EncodeError{path: path, value: term, reason: "a port has no Python form"}
-      is_reference(term) -> %EncodeError{path: path, value: term, reason: "a reference has no Python form"}
+      is_pid(term) ->
+        %EncodeError{path: path, value: term, reason: "a pid has no Python form"}
+
+      is_port(term) ->
+        %EncodeError{path: path, value: term, reason: "a port has no Python form"}
+
+      is_reference(term) ->
+        %EncodeError{path: path, value: term, reason: "a reference has no Python form"}
+
       is_bitstring(term) and not is_binary(term) ->
         %EncodeError{path: path, value: term, reason: "a bitstring that is not whole bytes"}
 

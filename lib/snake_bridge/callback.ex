@@ -65,7 +65,8 @@ defmodule SnakeBridge.Callback do
          Exception.format_stacktrace(__STACKTRACE__)}
     catch
       :throw, value ->
-        {:error, "throw: " <> inspect(value), "throw", Exception.format_stacktrace(__STACKTRACE__)}
+        {:error, "throw: " <> inspect(value), "throw",
+         Exception.format_stacktrace(__STACKTRACE__)}
 
       :exit, reason ->
         {:error, "exit: " <> inspect(reason), "exit", Exception.format_stacktrace(__STACKTRACE__)}

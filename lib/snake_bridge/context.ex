@@ -15,6 +15,7 @@ defmodule SnakeBridge.Context do
     catch
       kind, reason ->
         stacktrace = __STACKTRACE__
+
         error =
           {Exception.format_banner(kind, reason, stacktrace), error_kind(kind, reason),
            Exception.format_stacktrace(stacktrace)}

@@ -14,7 +14,8 @@ defmodule SnakeBridge.Iteration do
     batch = Keyword.get(opts, :batch, :auto)
 
     unless batch == :auto or (is_integer(batch) and batch > 0) do
-      raise ArgumentError, "expected :batch to be :auto or a positive integer, got: #{inspect(batch)}"
+      raise ArgumentError,
+            "expected :batch to be :auto or a positive integer, got: #{inspect(batch)}"
     end
 
     Stream.resource(fn -> open(ref, batch) end, &next/1, &close/1)
@@ -22,8 +23,11 @@ defmodule SnakeBridge.Iteration do
 
   defp open(ref, batch) do
     case Runtime.ref_request(:iter_open, ref, [], return: :ref) do
-      {:ok, iterator} -> {iterator, batch, if(batch == :auto, do: @first_batch, else: batch), :cont}
-      {:error, error} -> raise error
+      {:ok, iterator} ->
+        {iterator, batch, if(batch == :auto, do: @first_batch, else: batch), :cont}
+
+      {:error, error} ->
+        raise error
     end
   end
 

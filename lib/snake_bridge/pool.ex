@@ -65,6 +65,7 @@ defmodule SnakeBridge.Pool do
       load: :atomics.new(config.size, signed: true),
       turn: :atomics.new(1, signed: false),
       max_queue: config.max_queue,
+      max_frame: config.max_frame,
       timeout: config.timeout,
       kill_grace: config.kill_grace
     }
@@ -108,7 +109,10 @@ defmodule SnakeBridge.Pool do
   def note_death(pool, index, quick?) do
     table = meta(pool).table
     key = {:quick_deaths, index}
-    if quick?, do: :ets.update_counter(table, key, 1, {key, 0}), else: :ets.insert(table, {key, 0})
+
+    if quick?,
+      do: :ets.update_counter(table, key, 1, {key, 0}),
+      else: :ets.insert(table, {key, 0})
   end
 
   @doc false

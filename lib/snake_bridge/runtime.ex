@@ -129,7 +129,9 @@ defmodule SnakeBridge.Runtime do
           else: {:error, worker_lost(worker)}
 
       {:starting, pid} ->
-        if worker, do: {:error, worker_lost(worker)}, else: await_start(pid, pool, index, deadline)
+        if worker,
+          do: {:error, worker_lost(worker)},
+          else: await_start(pid, pool, index, deadline)
 
       {:failed, _pid, error} ->
         {:error, error}
@@ -137,7 +139,8 @@ defmodule SnakeBridge.Runtime do
       :absent ->
         # Between a worker's death and its replacement's init: a few milliseconds.
         if remaining(deadline) == 0 do
-          {:error, %WorkerCrashError{reason: "worker #{index} of #{inspect(pool)} is not running"}}
+          {:error,
+           %WorkerCrashError{reason: "worker #{index} of #{inspect(pool)} is not running"}}
         else
           Process.sleep(5)
           ready_entry(pool, index, worker, deadline)
@@ -165,6 +168,7 @@ defmodule SnakeBridge.Runtime do
     mref = :erlang.monitor(:process, pid, alias: :demonitor)
     tag = :erlang.term_to_binary(mref)
     body = :erlang.term_to_binary(body)
+
     {parent, channel} =
       if Keyword.get(opts, :channel) == :control,
         do: {<<>>, :control},
@@ -202,10 +206,18 @@ defmodule SnakeBridge.Runtime do
 
   defp flags(opts) do
     case Keyword.get(opts, :return, :auto) do
-      :auto -> 0
-      :value -> 1
-      :ref -> 2
-      other -> raise ArgumentError, "expected :return to be :auto, :value or :ref, got: #{inspect(other)}"
+      :auto ->
+        0
+
+      :value ->
+        1
+
+      :ref ->
+        2
+
+      other ->
+        raise ArgumentError,
+              "expected :return to be :auto, :value or :ref, got: #{inspect(other)}"
     end
   end
 
@@ -266,7 +278,9 @@ defmodule SnakeBridge.Runtime do
 
   defp crash_error({:shutdown, %WorkerCrashError{} = error}), do: error
   defp crash_error(:noproc), do: %WorkerCrashError{reason: "the worker is not running"}
-  defp crash_error(reason), do: %WorkerCrashError{reason: "the worker stopped: #{inspect(reason)}"}
+
+  defp crash_error(reason),
+    do: %WorkerCrashError{reason: "the worker stopped: #{inspect(reason)}"}
 
   # Cancel the Python call; then wait a grace period for it to unwind. A call that
   # ignores the interrupt (a C loop holding the GIL, a swallowed KeyboardInterrupt)
@@ -331,6 +345,7 @@ defmodule SnakeBridge.Runtime do
   # Cancels a dead caller's in-flight calls on every worker of `pool`.
   def cancel_caller(pool, caller) do
     frame = control_frame(:cancel_caller, {caller})
+
     each_ready(pool, fn _index, {:ready, _pid, _port, control, _} ->
       :gen_tcp.send(control, frame)
     end)

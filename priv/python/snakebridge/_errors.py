@@ -87,11 +87,12 @@ def qualified_name(cls: type) -> str:
 
 
 def _user_traceback(exc: BaseException) -> TracebackType | None:
-    """The traceback without the engine's own frames at its head."""
+    """The traceback without the engine's own frames at its head (None when the error
+    came straight from a C function the engine called)."""
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         tb = tb.tb_next
-    return tb if tb is not None else exc.__traceback__
+    return tb
 
 
 def _struct_header(enc: Encoder, name: str, fields: int) -> None:

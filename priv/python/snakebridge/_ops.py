@@ -14,6 +14,7 @@ import functools
 import importlib
 import itertools
 import sys
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import CodeType
@@ -88,12 +89,19 @@ def _kwargs(kwargs: Any) -> dict[str, Any]:
     return result
 
 
+# User callables are invoked from a frame whose module is __main__, as from a script:
+# code that names its caller's module (namedtuple, the functional Enum API, warnings)
+# then sees __main__ rather than this engine module. Compiled under this file's name so
+# tracebacks drop it with the engine's other frames.
+_MAIN: dict[str, Any] = {"__name__": "__main__"}
+exec(compile("def invoke(fn, args, kwargs):\n    return fn(*args, **kwargs)\n", __file__, "exec"), _MAIN)
+_invoke: Callable[[Any, Any, dict[str, Any]], Any] = _MAIN["invoke"]
+
+
 def op_call(engine: Engine, req: Request) -> Any:
     target, name, args, kwargs = req.body
     fn = _getattr_path(_target(target), name)
-    if kwargs:
-        return fn(*args, **_kwargs(kwargs))
-    return fn(*args)
+    return _invoke(fn, args, _kwargs(kwargs) if kwargs else {})
 
 
 def op_getattr(engine: Engine, req: Request) -> Any:
@@ -201,10 +209,11 @@ def op_iter_next(engine: Engine, req: Request) -> IterBatch:
 
 
 def op_iter_close(engine: Engine, req: Request) -> None:
+    """Closes generators (so their `finally` blocks run) but not other iterators: a file
+    object is its own iterator, and stopping a loop over it must not close the file."""
     (iterator,) = req.body
-    close = getattr(iterator, "close", None)
-    if close is not None:
-        close()
+    if isinstance(iterator, types.GeneratorType | _AsyncIteratorBridge):
+        iterator.close()
 
 
 def op_len(engine: Engine, req: Request) -> int:
@@ -213,7 +222,11 @@ def op_len(engine: Engine, req: Request) -> int:
 
 
 def op_contains(engine: Engine, req: Request) -> bool:
+    """`in`, only where `__contains__` exists: falling back to iteration would consume a
+    generator, so the Elixir side iterates instead (a TypeError tells it to)."""
     obj, item = req.body
+    if not hasattr(type(obj), "__contains__"):
+        raise TypeError(f"{type(obj).__qualname__!r} object has no __contains__")
     return item in obj
 
 

@@ -463,6 +463,8 @@ class Engine:
         elif op == Op.CALLBACK_RESULT:
             callback_id, outcome = request.body
             self._deliver(callback_id, ("result", outcome))
+        elif op == Op.STATS:
+            self.reply(request, self.stats())
         elif len(request.parent) == 8:
             self._deliver(int.from_bytes(request.parent), ("call", request))
         else:

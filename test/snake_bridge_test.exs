@@ -1,0 +1,216 @@
+defmodule SnakeBridgeTest do
+  use ExUnit.Case, async: true
+  doctest SnakeBridge
+
+  alias SnakeBridge.{EncodeError, PythonError, Ref, RefError}
+
+  describe "call/5" do
+    test "calls module functions with args and kwargs" do
+      assert SnakeBridge.call("builtins", "round", [2.675], ndigits: 2) == {:ok, 2.67}
+      assert SnakeBridge.call("builtins", :max, [[3, 9, 2]]) == {:ok, 9}
+      assert SnakeBridge.call("builtins", "dict", [], %{"a" => 1}) == {:ok, %{"a" => 1}}
+    end
+
+    test "resolves dotted module and function names" do
+      assert SnakeBridge.call("os.path", "basename", ["/a/b.txt"]) == {:ok, "b.txt"}
+
+      assert SnakeBridge.call("collections", "OrderedDict.fromkeys", [["a"]], [], return: :value) ==
+               {:ok, %{"a" => nil}}
+    end
+
+    test "returns a ref for a Counter" do
+      assert {:ok, %Ref{type: "collections.Counter"}} =
+               SnakeBridge.call("collections", "Counter", ["aab"])
+    end
+
+    test "Python exceptions become PythonError with type, message, traceback and bases" do
+      assert {:error, %PythonError{} = error} = SnakeBridge.call("json", "loads", ["{"])
+      assert error.type == "json.decoder.JSONDecodeError"
+      assert "ValueError" in error.bases
+      assert error.traceback =~ "Traceback (most recent call last)"
+      assert Exception.message(error) =~ "json.decoder.JSONDecodeError: Expecting"
+    end
+
+    test "a missing module is a ModuleNotFoundError" do
+      assert {:error, %PythonError{type: "ModuleNotFoundError"}} =
+               SnakeBridge.call("no_such_module_xyz", "f")
+    end
+
+    test "the worker survives every exception and the next call works" do
+      for code <- [
+            "1/0",
+            "raise SystemExit(3)",
+            "raise KeyboardInterrupt",
+            "import sys; sys.exit()"
+          ] do
+        assert {:error, %PythonError{}} = SnakeBridge.eval(code)
+      end
+
+      assert SnakeBridge.call("math", "sqrt", [4]) == {:ok, 2.0}
+    end
+
+    test "wrong argument types raise ArgumentError" do
+      assert_raise ArgumentError, fn -> SnakeBridge.call(:math, "sqrt", [4]) end
+      assert_raise ArgumentError, fn -> SnakeBridge.call("math", "sqrt", 4) end
+
+      assert_raise ArgumentError, fn ->
+        SnakeBridge.call("math", "sqrt", [4], [], return: :bogus)
+      end
+    end
+
+    test "call! raises the error struct" do
+      assert_raise PythonError, "ZeroDivisionError: division by zero", fn ->
+        SnakeBridge.call!("operator", "truediv", [1, 0])
+      end
+    end
+  end
+
+  describe "method/5 and attributes" do
+    test "chains methods and attributes on refs" do
+      path = SnakeBridge.call!("pathlib", "PurePosixPath", ["/usr/lib/x.tar.gz"])
+      assert SnakeBridge.attr!(path, "suffixes") == [".tar", ".gz"]
+      parent = SnakeBridge.attr!(path, :parent)
+      assert %Ref{} = parent
+      assert SnakeBridge.method!(parent, "joinpath", ["y"]) |> to_string() == "/usr/lib/y"
+    end
+
+    test "attr/2 reads module attributes" do
+      assert SnakeBridge.attr("math", "tau") == {:ok, 6.283185307179586}
+      assert {:error, %PythonError{type: "AttributeError"}} = SnakeBridge.attr("math", "nope")
+    end
+
+    test "set_attr/3 sets object attributes" do
+      ns = SnakeBridge.call!("types", "SimpleNamespace", [], a: 1)
+      assert SnakeBridge.set_attr(ns, "b", [2]) == :ok
+      assert SnakeBridge.attr!(ns, "b") == [2]
+
+      assert {:error, %PythonError{}} =
+               SnakeBridge.set_attr(SnakeBridge.call!("builtins", "object"), "x", 1)
+    end
+  end
+
+  describe "items and Access" do
+    test "get_item/set_item and ref[key]" do
+      dict = SnakeBridge.call!("collections", "OrderedDict", [[{"a", 1}]])
+      assert SnakeBridge.get_item(dict, "a") == {:ok, 1}
+      assert SnakeBridge.set_item(dict, "b", 2) == :ok
+      assert dict["b"] == 2
+      assert dict["missing"] == nil
+      assert {:error, %PythonError{type: "KeyError"}} = SnakeBridge.get_item(dict, "zzz")
+    end
+
+    test "IndexError reads as a missing key" do
+      list = SnakeBridge.call!("builtins", "list", [[1]], [], return: :ref)
+      assert list[0] == 1
+      assert list[5] == nil
+    end
+
+    test "put_in/pop_in through Access" do
+      dict = SnakeBridge.call!("collections", "OrderedDict")
+      dict = put_in(dict["k"], "v")
+      assert SnakeBridge.to_elixir!(dict) == %{"k" => "v"}
+      assert {"v", _} = pop_in(dict["k"])
+      assert SnakeBridge.to_elixir!(dict) == %{}
+    end
+  end
+
+  describe "eval/3" do
+    test "returns the final expression, or nil" do
+      assert SnakeBridge.eval("1 + 1") == {:ok, 2}
+      assert SnakeBridge.eval("x = 1") == {:ok, nil}
+      assert SnakeBridge.eval("") == {:ok, nil}
+    end
+
+    test "bindings are the globals, fresh per call" do
+      assert SnakeBridge.eval("def f():\n    return y * 2\nf()", %{"y" => 21}) == {:ok, 42}
+      assert {:error, %PythonError{type: "NameError"}} = SnakeBridge.eval("y")
+    end
+
+    test "syntax errors are PythonErrors" do
+      assert {:error, %PythonError{type: "SyntaxError"}} = SnakeBridge.eval("def (")
+    end
+  end
+
+  describe "to_elixir/1" do
+    test "converts mappings, sequences and nested refs" do
+      deque = SnakeBridge.eval!("import collections\ncollections.deque([1, 2])")
+      assert SnakeBridge.to_elixir(deque) == {:ok, [1, 2]}
+      assert SnakeBridge.to_elixir([deque, 3]) == {:ok, [[1, 2], 3]}
+      assert SnakeBridge.to_elixir(5) == {:ok, 5}
+    end
+
+    test "what has no natural conversion stays a ref" do
+      decimal = SnakeBridge.eval!("import decimal\ndecimal.Decimal(1)")
+      assert {:ok, %Ref{type: "decimal.Decimal"}} = SnakeBridge.to_elixir(decimal)
+    end
+  end
+
+  describe "refs" do
+    test "inspect shows the type and a short repr" do
+      counter = SnakeBridge.call!("collections", "Counter", ["aa"])
+      assert inspect(counter) == "#SnakeBridge.Ref<collections.Counter Counter({'a': 2})>"
+    end
+
+    test "inspect never hangs or crashes, even when __repr__ raises or is slow" do
+      bad =
+        SnakeBridge.eval!("""
+        class Bad:
+            def __repr__(self):
+                raise RuntimeError("no")
+        class Slow:
+            def __repr__(self):
+                import time; time.sleep(5)
+                return "slow"
+        (Bad(), Slow())
+        """)
+
+      {bad, slow} = bad
+      assert inspect(bad) =~ "repr failed"
+      {micros, text} = :timer.tc(fn -> inspect(slow) end)
+      assert text =~ "repr timed out"
+      assert micros < 2_000_000
+      assert SnakeBridge.call("math", "sqrt", [9]) == {:ok, 3.0}
+    end
+
+    test "to_string is Python's str()" do
+      assert to_string(SnakeBridge.eval!("import decimal\ndecimal.Decimal('1.50')")) == "1.50"
+    end
+
+    test "release/1 is idempotent and the ref then gives RefError :released" do
+      ref = SnakeBridge.eval!("object()")
+      assert SnakeBridge.release(ref) == :ok
+      assert SnakeBridge.release(ref) == :ok
+      assert {:error, %RefError{reason: :released}} = SnakeBridge.call(ref, "__repr__")
+    end
+
+    test "a forged ref gives RefError :unknown, never another object" do
+      ref = SnakeBridge.eval!("object()")
+      forged = %{ref | id: :crypto.strong_rand_bytes(24)}
+      assert {:error, %RefError{reason: :unknown}} = SnakeBridge.call(forged, "__repr__")
+    end
+
+    test "ref?/1" do
+      assert SnakeBridge.ref?(SnakeBridge.eval!("object()"))
+      refute SnakeBridge.ref?(%{})
+    end
+  end
+
+  describe "encoding" do
+    defmodule Point do
+      defstruct [:x, :y]
+    end
+
+    defimpl SnakeBridge.Encoder, for: Point do
+      def encode(%{x: x, y: y}), do: {x, y}
+    end
+
+    test "user structs cross through SnakeBridge.Encoder" do
+      assert SnakeBridge.eval("p[0] + p[1]", %{"p" => %Point{x: 1, y: 2}}) == {:ok, 3}
+    end
+
+    test "EncodeError names where the value sits" do
+      assert {:error, %EncodeError{path: ~s(bindings["k"][1])}} =
+               SnakeBridge.eval("k", %{"k" => [1, self()]})
+    end
+  end
+end

@@ -1,0 +1,101 @@
+"""The per-session ref tables: ids, lookups, release, caps, isolation."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from snakebridge._errors import RefError
+from snakebridge._registry import Registry
+
+
+def test_insert_then_lookup_returns_the_same_object() -> None:
+    registry = Registry(max_refs=10)
+    obj = object()
+    ref_id = registry.insert(1, obj)
+    assert registry.lookup(1, ref_id) is obj
+
+
+def test_ids_are_long_and_distinct() -> None:
+    registry = Registry(max_refs=1000)
+    ids = {registry.insert(1, i) for i in range(500)}
+    assert len(ids) == 500
+    assert all(len(i) == 24 for i in ids)
+
+
+def test_released_ref_says_released() -> None:
+    registry = Registry(max_refs=10)
+    ref_id = registry.insert(1, "x")
+    registry.release(1, [ref_id])
+    registry.release(1, [ref_id])  # idempotent
+    with pytest.raises(RefError) as info:
+        registry.lookup(1, ref_id)
+    assert info.value.reason == "released"
+
+
+def test_forged_or_foreign_ids_say_unknown() -> None:
+    registry = Registry(max_refs=10)
+    ref_id = registry.insert(1, "x")
+    forged = ref_id[:8] + bytes(16)
+    for bad in (forged, b"short", Registry(max_refs=1).insert(1, "y")):
+        with pytest.raises(RefError) as info:
+            registry.lookup(1, bad)
+        assert info.value.reason == "unknown"
+
+
+def test_an_id_is_bound_to_its_session() -> None:
+    registry = Registry(max_refs=10)
+    ref_id = registry.insert(1, "x")
+    registry.insert(2, "y")
+    with pytest.raises(RefError) as info:
+        registry.lookup(2, ref_id)
+    assert info.value.reason == "unknown"
+
+
+def test_ending_a_session_touches_no_other() -> None:
+    registry = Registry(max_refs=10)
+    a = registry.insert(1, "a")
+    b = registry.insert(2, "b")
+    table = registry.pop_session(1)
+    assert table is not None and list(table.refs.values()) == ["a"]
+    assert registry.lookup(2, b) == "b"
+    with pytest.raises(RefError) as info:
+        registry.lookup(1, a)
+    assert info.value.reason == "released"
+
+
+def test_cap_is_per_session_with_a_clear_error() -> None:
+    registry = Registry(max_refs=2)
+    registry.insert(1, 1)
+    registry.insert(1, 2)
+    registry.insert(2, 3)
+    with pytest.raises(RefError) as info:
+        registry.insert(1, 4)
+    assert info.value.reason == "limit"
+    assert "max_refs: 2" in str(info.value)
+
+
+def test_counts() -> None:
+    registry = Registry(max_refs=10)
+    registry.insert(1, 1)
+    registry.insert(1, 2)
+    registry.insert(3, 3)
+    assert registry.counts() == (2, 3)
+
+
+def test_concurrent_inserts_from_threads_lose_nothing() -> None:
+    registry = Registry(max_refs=1_000_000)
+    results: list[list[bytes]] = []
+
+    def work() -> None:
+        results.append([registry.insert(7, i) for i in range(2000)])
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for chunk in results for i in chunk]
+    assert len(set(ids)) == 16000
+    assert registry.counts() == (1, 16000)
