@@ -28,7 +28,7 @@ from snakebridge._wire import Op
 if TYPE_CHECKING:
     from snakebridge._worker import Engine
 
-__all__ = ["HANDLERS", "AWAIT_RESULT", "ArrayExport", "Handler", "IterBatch"]
+__all__ = ["AWAIT_RESULT", "HANDLERS", "ArrayExport", "Handler", "IterBatch"]
 
 Handler = Callable[["Engine", Request], Any]
 
@@ -94,7 +94,8 @@ def _kwargs(kwargs: Any) -> dict[str, Any]:
 # then sees __main__ rather than this engine module. Compiled under this file's name so
 # tracebacks drop it with the engine's other frames.
 _MAIN: dict[str, Any] = {"__name__": "__main__"}
-exec(compile("def invoke(fn, args, kwargs):\n    return fn(*args, **kwargs)\n", __file__, "exec"), _MAIN)
+_INVOKE_SOURCE = "def invoke(fn, args, kwargs):\n    return fn(*args, **kwargs)\n"
+exec(compile(_INVOKE_SOURCE, __file__, "exec"), _MAIN)
 _invoke: Callable[[Any, Any, dict[str, Any]], Any] = _MAIN["invoke"]
 
 

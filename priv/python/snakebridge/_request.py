@@ -7,13 +7,17 @@ from typing import Any
 
 from snakebridge._wire import Flag
 
-__all__ = ["Request", "parse_header"]
+__all__ = ["Request", "parse_header", "tag_of"]
 
 _SESSION_CALLER = struct.Struct(">QQ")
 
 
 class Request:
-    """One decoded request. `tag` is the caller's opaque reply address and call id."""
+    """One decoded request.
+
+    `tag` is the caller's opaque reply address and call id, kept with its length byte
+    in front: exactly the bytes that follow the kind byte of a reply frame.
+    """
 
     __slots__ = ("body", "caller", "flags", "op", "parent", "session", "tag")
 
@@ -40,22 +44,21 @@ class Request:
         return f"<Request op={self.op} session={self.session} caller={self.caller}>"
 
 
-def parse_header(frame: memoryview) -> tuple[Request, int]:
+def parse_header(frame: bytes) -> tuple[Request, int]:
     """The request header, and the offset of its ETF body."""
     if len(frame) < 20:
         raise ValueError(f"request frame of {len(frame)} bytes is shorter than its header")
     tag_end = 3 + frame[2]
     session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
-    parent_len = frame[tag_end + 16]
-    body = tag_end + 17 + parent_len
+    body = tag_end + 17 + frame[tag_end + 16]
     if body > len(frame):
         raise ValueError("request frame ends inside its header")
     request = Request(
-        frame[0],
-        frame[1],
-        bytes(frame[3:tag_end]),
-        session,
-        caller,
-        bytes(frame[tag_end + 17 : body]),
+        frame[0], frame[1], frame[2:tag_end], session, caller, frame[tag_end + 17 : body]
     )
     return request, body
+
+
+def tag_of(raw_tag: bytes) -> bytes:
+    """A tag as Elixir sends it in a body (no length byte), in `Request.tag` form."""
+    return bytes((len(raw_tag),)) + raw_tag

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["PROTOCOL_VERSION", "PIPE_BUF", "Flag", "Kind", "Op", "ReturnMode", "Stream"]
+__all__ = ["PIPE_BUF", "PROTOCOL_VERSION", "Flag", "Kind", "Op", "ReturnMode", "Stream"]
 
 PROTOCOL_VERSION = 1
 

@@ -24,6 +24,7 @@ while main is writing a frame.
 from __future__ import annotations
 
 import base64
+import contextlib
 import contextvars
 import faulthandler
 import functools
@@ -53,12 +54,12 @@ from snakebridge._errors import (
     qualified_name,
     write_error,
 )
-from snakebridge._etf import Atom, Decoder, Encoder, ErlFun
+from snakebridge._etf import Atom, Encoder, ErlFun
 from snakebridge._ops import AWAIT_RESULT, HANDLERS, ArrayExport, IterBatch
 from snakebridge._registry import OpenContext, Registry
-from snakebridge._request import Request, parse_header
+from snakebridge._request import Request, parse_header, tag_of
 from snakebridge._terms import encode_array, make_decoder, make_encoder, make_value_encoder
-from snakebridge._wire import PROTOCOL_VERSION, Kind, Op, ReturnMode
+from snakebridge._wire import PROTOCOL_VERSION, Flag, Kind, Op, ReturnMode
 
 __all__ = ["Engine", "main"]
 
@@ -67,6 +68,12 @@ _MARK_TTL = 600.0
 
 # Types that are never awaitable: checked first so plain results skip inspect.
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, tuple, dict})
+
+_OK = bytes((Kind.OK,))
+_ERROR = bytes((Kind.ERROR,))
+_CALLBACK = bytes((Kind.CALLBACK,))
+_EVENT = bytes((Kind.EVENT,))
+_RETURN_MASK = Flag.RETURN_MASK
 
 # The request a coroutine (on the asyncio thread) belongs to, for its callbacks.
 _current_request: contextvars.ContextVar[Request] = contextvars.ContextVar("snakebridge_request")
@@ -88,14 +95,18 @@ class _ErrorTerm:
         self.exc = exc
 
 
-class _Codec(threading.local):
-    """Per-thread encoders and decoder (they carry state while they run)."""
+class _Codec:
+    """One thread's encoders and decoder (they carry state while they run), and the
+    session and caller of the request that thread is decoding or answering."""
 
-    session = 0
-    caller = 0
-    auto: Encoder | None = None
-    value: Encoder | None = None
-    decoder: Decoder | None = None
+    __slots__ = ("auto", "caller", "decoder", "session", "value")
+
+    def __init__(self, engine: Engine) -> None:
+        self.session = 0
+        self.caller = 0
+        self.decoder = make_decoder(resolve_ref=engine.resolve_ref, make_callable=engine.proxy)
+        self.auto = engine.with_engine_types(make_encoder(fallback=engine.write_ref))
+        self.value = engine.with_engine_types(make_value_encoder(fallback=engine.write_ref))
 
 
 class _Waiter:
@@ -122,7 +133,7 @@ class Engine:
         self.aio = EventLoopThread()
         self.main_ident = threading.get_ident()
         self._worker_term = worker_term
-        self._codec = _Codec()
+        self._threads = threading.local()
         self._type_names: dict[type, str] = {}
         # Main thread only: the calls it is inside (innermost last), the callbacks it is
         # waiting on, and requests set aside until the outermost call is done.
@@ -137,26 +148,28 @@ class Engine:
         self._waiters: dict[int, _Waiter] = {}
         self._callback_ids = itertools.count(1)
         self._context_ids = itertools.count(1)
+        self._main_codec = _Codec(self)
 
     # ------------------------------------------------------------------ codec
 
-    def _codecs(self) -> _Codec:
-        codec = self._codec
-        if codec.decoder is None:
-            codec.decoder = make_decoder(resolve_ref=self._resolve_ref, make_callable=self._proxy)
-            codec.auto = self._with_engine_types(make_encoder(fallback=self._write_ref))
-            codec.value = self._with_engine_types(make_value_encoder(fallback=self._write_ref))
+    def codec(self) -> _Codec:
+        """The calling thread's codec."""
+        if threading.get_ident() == self.main_ident:
+            return self._main_codec
+        codec: _Codec | None = getattr(self._threads, "codec", None)
+        if codec is None:
+            codec = self._threads.codec = _Codec(self)
         return codec
 
-    def _with_engine_types(self, enc: Encoder) -> Encoder:
-        enc.register(_AsRef, lambda e, wrapped: self._write_ref(e, wrapped.obj))
+    def with_engine_types(self, enc: Encoder) -> Encoder:
+        enc.register(_AsRef, lambda e, wrapped: self.write_ref(e, wrapped.obj))
         enc.register(_ErrorTerm, lambda e, wrapped: write_error(e, wrapped.exc))
         enc.register(ErlFun, lambda e, fun: e.raw(fun.term))
         enc.register(IterBatch, self._write_batch)
         enc.register(ArrayExport, lambda e, export: encode_array(e, export.array))
         return enc
 
-    def _resolve_ref(self, fields: dict[str, Any]) -> Any:
+    def resolve_ref(self, fields: dict[str, Any]) -> Any:
         ref_id = fields.get("id")
         session = fields.get("session")
         if type(ref_id) is str:
@@ -165,8 +178,8 @@ class Engine:
             raise RefError("unknown", "malformed ref: expected a binary id and an integer session")
         return self.registry.lookup(session, ref_id)
 
-    def _proxy(self, fun: ErlFun) -> ElixirFunction:
-        codec = self._codec
+    def proxy(self, fun: ErlFun) -> ElixirFunction:
+        codec = self.codec()
         return ElixirFunction(
             fun, owner=codec.caller, session=codec.session, invoke=self.invoke_callback
         )
@@ -177,8 +190,8 @@ class Engine:
             name = self._type_names[cls] = qualified_name(cls)
         return name
 
-    def _write_ref(self, enc: Encoder, obj: Any) -> None:
-        session = self._codec.session
+    def write_ref(self, enc: Encoder, obj: Any) -> None:
+        session = self.codec().session
         ref_id = self.registry.insert(session, obj)
         enc.map_header(5)
         enc.atom("__struct__")
@@ -202,55 +215,49 @@ class Engine:
             enc.atom("error")
             write_error(enc, batch.error)
 
-    def decode_body(self, request: Request, frame: memoryview | bytes, offset: int) -> None:
-        codec = self._codecs()
+    def decode_body(self, request: Request, frame: bytes, offset: int) -> None:
+        codec = self.codec()
         codec.session = request.session
         codec.caller = request.caller
-        assert codec.decoder is not None
         request.body = codec.decoder.decode(frame, offset)
 
     # ------------------------------------------------------------------ replies
 
-    def _send(self, kind: int, tag: bytes, chunks: list[Any]) -> None:
-        self.writer.write_frame([bytes((kind, len(tag))) + tag, *chunks])
+    def _send(self, kind: bytes, tag: bytes, chunks: list[Any]) -> None:
+        chunks[0:0] = (kind, tag)
+        self.writer.write_frame(chunks)
 
     def reply(self, request: Request, value: Any) -> None:
-        codec = self._codecs()
+        codec = self.codec()
         codec.session = request.session
-        mode = request.return_mode
+        mode = request.flags & _RETURN_MASK
         try:
-            if mode == ReturnMode.VALUE:
-                assert codec.value is not None
+            if mode == ReturnMode.AUTO:
+                chunks = codec.auto.encode(value)
+            elif mode == ReturnMode.VALUE:
                 chunks = codec.value.encode(value)
             else:
-                assert codec.auto is not None
-                chunks = codec.auto.encode(_AsRef(value) if mode == ReturnMode.REF else value)
-            self._send(Kind.OK, request.tag, chunks)
+                chunks = codec.auto.encode(_AsRef(value))
+            self._send(_OK, request.tag, chunks)
         except Exception as exc:
             self.reply_error(request, exc)
 
     def reply_error(self, request: Request, exc: BaseException) -> None:
-        codec = self._codecs()
+        codec = self.codec()
         codec.session = request.session
-        assert codec.auto is not None
         try:
-            chunks = codec.auto.encode(_ErrorTerm(exc))
-            self._send(Kind.ERROR, request.tag, chunks)
+            self._send(_ERROR, request.tag, codec.auto.encode(_ErrorTerm(exc)))
         except Exception as inner:
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
-            self._send(Kind.ERROR, request.tag, codec.auto.encode(_ErrorTerm(fallback)))
+            self._send(_ERROR, request.tag, codec.auto.encode(_ErrorTerm(fallback)))
 
     def reply_cancelled(self, request: Request) -> None:
-        codec = self._codecs()
-        assert codec.auto is not None
-        self._send(Kind.ERROR, request.tag, codec.auto.encode(Atom("cancelled")))
+        self._send(_ERROR, request.tag, self.codec().auto.encode(Atom("cancelled")))
 
     def send_event(self, event: tuple[Any, ...]) -> None:
-        codec = self._codecs()
-        assert codec.auto is not None
-        self._send(Kind.EVENT, b"", codec.auto.encode(event))
+        self._send(_EVENT, b"\x00", self.codec().auto.encode(event))
 
     # ------------------------------------------------------------------ main loop
 
@@ -262,11 +269,13 @@ class Engine:
             self.handle(deferred.popleft() if deferred else read())
 
     def handle(self, frame: memoryview | bytes) -> None:
+        """Parse, decode, run and answer one request: every call's path."""
+        frame = frame if type(frame) is bytes else bytes(frame)
         if frame[0] == Op.CALLBACK_RESULT:
             print("snakebridge: callback result for no waiting callback", file=sys.stderr)
             return
         try:
-            request, offset = parse_header(memoryview(frame))
+            request, offset = parse_header(frame)
         except ValueError as exc:
             print(f"snakebridge: dropped a malformed request frame: {exc}", file=sys.stderr)
             return
@@ -280,7 +289,7 @@ class Engine:
 
     def execute(self, request: Request) -> None:
         """Run one request on the main thread and reply to it."""
-        if self._is_marked(request):
+        if request.tag in self._cancelled or request.caller in self._dead_callers:
             if request.wants_reply:
                 self.reply_cancelled(request)
             return
@@ -384,8 +393,7 @@ class Engine:
                 self._send_callback(request, callback_id, fn, args, "control")
             else:
                 # No call is in progress: an Elixir task runs it (see SnakeBridge.Worker).
-                codec = self._codecs()
-                codec.session = fn.session
+                self.codec().session = fn.session
                 event = (Atom("orphan_callback"), callback_id, fn.fun, list(args), fn.owner)
                 self.send_event(event)
             return self._wait(waiter)
@@ -400,13 +408,12 @@ class Engine:
         args: tuple[Any, ...],
         channel: str,
     ) -> None:
-        codec = self._codecs()
+        codec = self.codec()
         codec.session = request.session
-        assert codec.auto is not None
         interruptible, self.interruptible = self.interruptible, False
         try:
             payload = (callback_id, fn.fun, list(args), Atom(channel), fn.owner)
-            self._send(Kind.CALLBACK, request.tag, codec.auto.encode(payload))
+            self._send(_CALLBACK, request.tag, codec.auto.encode(payload))
         finally:
             self.interruptible = interruptible
 
@@ -416,7 +423,7 @@ class Engine:
         try:
             self._resume()
             while True:
-                frame = self.reader.read_frame()
+                frame = bytes(self.reader.read_frame())
                 request, offset = parse_header(frame)
                 if request.op == Op.CALLBACK_RESULT:
                     self.decode_body(request, frame, offset)
@@ -427,7 +434,7 @@ class Engine:
                 elif self._nests_in_main(request) or request.op in (Op.RELEASE, Op.STATS):
                     self.handle(frame)
                 else:
-                    self.deferred.append(bytes(frame))
+                    self.deferred.append(frame)
         finally:
             self._main_callbacks.pop()
 
@@ -448,12 +455,13 @@ class Engine:
 
     def control(self, frame: memoryview) -> None:
         """Handle one control-socket frame (runs on the control thread)."""
+        frame = bytes(frame)
         request, offset = parse_header(frame)
         self.decode_body(request, frame, offset)
         op = request.op
         if op == Op.CANCEL:
             (tags,) = request.body
-            marked = {t if type(t) is bytes else t.encode() for t in tags}
+            marked = {tag_of(t if type(t) is bytes else t.encode()) for t in tags}
             self._mark(self._cancelled, marked)
             self._interrupt(lambda r: r.tag in marked)
         elif op == Op.CANCEL_CALLER:
@@ -606,10 +614,8 @@ def main() -> None:
             },
         )
     )
-    try:
+    with contextlib.suppress(ChannelClosed):
         engine.run()
-    except ChannelClosed:
-        pass
     sys.stdout.flush()
     sys.stderr.flush()
     # os._exit: threads the user's code started must not keep a worker alive after the
