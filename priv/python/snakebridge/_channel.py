@@ -1,0 +1,362 @@
+"""Framing layer: Erlang `{packet, 4}` frames over raw file descriptors.
+
+A frame is a 4-byte big-endian payload length followed by the payload. The worker reads
+requests from fd 3 with a `FrameReader` and writes replies to fd 4 with a `FrameWriter`;
+the nanny writes its own event frames to the same fd 4 (see docs/PROTOCOL.md).
+
+Exceptions:
+
+    EOFError
+    └── ChannelClosed      the peer closed the channel (cleanly or mid-frame)
+    ValueError
+    └── FrameTooLarge      a frame is over max_frame (carries size and limit)
+
+Signals. CPython runs a Python signal handler, which may raise, between bytecodes and
+when a syscall fails with EINTR (having transferred nothing).
+
+* The reader commits its position to `self` right after every read, so a handler that
+  raises while it waits leaves it consistent: the next call resumes the same frame.
+* A frame of at most PIPE_BUF bytes is one write that the kernel makes whole or not at
+  all. A larger one is written with the calling thread's signals blocked: a signal that
+  interrupts a blocking write returns a short count, and a handler raising straight
+  after would lose that count and leave half a frame on the pipe for good. The signals
+  are delivered, and their handlers run, as soon as the frame is out.
+* What no pure-Python code can guard against is an exception raised (by a handler run
+  in the main thread for a signal another thread took, or by PyThreadState_SetAsyncExc)
+  in the instant between a read returning and its count being stored, or between the
+  batches of a frame of more than IOV_MAX chunks.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import itertools
+import os
+import signal
+import struct
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import NoReturn
+
+from snakebridge._wire import PIPE_BUF
+
+__all__ = ["HEADER", "ChannelClosed", "FrameReader", "FrameTooLarge", "FrameWriter"]
+
+# The `{packet, 4}` length prefix. Exported so the nanny builds its frames with the same
+# prefix instead of restating the format.
+HEADER = struct.Struct(">I")
+
+_HEADER_SIZE = HEADER.size
+# Largest payload the prefix can declare.
+_MAX_DECLARABLE = (1 << (8 * _HEADER_SIZE)) - 1
+
+# Read buffer size. Large enough that a burst of small frames arrives in one read, small
+# enough to stay in cache. Frames that do not fit get a buffer of their own.
+_BUFFER_SIZE = 64 * 1024
+
+# os.writev fails with EINVAL when given more buffers than this.
+_IOV_MAX = os.sysconf("SC_IOV_MAX")
+
+# Blocked while a frame over PIPE_BUF is written. Not the faults (SIGSEGV and the like):
+# blocked, they would kill the process without letting faulthandler report.
+_DEFERRED_SIGNALS = frozenset(
+    int(signum)
+    for signum in signal.valid_signals()
+    if signum
+    not in {
+        signal.SIGKILL,
+        signal.SIGSTOP,
+        signal.SIGSEGV,
+        signal.SIGBUS,
+        signal.SIGFPE,
+        signal.SIGILL,
+        signal.SIGTRAP,
+    }
+)
+
+# signal.pthread_sigmask turns each signal of the mask it returns into a Signals member,
+# some 50 us for a full mask; the C function it wraps, in _signal, takes about 1.5 us.
+_pthread_sigmask: Callable[[int, Iterable[int]], set[int]] = importlib.import_module(
+    "_signal"
+).pthread_sigmask
+
+_unpack_header = HEADER.unpack_from
+_pack_header = HEADER.pack
+
+
+class ChannelClosed(EOFError):
+    """The peer closed the channel: at a frame boundary, or mid-frame (says which)."""
+
+
+class FrameTooLarge(ValueError):
+    """A frame's payload is larger than the channel's `max_frame`."""
+
+    def __init__(self, *, size: int, limit: int) -> None:
+        super().__init__(f"frame of {size} bytes is over the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
+def _check_max_frame(max_frame: int) -> None:
+    if not 0 <= max_frame <= _MAX_DECLARABLE:
+        raise ValueError(f"expected max_frame between 0 and {_MAX_DECLARABLE}, got: {max_frame!r}")
+
+
+class FrameReader:
+    """Reads frames from a blocking file descriptor. Not thread-safe: one reader per fd.
+
+    Small frames are cut out of one preallocated 64 KiB buffer: a single read fetches
+    every frame the peer has written so far, and a frame already buffered costs no
+    syscall. A frame larger than the buffer is read into a bytearray of exactly its size,
+    the bytes already buffered copied in once and the rest read straight into it.
+    """
+
+    __slots__ = (
+        "_big",
+        "_big_got",
+        "_buf",
+        "_end",
+        "_fd",
+        "_max_frame",
+        "_skip",
+        "_start",
+        "_view",
+        "_whole",
+    )
+
+    def __init__(self, fd: int, *, max_frame: int) -> None:
+        _check_max_frame(max_frame)
+        self._fd = fd
+        self._max_frame = max_frame
+        self._buf = bytearray(_BUFFER_SIZE)
+        self._view = memoryview(self._buf)
+        self._whole = [self._view]  # readv's argument for an empty buffer, built once
+        # Unconsumed bytes are _buf[_start:_end].
+        self._start = 0
+        self._end = 0
+        # A frame larger than the buffer, being filled: _big_got of its bytes are in.
+        # While it is set the buffer is empty, so the fast path cannot see stale bytes.
+        self._big: memoryview | None = None
+        self._big_got = 0
+        # Payload bytes of an oversized frame still to be read and thrown away. While
+        # non-zero the buffer is empty too.
+        self._skip = 0
+
+    def read_frame(self) -> memoryview:
+        """Block until a whole frame has arrived and return its payload.
+
+        The view is valid until the next call: a small frame's view points into the
+        reader's buffer, which the next call reuses. Copy (`bytes(view)`) what must
+        outlive it.
+
+        Raises `ChannelClosed` on EOF and `FrameTooLarge` when a frame declares more than
+        `max_frame` bytes; after the latter, the next call skips that frame's payload
+        (reading and discarding it in bounded memory) and returns the frame after it.
+        """
+        start = self._start
+        end = self._end
+        if end - start >= _HEADER_SIZE:
+            size = _unpack_header(self._buf, start)[0]
+            stop = start + _HEADER_SIZE + size
+            if stop <= end and size <= self._max_frame:
+                self._start = stop
+                return self._view[start + _HEADER_SIZE : stop]
+        return self._read_slow()
+
+    def buffered(self) -> bool:
+        """True if a whole frame is already buffered, so `read_frame` will not block."""
+        available = self._end - self._start
+        if available < _HEADER_SIZE:
+            return False
+        size: int = _unpack_header(self._buf, self._start)[0]
+        # An oversized frame fails at once, without blocking, once its header is here.
+        return size > self._max_frame or available - _HEADER_SIZE >= size
+
+    def _read_slow(self) -> memoryview:
+        if self._skip:
+            self._discard()
+        if self._big is not None:
+            return self._fill_big(self._big)
+        while True:
+            start = self._start
+            end = self._end
+            need = _HEADER_SIZE
+            if end - start >= _HEADER_SIZE:
+                size: int = _unpack_header(self._buf, start)[0]
+                if size > self._max_frame:
+                    self._reject(size)
+                need += size
+                if need > _BUFFER_SIZE:
+                    return self._start_big(size)
+                if end - start >= need:
+                    self._start = start + need
+                    return self._view[start + _HEADER_SIZE : start + need]
+            # One read fetches all the peer has written, up to the end of the buffer.
+            if start == end:
+                self._start = self._end = start = end = 0
+            elif start + need > _BUFFER_SIZE:
+                # Move the partial frame to the front. Rare (once per buffer's worth of
+                # traffic, at most a frame's worth of bytes), and bytes() makes the copy
+                # safe where the source and destination overlap.
+                end -= start
+                self._buf[:end] = bytes(self._view[start : self._end])
+                self._start = start = 0
+                self._end = end
+            got = os.readv(self._fd, [self._view[end:]] if end else self._whole)
+            if not got:
+                if end > start:
+                    raise ChannelClosed(
+                        f"the peer closed the channel mid-frame, {end - start} bytes into a frame"
+                    )
+                raise ChannelClosed("the peer closed the channel (clean EOF at a frame boundary)")
+            self._end = end + got
+
+    def _reject(self, size: int) -> NoReturn:
+        """Consume an oversized frame's header and buffered payload, then raise."""
+        start = self._start + _HEADER_SIZE
+        buffered = min(self._end - start, size)
+        self._skip = size - buffered
+        self._start = start + buffered
+        if self._start == self._end:
+            self._start = self._end = 0
+        raise FrameTooLarge(size=size, limit=self._max_frame)
+
+    def _discard(self) -> None:
+        """Read and throw away the rest of an oversized frame, through the buffer."""
+        while self._skip:
+            got = os.readv(self._fd, self._whole)
+            if not got:
+                raise ChannelClosed(
+                    "the peer closed the channel mid-frame, "
+                    f"{self._skip} bytes short of an oversized frame's end"
+                )
+            if got <= self._skip:
+                self._skip -= got
+            else:
+                # The read ran into the next frame: keep that part.
+                self._start = self._skip
+                self._end = got
+                self._skip = 0
+
+    def _start_big(self, size: int) -> memoryview:
+        big = memoryview(bytearray(size))
+        start = self._start + _HEADER_SIZE
+        got = self._end - start
+        big[:got] = self._view[start : self._end]
+        self._big = big
+        self._big_got = got
+        self._start = self._end = 0
+        return self._fill_big(big)
+
+    def _fill_big(self, big: memoryview) -> memoryview:
+        size = len(big)
+        while True:
+            got = self._big_got
+            # The buffer rides along as a second target, so the read that completes the
+            # frame also picks up whatever follows it (the buffer is empty here).
+            n = os.readv(self._fd, [big[got:], self._view])
+            if not n:
+                raise ChannelClosed(
+                    f"the peer closed the channel mid-frame, {got} of {size} bytes into a frame"
+                )
+            if got + n >= size:
+                self._end = got + n - size
+                self._big = None
+                self._big_got = 0
+                return big
+            self._big_got = got + n
+
+
+class FrameWriter:
+    """Writes frames to a blocking file descriptor. Thread-safe.
+
+    Each frame goes out as one `os.writev` of the length prefix and the caller's chunks,
+    with no joining copy (a frame of more than IOV_MAX chunks takes several). A frame
+    that with its prefix is larger than PIPE_BUF is not atomic on a pipe, so it is
+    written holding an inter-process `flock` on `lock_path` too (the nanny takes that
+    lock for each event it writes to the same pipe), with signals blocked (see above).
+    """
+
+    __slots__ = ("_fd", "_lock", "_lock_fd", "_max_frame")
+
+    def __init__(self, fd: int, *, max_frame: int, lock_path: str | None = None) -> None:
+        _check_max_frame(max_frame)
+        self._fd = fd
+        self._max_frame = max_frame
+        self._lock = threading.Lock()
+        # flock locks belong to an open file description, so the writer opens its own.
+        self._lock_fd = (
+            -1
+            if lock_path is None
+            else os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        )
+
+    def write_frame(self, chunks: Sequence[bytes | bytearray | memoryview]) -> None:
+        """Write one frame whose payload is the concatenation of `chunks`.
+
+        Raises `FrameTooLarge`, before writing anything, when the payload is over
+        `max_frame`. Memoryviews must be C-contiguous; their size is `nbytes`.
+        """
+        size = 0
+        for chunk in chunks:
+            size += chunk.nbytes if type(chunk) is memoryview else len(chunk)
+        if size > self._max_frame:
+            raise FrameTooLarge(size=size, limit=self._max_frame)
+        iov = [_pack_header(size), *chunks]
+        total = _HEADER_SIZE + size
+        if total > PIPE_BUF or len(iov) > _IOV_MAX:
+            self._write_large(iov, total)
+            return
+        # acquire/release rather than `with`: half the cost, on every reply's path.
+        self._lock.acquire()
+        try:
+            written = os.writev(self._fd, iov)
+            if written != total:  # only on a socket or a non-blocking fd
+                self._write_rest(iov, written)
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        """Close the lock file's descriptor. The frame fd belongs to the caller."""
+        with self._lock:
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)
+                self._lock_fd = -1
+
+    def _write_large(self, iov: list[bytes | bytearray | memoryview], total: int) -> None:
+        mask = _pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+        try:
+            with self._lock:
+                if self._lock_fd >= 0:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                try:
+                    written = os.writev(self._fd, iov) if len(iov) <= _IOV_MAX else 0
+                    if written != total:
+                        self._write_rest(iov, written)
+                finally:
+                    if self._lock_fd >= 0:
+                        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            # Last, so that a handler raising here finds both locks released.
+            _pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    def _write_rest(self, iov: list[bytes | bytearray | memoryview], written: int) -> None:
+        """Write what a short writev left, in batches of at most IOV_MAX buffers."""
+        views = deque(view for view in map(_byte_view, iov) if view.nbytes)
+        while views:
+            while written:
+                head = views[0]
+                if written >= head.nbytes:
+                    written -= head.nbytes
+                    views.popleft()
+                else:
+                    views[0] = head[written:]
+                    written = 0
+            if views:
+                written = os.writev(self._fd, list(itertools.islice(views, _IOV_MAX)))
+
+
+def _byte_view(chunk: bytes | bytearray | memoryview) -> memoryview:
+    return memoryview(chunk).cast("B")
