@@ -4,6 +4,23 @@
 neither knows about the bridge (see `_terms` for that). The spec is
 https://www.erlang.org/doc/apps/erts/erlang_ext_dist.html.
 
+| Erlang                          | decoded as                     | encoded from        |
+|---------------------------------|--------------------------------|---------------------|
+| integer                         | int                            | int                 |
+| float                           | float                          | float (finite)      |
+| `nan`, `infinity`, `neg_infinity` | float                        | float (non-finite)  |
+| `true`, `false`, `nil`          | bool, None                     | bool, None          |
+| any other atom                  | str                            | `Atom`              |
+| binary                          | str if valid UTF-8, else bytes | str                 |
+| list (and STRING_EXT)           | list                           | list                |
+| tuple                           | tuple                          | tuple               |
+| map                             | dict, or a struct hook's value | dict                |
+| fun                             | the fun hook's value           | (`Encoder.raw`)     |
+
+Pids, ports, references, bitstrings, improper lists, unhashable or colliding map keys
+and nesting deeper than `MAX_DEPTH` are `DecodeError`s. The encoder matches exact
+types only; anything else goes to `classify`, then to the fallback.
+
 Both directions are on the hot path of every call, so the code is shaped by
 measurement (`bench/codec_bench.py`) rather than by elegance:
 
@@ -126,7 +143,6 @@ _UNSUPPORTED = {
     FUN_EXT: "fun in the pre-R8 format",
     COMPRESSED: "nested compressed term",
 }
-_ATOM_TAGS = frozenset((ATOM_EXT, SMALL_ATOM_EXT, ATOM_UTF8_EXT, SMALL_ATOM_UTF8_EXT))
 
 _U16 = struct.Struct(">H").unpack_from
 _U32 = struct.Struct(">I").unpack_from
@@ -152,7 +168,7 @@ _SPECIAL_ATOMS: dict[str, Any] = {
 
 # The one str object the decoder returns for the atom `__struct__`. A binary
 # "__struct__" decodes to a fresh str object, so a map's key can be told apart by
-# identity without a second pass over the map (see `_map_value`).
+# identity without a second pass over the map (see `map_value`).
 _STRUCT_KEY = sys.intern("__struct__")
 _ATOM_CACHE_LIMIT = 4096
 
@@ -177,10 +193,22 @@ def _new_atom(text: str) -> Any:
     return text
 
 
-def _make_atom_decoder(header: int, encoding: str) -> _Handler:
-    """A decoder for one atom tag; `header` is the size of its length field (1 or 2)."""
+def _atom_cache() -> dict[bytes, Any]:
     cache: dict[bytes, Any] = {name.encode(): value for name, value in _SPECIAL_ATOMS.items()}
     cache[b"__struct__"] = _STRUCT_KEY
+    return cache
+
+
+_MISSING: Any = object()
+_INLINE_ATOM_TAGS = frozenset((SMALL_ATOM_UTF8_EXT, ATOM_EXT))
+# Decoded atoms by their raw text, one cache per text encoding.
+_LATIN1_ATOMS = _atom_cache()
+_UTF8_ATOMS = _atom_cache()
+
+
+def _make_atom_decoder(header: int, encoding: str) -> _Handler:
+    """A decoder for one atom tag; `header` is the size of its length field (1 or 2)."""
+    cache = _LATIN1_ATOMS if encoding == "latin-1" else _UTF8_ATOMS
     start = 1 + header
 
     def atom(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
@@ -324,10 +352,11 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
     def items(data: bytes, pos: int, count: int, depth: int) -> tuple[list[Any], int]:
         """Decode `count` consecutive terms: the loop under every container.
 
-        Binaries and small integers, the commonest elements, are decoded inline. A
-        binary that runs past the end leaves `pos` beyond it, which the next read or
-        the caller's end check reports.
+        The commonest elements are decoded inline, in order of how common they are in
+        call terms. A binary that runs past the end leaves `pos` beyond it, which the
+        next read or the caller's end check reports.
         """
+        latin1_atoms, utf8_atoms = _LATIN1_ATOMS, _UTF8_ATOMS
         out: list[Any] = []
         # A countdown `while` costs less than setting up `range` for the few elements
         # of a typical call term.
@@ -345,6 +374,24 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
             elif tag == SMALL_INTEGER_EXT:
                 out.append(data[pos + 1])
                 pos += 2
+            elif tag in _INLINE_ATOM_TAGS:
+                # What OTP 26+ and this encoder write, and what OTP 25 writes.
+                if tag == ATOM_EXT:
+                    end = pos + 3 + ((data[pos + 1] << 8) | data[pos + 2])
+                    value = latin1_atoms.get(data[pos + 3 : end], _MISSING)
+                else:
+                    end = pos + 2 + data[pos + 1]
+                    value = utf8_atoms.get(data[pos + 2 : end], _MISSING)
+                if value is _MISSING:
+                    value, end = table[tag](data, pos, depth)
+                out.append(value)
+                pos = end
+            elif tag == INTEGER_EXT:
+                out.append(_I32(data, pos + 1)[0])
+                pos += 5
+            elif tag == NEW_FLOAT_EXT:
+                out.append(_F64(data, pos + 1)[0])
+                pos += 9
             else:
                 value, pos = table[tag](data, pos, depth)
                 out.append(value)
@@ -814,7 +861,7 @@ _DEFAULT_HANDLERS: dict[type, EncodeFn] = {
 }
 # The types `Encoder._items` writes inline; it may only do so while their handlers are
 # the defaults.
-_INLINED = (int, float, str, list)
+_INLINED = (int, float, str, type(None), bool, list)
 
 
 def _bulk_term(items: list[Any]) -> bytes | bytearray | None:
@@ -884,7 +931,9 @@ def _strs_term(items: list[str]) -> bytes | None:
 class Encoder:
     """Encodes Python values as ETF, dispatching on exact type.
 
-    Built-in types are encoded as described in the module docs. For any other type,
+    Built-in types are encoded as described in the module docs; a str that is not
+    valid UTF-8 (lone surrogates) and an `Atom` longer than 255 characters go to the
+    fallback. For any other type,
     `classify(type)` is asked once (the answer, even None, is cached) for a handler;
     without one, `fallback(encoder, obj)` writes the term. Containers already being
     encoded (cycles) and containers nested deeper than `ENCODE_DEPTH` also go to
@@ -930,7 +979,8 @@ class Encoder:
         """The whole term, version byte included, as chunks ready for `os.writev`.
 
         Large binaries are chunks of their own, not copies: they must not change until
-        the chunks are written.
+        the chunks are written. Each one adds two chunks, so a term with hundreds of
+        them can exceed what one `os.writev` call takes (`os.sysconf("SC_IOV_MAX")`).
         """
         if self._busy:  # called again from inside a handler
             return self._twin().encode(obj)
@@ -1018,6 +1068,12 @@ class Encoder:
                 continue
             elif kind is float:
                 buf += _float_term(item)
+                continue
+            elif item is None:
+                buf += _NIL
+                continue
+            elif kind is bool:
+                buf += _TRUE if item else _FALSE
                 continue
             elif kind is list and not item:
                 buf.append(NIL_EXT)
