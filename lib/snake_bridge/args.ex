@@ -1,15 +1,16 @@
 defmodule SnakeBridge.Args do
   @moduledoc false
   # Prepares terms for sending: finds the refs in them (they decide which worker gets
-  # the call), turns user structs into terms through SnakeBridge.Encoder, and refuses
-  # what Python cannot receive — before anything is sent, naming where it sits.
+  # the call), turns user structs into terms through SnakeBridge.Encoder, moves big
+  # binaries to shared memory (SnakeBridge.Shm), and refuses what Python cannot
+  # receive — before anything is sent, naming where it sits.
   #
   # The common case (nothing to rewrite) is a read-only walk that returns the term
   # itself, so arguments are not rebuilt on every call.
 
-  alias SnakeBridge.{EncodeError, Ref, RefError}
+  alias SnakeBridge.{EncodeError, Ref, RefError, Shm}
 
-  @passthrough [SnakeBridge.Bytes, SnakeBridge.Array, Date, Time, NaiveDateTime, DateTime]
+  @passthrough [SnakeBridge.Bytes, SnakeBridge.Array, Shm, Date, Time, NaiveDateTime, DateTime]
 
   @typedoc "The worker the refs in a term live on, if any."
   @type worker :: {atom, non_neg_integer, pos_integer} | nil
@@ -32,7 +33,9 @@ defmodule SnakeBridge.Args do
        when is_integer(term) or is_float(term) or is_atom(term) or is_function(term),
        do: {:ok, worker}
 
-  defp scan(term, worker) when is_binary(term), do: {:ok, worker}
+  defp scan(term, worker) when is_binary(term),
+    do: if(Shm.big?(term), do: :rewrite, else: {:ok, worker})
+
   defp scan([], worker), do: {:ok, worker}
 
   defp scan([head | tail], worker) do
@@ -44,6 +47,10 @@ defmodule SnakeBridge.Args do
 
   defp scan(%Ref{worker: ref_worker}, worker), do: {:ok, same_worker(worker, ref_worker)}
   defp scan(%MapSet{} = set, worker), do: scan(MapSet.to_list(set), worker)
+
+  defp scan(%struct{data: data}, worker) when struct in [SnakeBridge.Bytes, SnakeBridge.Array],
+    do: scan(data, worker)
+
   defp scan(%struct{}, worker) when struct in @passthrough, do: {:ok, worker}
 
   defp scan(%_{} = struct, _worker) do
@@ -84,6 +91,9 @@ defmodule SnakeBridge.Args do
     end
   end
 
+  defp replace(binary) when is_binary(binary),
+    do: if(Shm.big?(binary), do: Shm.write(binary), else: binary)
+
   defp replace(list) when is_list(list), do: map_list(list)
 
   defp replace(tuple) when is_tuple(tuple),
@@ -91,6 +101,10 @@ defmodule SnakeBridge.Args do
 
   defp replace(%Ref{} = ref), do: ref
   defp replace(%MapSet{} = set), do: set |> MapSet.to_list() |> map_list() |> MapSet.new()
+
+  defp replace(%struct{} = value) when struct in [SnakeBridge.Bytes, SnakeBridge.Array],
+    do: %{value | data: replace(value.data)}
+
   defp replace(%struct{} = value) when struct in @passthrough, do: value
 
   defp replace(%_{} = value) do

@@ -14,9 +14,7 @@ defmodule SnakeBridge.Callback do
   alias SnakeBridge.{Args, Runtime, Sessions, Wire}
 
   @doc false
-  def run(call, payload) do
-    {callback_id, fun, args, channel, owner} = :erlang.binary_to_term(payload, [:safe])
-
+  def run(call, {callback_id, fun, args, channel, owner}) do
     outcome =
       if owner == call.caller or Sessions.alive?(owner) do
         invoke(fun, args, {:snakebridge_parent, call.pool, call.index}, {callback_id, channel})
@@ -29,8 +27,7 @@ defmodule SnakeBridge.Callback do
 
   @doc false
   # Answers a callback with an error without running it (its call was abandoned).
-  def refuse(call, payload, why) do
-    {callback_id, _fun, _args, channel, _owner} = :erlang.binary_to_term(payload, [:safe])
+  def refuse(call, {callback_id, _fun, _args, channel, _owner}, why) do
     respond(call, channel, callback_id, {:error, why, "exit", ""})
   end
 

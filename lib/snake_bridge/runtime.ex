@@ -19,6 +19,7 @@ defmodule SnakeBridge.Runtime do
     Ref,
     RefError,
     Session,
+    Shm,
     TimeoutError,
     Wire,
     Worker,
@@ -28,6 +29,8 @@ defmodule SnakeBridge.Runtime do
   @ok Wire.kind(:ok)
   @error Wire.kind(:error)
   @callback_kind Wire.kind(:callback)
+  @ok_shm Wire.kind(:ok) + Wire.shm_flag()
+  @callback_shm Wire.kind(:callback) + Wire.shm_flag()
   @no_reply Wire.no_reply()
 
   # Atoms that replies contain, kept in this module's literals so that they exist
@@ -101,6 +104,7 @@ defmodule SnakeBridge.Runtime do
         send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline)
       after
         Pool.check_out(meta, index)
+        Shm.clean_up()
       end
     end
   end
@@ -263,7 +267,15 @@ defmodule SnakeBridge.Runtime do
         {:error, error(:erlang.binary_to_term(payload, [:safe]), call)}
 
       {^mref, @callback_kind, payload} ->
-        Callback.run(call, payload)
+        Callback.run(call, :erlang.binary_to_term(payload, [:safe]))
+        await(call, deadline)
+
+      {^mref, @ok_shm, payload} ->
+        Process.demonitor(mref, [:flush])
+        {:ok, Shm.resolve(:erlang.binary_to_term(payload, [:safe]))}
+
+      {^mref, @callback_shm, payload} ->
+        Callback.run(call, Shm.resolve(:erlang.binary_to_term(payload, [:safe])))
         await(call, deadline)
 
       {:DOWN, ^mref, :process, _pid, reason} ->
@@ -298,12 +310,13 @@ defmodule SnakeBridge.Runtime do
 
   defp await_unwind(%{mref: mref} = call, grace_deadline) do
     receive do
-      {^mref, kind, _payload} when kind in [@ok, @error] ->
+      {^mref, kind, payload} when kind in [@ok, @error, @ok_shm] ->
         Process.demonitor(mref, [:flush])
+        if kind == @ok_shm, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
         {:error, %TimeoutError{timeout: call.timeout}}
 
-      {^mref, @callback_kind, payload} ->
-        Callback.refuse(call, payload, "the call timed out")
+      {^mref, kind, payload} when kind in [@callback_kind, @callback_shm] ->
+        Callback.refuse(call, :erlang.binary_to_term(payload, [:safe]), "the call timed out")
         await_unwind(call, grace_deadline)
 
       {:DOWN, ^mref, :process, _pid, _reason} ->

@@ -35,6 +35,8 @@ defmodule SnakeBridge.Wire do
   @return_modes %{auto: 0, value: 1, ref: 2}
   @streams %{stdout: 1, stderr: 2}
   @no_reply 0b100
+  # Set on a reply's kind byte when its payload holds SnakeBridge.Shm segments.
+  @shm_flag 0x80
 
   def protocol_version, do: @protocol_version
 
@@ -59,4 +61,5 @@ defmodule SnakeBridge.Wire do
   end
 
   def no_reply, do: @no_reply
+  def shm_flag, do: @shm_flag
 end

@@ -17,11 +17,13 @@ defmodule SnakeBridge.Worker do
   # retries with exponential backoff, so a broken environment never spins.
 
   use GenServer, restart: :permanent
+  import Bitwise
   require Logger
 
   alias SnakeBridge.{Interpreter, Pool, Wire, WorkerCrashError}
 
   @callback_kind Wire.kind(:callback)
+  @kind_mask bnot(Wire.shm_flag()) &&& 0xFF
   @event Wire.kind(:event)
   @log Wire.kind(:log)
   @exited Wire.kind(:exited)
@@ -126,7 +128,8 @@ defmodule SnakeBridge.Worker do
         {"SNAKEBRIDGE_WORKER", Base.encode64(identity)},
         {"SNAKEBRIDGE_PYTHON_PATH", Enum.join(state.config.python_path, ":")},
         {"SNAKEBRIDGE_MAX_FRAME", Integer.to_string(state.config.max_frame)},
-        {"SNAKEBRIDGE_MAX_REFS", Integer.to_string(state.config.max_refs)}
+        {"SNAKEBRIDGE_MAX_REFS", Integer.to_string(state.config.max_refs)},
+        {"SNAKEBRIDGE_SHM_THRESHOLD", shm_threshold()}
         | state.config.env
       ]
       |> Enum.map(fn {k, v} -> {String.to_charlist(k), v && String.to_charlist(v)} end)
@@ -143,6 +146,13 @@ defmodule SnakeBridge.Worker do
     {:ok, Port.open({:spawn_executable, python}, options)}
   rescue
     error in ErlangError -> {:error, "cannot start #{python}: #{inspect(error.original)}"}
+  end
+
+  defp shm_threshold do
+    case SnakeBridge.Shm.threshold() do
+      :infinity -> "0"
+      bytes -> Integer.to_string(bytes)
+    end
   end
 
   defp os_pid(port) do
@@ -221,7 +231,8 @@ defmodule SnakeBridge.Worker do
   @impl true
   def handle_info({port, {:data, data}}, %{port: port} = state) do
     case data do
-      <<kind, size, tag::binary-size(size), payload::binary>> when kind <= @callback_kind ->
+      <<kind, size, tag::binary-size(size), payload::binary>>
+      when (kind &&& @kind_mask) <= @callback_kind ->
         reply_to = :erlang.binary_to_term(tag)
         send(reply_to, {reply_to, kind, payload})
         {:noreply, state}

@@ -12,6 +12,7 @@ defmodule SnakeBridge.WireTest do
           "return_modes": {m.name.lower(): m.value for m in w.ReturnMode},
           "streams": {m.name.lower(): m.value for m in w.Stream},
           "no_reply": int(w.Flag.NO_REPLY),
+          "shm_flag": w.SHM_FLAG,
       }
       """)
 
@@ -20,6 +21,7 @@ defmodule SnakeBridge.WireTest do
 
     assert python["protocol"] == SnakeBridge.Wire.protocol_version()
     assert python["no_reply"] == SnakeBridge.Wire.no_reply()
+    assert python["shm_flag"] == SnakeBridge.Wire.shm_flag()
 
     for key <- [:ops, :kinds, :return_modes, :streams] do
       assert python[Atom.to_string(key)] == stringify.(elixir[key]), "#{key} differ"

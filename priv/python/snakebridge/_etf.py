@@ -954,6 +954,8 @@ class Encoder:
         "_fast",
         "_handlers",
         "_registered",
+        "spill",
+        "spill_threshold",
     )
 
     def __init__(
@@ -968,6 +970,10 @@ class Encoder:
         self._chunks: list[bytes | bytearray | memoryview] = []
         self._active: set[int] = set()
         self._busy = False
+        # Binaries of at least `spill_threshold` bytes go to `spill` instead, which
+        # writes some other term in their place (the engine's shared-memory path).
+        self.spill: Callable[[Encoder, memoryview], None] | None = None
+        self.spill_threshold = 0
 
     def register(self, type_: type, fn: EncodeFn) -> None:
         """Encode objects whose type is exactly `type_` with `fn` (subclasses are not matched)."""
@@ -1007,6 +1013,8 @@ class Encoder:
         twin._registered = self._registered
         twin._handlers = self._handlers
         twin._fast = self._fast
+        twin.spill = self.spill
+        twin.spill_threshold = self.spill_threshold
         return twin
 
     def term(self, obj: Any) -> None:
@@ -1114,10 +1122,16 @@ class Encoder:
                 view = data.cast("B")
             else:
                 view = data
+            if self.spill is not None and view.nbytes >= self.spill_threshold:
+                self.spill(self, view)
+                return
             self._buf += _pack_tag_u32(BINARY_EXT, view.nbytes)
             self._write(view)
             return
         size = len(data)
+        if self.spill is not None and size >= self.spill_threshold:
+            self.spill(self, memoryview(data))
+            return
         self._buf += _BINARY_HEADERS[size] if size < 256 else _pack_tag_u32(BINARY_EXT, size)
         self._write(data)
 

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from snakebridge._channel import HEADER
+from snakebridge._shm import worker_directory
 from snakebridge._wire import PIPE_BUF, Kind, Stream
 
 __all__ = ["DEFAULT_COMMAND", "REPLY_FD", "REQUEST_FD", "main", "run"]
@@ -233,6 +234,8 @@ class _Nanny:
     def _reap(self) -> None:
         if self._process is not None:
             self._process.wait()
+            # Shared-memory segments the worker wrote and nobody read die with it.
+            shutil.rmtree(worker_directory(self._process.pid), ignore_errors=True)
 
     def _report(self) -> None:
         if self._process is not None:

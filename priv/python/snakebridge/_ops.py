@@ -15,12 +15,13 @@ import importlib
 import itertools
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from snakebridge._errors import ElixirError
+from snakebridge._etf import Atom
 from snakebridge._registry import OpenContext
 from snakebridge._request import Request
 from snakebridge._wire import Op
@@ -75,6 +76,7 @@ def _getattr_path(obj: Any, name: str) -> Any:
 
 
 def _kwargs(kwargs: Any) -> dict[str, Any]:
+    pairs: Iterable[Any]
     if type(kwargs) is dict:
         pairs = kwargs.items()
     elif type(kwargs) is list:
@@ -131,7 +133,8 @@ def _compile(source: str) -> tuple[CodeType | None, CodeType | None]:
     tree = ast.parse(source, filename="<snakebridge.eval>", mode="exec")
     last: ast.expr | None = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = tree.body.pop().value
+        last = tree.body[-1].value
+        tree.body.pop()
     statements = compile(tree, "<snakebridge.eval>", "exec") if tree.body else None
     expression = (
         compile(ast.Expression(last), "<snakebridge.eval>", "eval") if last is not None else None
@@ -266,7 +269,7 @@ def op_release_session(engine: Engine, req: Request) -> None:
     engine.release_session(req.session)
 
 
-def op_stats(engine: Engine, req: Request) -> dict[str, Any]:
+def op_stats(engine: Engine, req: Request) -> dict[Atom, Any]:
     return engine.stats()
 
 

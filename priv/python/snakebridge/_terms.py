@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
+from ._shm import SHM_STRUCT, read_segment
 
 __all__ = ["encode_array", "make_decoder", "make_encoder", "make_value_encoder"]
 
@@ -219,6 +220,7 @@ def make_decoder(*, resolve_ref: StructHook, make_callable: FunHook) -> Decoder:
             TIME: _decode_time,
             NAIVE_DATETIME: _decode_naive_datetime,
             DATETIME: _decode_datetime,
+            SHM_STRUCT: read_segment,
         },
         fun=make_callable,
     )
@@ -409,6 +411,9 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
         _bytes_struct(enc, view)
 
     def classify(type_: type) -> EncodeFn | None:
+        pd = sys.modules.get("pandas")
+        if pd is not None and issubclass(type_, pd.DataFrame):
+            return _encode_frame
         np = sys.modules.get("numpy")
         if np is not None and issubclass(type_, np.ndarray):
             return convert(lambda array: array.tolist())
@@ -429,6 +434,19 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
         return buffer_or_fallback
 
     return _make(fallback, classify)
+
+
+def _encode_frame(enc: Encoder, frame: Any) -> None:
+    """A pandas DataFrame as a map of column name to values: `%SnakeBridge.Array{}` for
+    numeric columns (no per-element work), a list for the others."""
+    enc.map_header(frame.shape[1])
+    for name, column in frame.items():
+        enc.term(name)
+        values = column.to_numpy()
+        if values.dtype.name in ARRAY_DTYPES:
+            encode_array(enc, values)
+        else:
+            enc.term(values.tolist())
 
 
 def encode_array(enc: Encoder, array: Any) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["PIPE_BUF", "PROTOCOL_VERSION", "Flag", "Kind", "Op", "ReturnMode", "Stream"]
+__all__ = ["PIPE_BUF", "PROTOCOL_VERSION", "SHM_FLAG", "Flag", "Kind", "Op", "ReturnMode", "Stream"]
 
 PROTOCOL_VERSION = 1
+
+# Set on a reply's kind byte when its payload holds shared-memory segments.
+SHM_FLAG = 0x80
 
 # Writes of at most this many bytes to a pipe are atomic (POSIX), so frames this small
 # need no inter-process lock on fd 4.

@@ -29,6 +29,7 @@ import contextvars
 import faulthandler
 import functools
 import inspect
+import io
 import itertools
 import os
 import queue
@@ -58,8 +59,9 @@ from snakebridge._etf import Atom, Encoder, ErlFun
 from snakebridge._ops import AWAIT_RESULT, HANDLERS, ArrayExport, IterBatch
 from snakebridge._registry import OpenContext, Registry
 from snakebridge._request import Request, parse_header, tag_of
+from snakebridge._shm import SegmentWriter
 from snakebridge._terms import encode_array, make_decoder, make_encoder, make_value_encoder
-from snakebridge._wire import PROTOCOL_VERSION, Flag, Kind, Op, ReturnMode
+from snakebridge._wire import PROTOCOL_VERSION, SHM_FLAG, Flag, Kind, Op, ReturnMode
 
 __all__ = ["Engine", "main"]
 
@@ -69,14 +71,15 @@ _MARK_TTL = 600.0
 # Types that are never awaitable: checked first so plain results skip inspect.
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, tuple, dict})
 
-_OK = bytes((Kind.OK,))
-_ERROR = bytes((Kind.ERROR,))
-_CALLBACK = bytes((Kind.CALLBACK,))
-_EVENT = bytes((Kind.EVENT,))
+# Every possible kind byte, prebuilt: a reply costs no bytes() call for it.
+_KIND_BYTES = [bytes((code,)) for code in range(256)]
 _RETURN_MASK = Flag.RETURN_MASK
+_NO_REPLY = Flag.NO_REPLY
 
 # The request a coroutine (on the asyncio thread) belongs to, for its callbacks.
-_current_request: contextvars.ContextVar[Request] = contextvars.ContextVar("snakebridge_request")
+_current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
+    "snakebridge_request", default=None
+)
 
 
 class _AsRef:
@@ -99,7 +102,7 @@ class _Codec:
     """One thread's encoders and decoder (they carry state while they run), and the
     session and caller of the request that thread is decoding or answering."""
 
-    __slots__ = ("auto", "caller", "decoder", "session", "value")
+    __slots__ = ("auto", "caller", "decoder", "segments", "session", "value")
 
     def __init__(self, engine: Engine) -> None:
         self.session = 0
@@ -107,6 +110,21 @@ class _Codec:
         self.decoder = make_decoder(resolve_ref=engine.resolve_ref, make_callable=engine.proxy)
         self.auto = engine.with_engine_types(make_encoder(fallback=engine.write_ref))
         self.value = engine.with_engine_types(make_value_encoder(fallback=engine.write_ref))
+        self.segments: SegmentWriter | None = None
+        if engine.shm_threshold:
+            self.segments = SegmentWriter(engine.shm_threshold)
+            for encoder in (self.auto, self.value):
+                encoder.spill = self.segments.spill
+                encoder.spill_threshold = engine.shm_threshold
+
+    def encode(self, encoder: Encoder, value: Any) -> tuple[list[Any], int]:
+        """`value`'s chunks, and the flag to put on the reply's kind byte."""
+        segments = self.segments
+        if segments is None:
+            return encoder.encode(value), 0
+        before = segments.count
+        chunks = encoder.encode(value)
+        return chunks, (SHM_FLAG if segments.count != before else 0)
 
 
 class _Waiter:
@@ -125,8 +143,15 @@ class Engine:
     """One worker process's state and main loop."""
 
     def __init__(
-        self, *, reader: FrameReader, writer: FrameWriter, registry: Registry, worker_term: bytes
+        self,
+        *,
+        reader: FrameReader,
+        writer: FrameWriter,
+        registry: Registry,
+        worker_term: bytes,
+        shm_threshold: int = 0,
     ) -> None:
+        self.shm_threshold = shm_threshold
         self.reader = reader
         self.writer = writer
         self.registry = registry
@@ -223,8 +248,8 @@ class Engine:
 
     # ------------------------------------------------------------------ replies
 
-    def _send(self, kind: bytes, tag: bytes, chunks: list[Any]) -> None:
-        chunks[0:0] = (kind, tag)
+    def _send(self, kind: int, tag: bytes, chunks: list[Any]) -> None:
+        chunks[0:0] = (_KIND_BYTES[kind], tag)
         self.writer.write_frame(chunks)
 
     def reply(self, request: Request, value: Any) -> None:
@@ -233,12 +258,12 @@ class Engine:
         mode = request.flags & _RETURN_MASK
         try:
             if mode == ReturnMode.AUTO:
-                chunks = codec.auto.encode(value)
+                chunks, flag = codec.encode(codec.auto, value)
             elif mode == ReturnMode.VALUE:
-                chunks = codec.value.encode(value)
+                chunks, flag = codec.encode(codec.value, value)
             else:
-                chunks = codec.auto.encode(_AsRef(value))
-            self._send(_OK, request.tag, chunks)
+                chunks, flag = codec.encode(codec.auto, _AsRef(value))
+            self._send(Kind.OK | flag, request.tag, chunks)
         except Exception as exc:
             self.reply_error(request, exc)
 
@@ -246,18 +271,18 @@ class Engine:
         codec = self.codec()
         codec.session = request.session
         try:
-            self._send(_ERROR, request.tag, codec.auto.encode(_ErrorTerm(exc)))
+            self._send(Kind.ERROR, request.tag, codec.auto.encode(_ErrorTerm(exc)))
         except Exception as inner:
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
-            self._send(_ERROR, request.tag, codec.auto.encode(_ErrorTerm(fallback)))
+            self._send(Kind.ERROR, request.tag, codec.auto.encode(_ErrorTerm(fallback)))
 
     def reply_cancelled(self, request: Request) -> None:
-        self._send(_ERROR, request.tag, self.codec().auto.encode(Atom("cancelled")))
+        self._send(Kind.ERROR, request.tag, self.codec().auto.encode(Atom("cancelled")))
 
     def send_event(self, event: tuple[Any, ...]) -> None:
-        self._send(_EVENT, b"\x00", self.codec().auto.encode(event))
+        self._send(Kind.EVENT, b"\x00", self.codec().auto.encode(event))
 
     # ------------------------------------------------------------------ main loop
 
@@ -321,16 +346,16 @@ class Engine:
             return
         active.pop()
         self._finish(request, result)
-        self._resume()
+        if active:
+            self._resume()
 
     def _finish(self, request: Request, result: Any) -> None:
-        if (
-            request.op in AWAIT_RESULT
-            and type(result) not in _PLAIN
-            and inspect.isawaitable(result)
-        ):
+        if type(result) in _PLAIN or request.op not in AWAIT_RESULT:
+            if not request.flags & _NO_REPLY:
+                self.reply(request, result)
+        elif inspect.isawaitable(result):
             self._await(request, result)
-        elif request.wants_reply:
+        elif not request.flags & _NO_REPLY:
             self.reply(request, result)
 
     def _resume(self) -> None:
@@ -382,10 +407,11 @@ class Engine:
         """Run an Elixir function and return its result (ElixirFunction.__call__)."""
         callback_id = next(self._callback_ids)
         if threading.get_ident() == self.main_ident and self.active:
-            request = self.active[-1]
-            self._send_callback(request, callback_id, fn, args, "main")
+            self._send_callback(self.active[-1], callback_id, fn, args, "main")
             return self._serve_until(callback_id)
-        request = _current_request.get(None) or (self.active[-1] if self.active else None)
+        request = _current_request.get()
+        if request is None and self.active:
+            request = self.active[-1]
         waiter = _Waiter(request)
         self._waiters[callback_id] = waiter
         try:
@@ -413,7 +439,8 @@ class Engine:
         interruptible, self.interruptible = self.interruptible, False
         try:
             payload = (callback_id, fn.fun, list(args), Atom(channel), fn.owner)
-            self._send(_CALLBACK, request.tag, codec.auto.encode(payload))
+            chunks, flag = codec.encode(codec.auto, payload)
+            self._send(Kind.CALLBACK | flag, request.tag, chunks)
         finally:
             self.interruptible = interruptible
 
@@ -453,9 +480,9 @@ class Engine:
 
     # ------------------------------------------------------------------ control
 
-    def control(self, frame: memoryview) -> None:
+    def control(self, view: memoryview) -> None:
         """Handle one control-socket frame (runs on the control thread)."""
-        frame = bytes(frame)
+        frame = bytes(view)
         request, offset = parse_header(frame)
         self.decode_body(request, frame, offset)
         op = request.op
@@ -582,7 +609,8 @@ def _rss_bytes() -> int:
 def main() -> None:
     """Entry point of a worker process (started by the nanny)."""
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
     faulthandler.enable()
     env = os.environ
     extra_paths = [p for p in env.get("SNAKEBRIDGE_PYTHON_PATH", "").split(os.pathsep) if p]
@@ -599,6 +627,7 @@ def main() -> None:
         writer=FrameWriter(4, max_frame=max_frame, lock_path=env.get("SNAKEBRIDGE_LOCK_PATH")),
         registry=Registry(max_refs=int(env.get("SNAKEBRIDGE_MAX_REFS", "1000000"))),
         worker_term=worker_term,
+        shm_threshold=int(env.get("SNAKEBRIDGE_SHM_THRESHOLD", "0")),
     )
     signal.signal(signal.SIGINT, engine.on_interrupt)
     control = ControlServer(engine, max_frame=max_frame)
