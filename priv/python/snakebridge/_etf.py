@@ -34,6 +34,7 @@ measurement (`bench/codec_bench.py`) rather than by elegance:
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 import struct
@@ -56,6 +57,7 @@ __all__ = [
     "ErlFun",
     "FunHook",
     "StructHook",
+    "text_or_bytes",
 ]
 
 # The decoder refuses containers nested deeper than MAX_DEPTH. The encoder hands
@@ -270,11 +272,7 @@ def _binary(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     end = pos + 5 + _U32(data, pos + 1)[0]
     if end > len(data):
         raise _truncated(pos, f"binary of {end - pos - 5} bytes")
-    raw = data[pos + 5 : end]
-    try:
-        return raw.decode(), end
-    except UnicodeDecodeError:
-        return raw, end
+    return text_or_bytes(data[pos + 5 : end]), end
 
 
 def _string(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
@@ -367,6 +365,9 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
                 start = pos + 5
                 pos = start + _U32(data, pos + 1)[0]
                 raw = data[start:pos]
+                if pos - start > _PROBE:
+                    out.append(text_or_bytes(raw))
+                    continue
                 try:
                     out.append(raw.decode())
                 except UnicodeDecodeError:
@@ -619,7 +620,22 @@ def _first_difference(a: bytes, b: bytes) -> int:
     return len(a) - 1 - (diff.bit_length() - 1) // 8
 
 
-def _text_or_bytes(raw: bytes) -> str | bytes:
+# Binaries longer than this are probed on their head before being decoded as UTF-8.
+_PROBE = 1 << 16
+
+
+def text_or_bytes(raw: bytes) -> str | bytes:
+    """`raw` as str if it is valid UTF-8, else `raw` itself.
+
+    A failed decode copies its whole input into the UnicodeDecodeError, so a long
+    binary is first probed on its head: random data of a gigabyte is then told apart
+    from text at the cost of 64 KiB, not of a gigabyte copy.
+    """
+    if len(raw) > _PROBE:
+        try:
+            codecs.utf_8_decode(raw[:_PROBE], "strict", False)
+        except UnicodeDecodeError:
+            return raw
     try:
         return raw.decode()
     except UnicodeDecodeError:
@@ -634,7 +650,7 @@ def _binaries_value(bodies: list[str]) -> list[Any]:
     try:
         return list(map(bytes.decode, raw))
     except UnicodeDecodeError:
-        return list(map(_text_or_bytes, raw))
+        return list(map(text_or_bytes, raw))
 
 
 def _binary_run(data: bytes, pos: int, limit: int, out: list[Any]) -> tuple[int, int]:

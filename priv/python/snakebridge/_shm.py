@@ -13,7 +13,7 @@ import itertools
 import os
 from typing import Any
 
-from snakebridge._etf import DecodeError, Encoder
+from snakebridge._etf import DecodeError, Encoder, text_or_bytes
 
 __all__ = ["ROOT", "SegmentWriter", "read_segment", "worker_directory"]
 
@@ -48,10 +48,7 @@ def read_segment(fields: dict[str, Any]) -> str | bytes:
         os.close(fd)
     if len(data) != size:
         raise DecodeError(f"shared-memory segment {path} holds {len(data)} bytes, not {size}")
-    try:
-        return data.decode()
-    except UnicodeDecodeError:
-        return data
+    return text_or_bytes(data)
 
 
 def _read_large(fd: int, size: int) -> bytes:
