@@ -24,6 +24,8 @@ import traceback
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from snakebridge._etf import DecodeError
+
 if TYPE_CHECKING:
     from snakebridge._etf import Encoder
 
@@ -78,6 +80,12 @@ class CallCancelled(KeyboardInterrupt):
     """
 
 
+# Users import these from the package, so they are named after it: error types read
+# `snakebridge.ElixirError` in tracebacks and in `SnakeBridge.PythonError.type`.
+for _public in (ElixirError, CallbackOwnerGone, RefError, CallCancelled):
+    _public.__module__ = "snakebridge"
+
+
 def qualified_name(cls: type) -> str:
     """`"ValueError"` for builtins, `"json.decoder.JSONDecodeError"` otherwise."""
     module = cls.__module__
@@ -110,6 +118,17 @@ def write_error(enc: Encoder, exc: BaseException) -> None:
         enc.atom("reason")
         enc.atom(exc.reason)
         enc.atom("message")
+        enc.term(str(exc))
+        return
+    if isinstance(exc, DecodeError):
+        # A request whose arguments Python could not take (colliding keys, a bad Array):
+        # the same failure as one Elixir refuses before sending.
+        _struct_header(enc, "Elixir.SnakeBridge.EncodeError", 3)
+        enc.atom("path")
+        enc.term("(as decoded in Python)")
+        enc.atom("value")
+        enc.atom("nil")
+        enc.atom("reason")
         enc.term(str(exc))
         return
     cls = type(exc)
