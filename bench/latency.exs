@@ -33,7 +33,7 @@ codec_ns =
   from snakebridge._terms import make_decoder, make_encoder
   from snakebridge._etf import Atom
   enc = make_encoder(fallback=lambda e, o: None)
-  dec = make_decoder(resolve_ref=lambda f: None, make_callable=lambda f: None)
+  dec = make_decoder(resolve_ref=lambda f: None, make_callable=lambda f: None, read_segment=lambda f: None)
   term = ("math", "sqrt", [16], [])
   frame = b"".join(enc.encode(term))
   samples = []

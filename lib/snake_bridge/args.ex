@@ -1,8 +1,8 @@
 defmodule SnakeBridge.Args do
   @moduledoc false
   # Prepares terms for sending: finds the refs in them (they decide which worker gets
-  # the call), turns user structs into terms through SnakeBridge.Encoder, moves big
-  # binaries to shared memory (SnakeBridge.Shm), and refuses what Python cannot
+  # the call), turns user structs into terms through SnakeBridge.Encoder, takes big
+  # binaries out of the term (SnakeBridge.Shm), and refuses what Python cannot
   # receive — before anything is sent, naming where it sits.
   #
   # The common case (nothing to rewrite) is a read-only walk that returns the term
@@ -34,7 +34,7 @@ defmodule SnakeBridge.Args do
        do: {:ok, worker}
 
   defp scan(term, worker) when is_binary(term),
-    do: if(Shm.big?(term), do: :rewrite, else: {:ok, worker})
+    do: if(Shm.out_of_band?(term), do: :rewrite, else: {:ok, worker})
 
   defp scan([], worker), do: {:ok, worker}
 
@@ -92,7 +92,7 @@ defmodule SnakeBridge.Args do
   end
 
   defp replace(binary) when is_binary(binary),
-    do: if(Shm.big?(binary), do: Shm.write(binary), else: binary)
+    do: if(Shm.out_of_band?(binary), do: Shm.detach(binary), else: binary)
 
   defp replace(list) when is_list(list), do: map_list(list)
 

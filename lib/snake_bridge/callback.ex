@@ -11,7 +11,7 @@ defmodule SnakeBridge.Callback do
   # Python receives either {:ok, value} or {kind, message, error_kind, stacktrace}
   # with kind :error or :owner_gone, and raises snakebridge.ElixirError for the latter.
 
-  alias SnakeBridge.{Args, Runtime, Sessions, Wire}
+  alias SnakeBridge.{Args, Runtime, Sessions, Shm, Wire}
 
   @doc false
   def run(call, {callback_id, fun, args, channel, owner}) do
@@ -56,20 +56,28 @@ defmodule SnakeBridge.Callback do
 
     try do
       {:ok, apply(fun, args)}
-    rescue
-      error ->
-        {:error, Exception.message(error), inspect(error.__struct__),
-         Exception.format_stacktrace(__STACKTRACE__)}
     catch
-      :throw, value ->
-        {:error, "throw: " <> inspect(value), "throw",
-         Exception.format_stacktrace(__STACKTRACE__)}
-
-      :exit, reason ->
-        {:error, "exit: " <> inspect(reason), "exit", Exception.format_stacktrace(__STACKTRACE__)}
+      kind, reason ->
+        {message, error_kind, stacktrace} = describe(kind, reason, __STACKTRACE__)
+        {:error, message, error_kind, stacktrace}
     after
       if key, do: restore(key, previous)
     end
+  end
+
+  @doc false
+  # How an Elixir raise, throw or exit crosses to Python, as the arguments of
+  # snakebridge.ElixirError: the banner Elixir itself prints ("** (RuntimeError) boom"),
+  # the exception module or "throw"/"exit", and the formatted stacktrace.
+  def describe(kind, reason, stacktrace) do
+    error_kind =
+      case kind do
+        :error -> inspect(Exception.normalize(:error, reason, stacktrace).__struct__)
+        other -> Atom.to_string(other)
+      end
+
+    {Exception.format_banner(kind, reason, stacktrace), error_kind,
+     Exception.format_stacktrace(stacktrace)}
   end
 
   defp restore(key, nil), do: Process.delete(key)
@@ -88,9 +96,11 @@ defmodule SnakeBridge.Callback do
           {callback_id, error}
       end
 
+    {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
+
     frame = [
-      <<Wire.op(:callback_result), 0, 0, call.session.id::64, call.caller::64, 0>>
-      | :erlang.term_to_binary(body)
+      <<Wire.op(:callback_result), blob_flag, 0, call.session.id::64, call.caller::64, 0>>
+      | body
     ]
 
     Runtime.transmit(channel, call, frame)

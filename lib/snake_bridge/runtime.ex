@@ -11,6 +11,8 @@ defmodule SnakeBridge.Runtime do
   # detection, and once it is removed the alias is dead, so a late reply to an
   # abandoned call is dropped by the runtime instead of landing in the mailbox.
 
+  import Bitwise
+
   alias SnakeBridge.{
     Args,
     Callback,
@@ -29,8 +31,9 @@ defmodule SnakeBridge.Runtime do
   @ok Wire.kind(:ok)
   @error Wire.kind(:error)
   @callback_kind Wire.kind(:callback)
-  @ok_shm Wire.kind(:ok) + Wire.shm_flag()
-  @callback_shm Wire.kind(:callback) + Wire.shm_flag()
+  @shm_flag Wire.shm_flag()
+  @blob_flag Wire.blob_flag()
+  @kind_mask bnot(@shm_flag ||| @blob_flag) &&& 0xFF
   @no_reply Wire.no_reply()
 
   # Atoms that replies contain, kept in this module's literals so that they exist
@@ -93,12 +96,12 @@ defmodule SnakeBridge.Runtime do
   def request(op, body, worker, opts) do
     pool = route_pool(worker, opts)
     meta = Pool.meta(pool)
-    session = session(pool, opts)
-    index = if worker, do: elem(worker, 1), else: session.worker
     timeout = Keyword.get(opts, :timeout, meta.timeout)
     deadline = deadline(timeout)
 
-    with {:ok, entry} <- ready_entry(pool, index, worker, deadline),
+    with {:ok, session} <- session(op, pool, opts),
+         index = if(worker, do: elem(worker, 1), else: session.worker),
+         {:ok, entry} <- ready_entry(pool, index, worker, deadline),
          :ok <- Pool.check_in(meta, index) do
       try do
         send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline)
@@ -112,10 +115,13 @@ defmodule SnakeBridge.Runtime do
   defp route_pool({pool, _index, _incarnation}, _opts), do: pool
   defp route_pool(nil, opts), do: Keyword.get(opts, :pool, :default)
 
-  defp session(pool, opts) do
+  # A released session is refused (see Session.resolve/2), except by its own release.
+  defp session(:release_session, _pool, opts), do: {:ok, Keyword.fetch!(opts, :session)}
+
+  defp session(_op, pool, opts) do
     case Keyword.get(opts, :session) do
-      %Session{pool: ^pool} = session -> session
-      _ -> Session.current(pool)
+      %Session{pool: ^pool} = session -> Session.resolve(pool, session)
+      _ -> Session.resolve(pool, nil)
     end
   end
 
@@ -171,7 +177,7 @@ defmodule SnakeBridge.Runtime do
     caller = Session.caller_id()
     mref = :erlang.monitor(:process, pid, alias: :demonitor)
     tag = :erlang.term_to_binary(mref)
-    body = :erlang.term_to_binary(body)
+    {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
 
     {parent, channel} =
       if Keyword.get(opts, :channel) == :control,
@@ -179,8 +185,8 @@ defmodule SnakeBridge.Runtime do
         else: parent(meta.name, index)
 
     header =
-      <<Wire.op(op), flags(opts), byte_size(tag), tag::binary, session.id::64, caller::64,
-        byte_size(parent), parent::binary>>
+      <<Wire.op(op), flags(opts) + blob_flag, byte_size(tag), tag::binary, session.id::64,
+        caller::64, byte_size(parent), parent::binary>>
 
     call = %{
       mref: mref,
@@ -197,9 +203,11 @@ defmodule SnakeBridge.Runtime do
       on_timeout: Keyword.get(opts, :on_timeout, :interrupt)
     }
 
-    if byte_size(body) > meta.max_frame do
+    size = :erlang.iolist_size(body)
+
+    if size > meta.max_frame do
       Process.demonitor(mref, [:flush])
-      {:error, too_large(byte_size(body), meta.max_frame)}
+      {:error, too_large(size, meta.max_frame)}
     else
       case transmit(channel, call, [header | body]) do
         :ok -> await(call, deadline)
@@ -258,25 +266,20 @@ defmodule SnakeBridge.Runtime do
 
   defp await(%{mref: mref} = call, deadline) do
     receive do
-      {^mref, @ok, payload} ->
-        Process.demonitor(mref, [:flush])
-        {:ok, :erlang.binary_to_term(payload, [:safe])}
+      {^mref, kind, payload} ->
+        case kind &&& @kind_mask do
+          @ok ->
+            Process.demonitor(mref, [:flush])
+            {:ok, decode(kind, payload)}
 
-      {^mref, @error, payload} ->
-        Process.demonitor(mref, [:flush])
-        {:error, error(:erlang.binary_to_term(payload, [:safe]), call)}
+          @error ->
+            Process.demonitor(mref, [:flush])
+            {:error, error(decode(kind, payload), call)}
 
-      {^mref, @callback_kind, payload} ->
-        Callback.run(call, :erlang.binary_to_term(payload, [:safe]))
-        await(call, deadline)
-
-      {^mref, @ok_shm, payload} ->
-        Process.demonitor(mref, [:flush])
-        {:ok, Shm.resolve(:erlang.binary_to_term(payload, [:safe]))}
-
-      {^mref, @callback_shm, payload} ->
-        Callback.run(call, Shm.resolve(:erlang.binary_to_term(payload, [:safe])))
-        await(call, deadline)
+          @callback_kind ->
+            Callback.run(call, decode(kind, payload))
+            await(call, deadline)
+        end
 
       {:DOWN, ^mref, :process, _pid, reason} ->
         {:error, crash_error(reason)}
@@ -284,6 +287,17 @@ defmodule SnakeBridge.Runtime do
       remaining(deadline) -> timed_out(call)
     end
   end
+
+  # A reply payload: plain ETF, or ETF with segments to resolve (see SnakeBridge.Shm).
+  defp decode(kind, payload) when (kind &&& @blob_flag) != 0 do
+    <<size::32, etf::binary-size(size), blobs::binary>> = payload
+    Shm.resolve(:erlang.binary_to_term(etf, [:safe]), blobs)
+  end
+
+  defp decode(kind, payload) when (kind &&& @shm_flag) != 0,
+    do: Shm.resolve(:erlang.binary_to_term(payload, [:safe]), <<>>)
+
+  defp decode(_kind, payload), do: :erlang.binary_to_term(payload, [:safe])
 
   defp error(:cancelled, call), do: %TimeoutError{timeout: call.timeout}
   defp error(exception, _call), do: exception
@@ -310,14 +324,14 @@ defmodule SnakeBridge.Runtime do
 
   defp await_unwind(%{mref: mref} = call, grace_deadline) do
     receive do
-      {^mref, kind, payload} when kind in [@ok, @error, @ok_shm] ->
-        Process.demonitor(mref, [:flush])
-        if kind == @ok_shm, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
-        {:error, %TimeoutError{timeout: call.timeout}}
-
-      {^mref, kind, payload} when kind in [@callback_kind, @callback_shm] ->
-        Callback.refuse(call, :erlang.binary_to_term(payload, [:safe]), "the call timed out")
+      {^mref, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
+        Callback.refuse(call, decode(kind, payload), "the call timed out")
         await_unwind(call, grace_deadline)
+
+      {^mref, kind, payload} ->
+        Process.demonitor(mref, [:flush])
+        if (kind &&& @shm_flag) != 0, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
+        {:error, %TimeoutError{timeout: call.timeout}}
 
       {:DOWN, ^mref, :process, _pid, _reason} ->
         {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}

@@ -1,24 +1,34 @@
 defmodule SnakeBridge.Shm do
   @moduledoc false
-  # Large binaries through shared memory: above a size threshold a binary is written to
-  # a file in /dev/shm and only its name crosses the port, as %SnakeBridge.Shm{}. A
-  # tmpfs file costs one copy to write and one to read, against the pipe's copies into
-  # and out of the kernel in 64 KiB steps with a context switch each.
+  # Segments: binaries of at least Wire.blob_min() bytes never go inside the ETF term.
+  # In their place the term holds %SnakeBridge.Shm{path, offset, size}:
   #
-  # Who cleans up: the reader deletes a segment as soon as it has read it. Segments
-  # the BEAM wrote and Python never read (the worker died first) are deleted by the
-  # caller when its call ends, whatever the outcome. Segments a worker wrote and nobody
-  # read (a caller that timed out) live in the worker's own directory, which is
-  # removed when the worker exits (see the nanny).
+  #   * path: nil — an inline blob: the bytes follow the term in the same frame, at
+  #     `offset` in the frame's blob area. term_to_binary/binary_to_term never copy them:
+  #     the port writes them from the binary itself (iodata), and replies hand them out
+  #     as sub-binaries of the port's binary.
+  #   * path: "/dev/shm/…" — at least the shared-memory threshold: the bytes are in
+  #     that tmpfs file and only its name crosses the pipe. A file costs one copy to
+  #     write and one to read, against the pipe's copies into and out of the kernel in
+  #     64 KiB steps with a context switch each.
   #
-  # The threshold defaults to the crossover measured by bench/bytes.exs and is set with
-  # `config :snakebridge, shm_threshold: bytes | :infinity` (:infinity disables).
+  # Who deletes files: the reader, as soon as it has opened one. Files the BEAM wrote
+  # for a worker that died first are deleted by the caller when its call ends; files a
+  # worker wrote for a caller that had given up live in the worker's own directory,
+  # which the nanny removes when the worker exits.
+  #
+  # The shared-memory threshold defaults to the crossover measured by bench/bytes.exs
+  # and is set with `config :snakebridge, shm_threshold: bytes | :infinity`.
+
+  alias SnakeBridge.Wire
 
   @enforce_keys [:path, :size]
-  defstruct [:path, :size]
+  defstruct [:path, :size, offset: 0]
 
   @root "/dev/shm"
   @default_threshold 1_048_576
+  @blob_min Wire.blob_min()
+  @has_blobs Wire.has_blobs()
 
   @doc false
   def threshold do
@@ -44,19 +54,54 @@ defmodule SnakeBridge.Shm do
   end
 
   @doc false
-  # Writes `binary` to a new segment owned by this VM.
-  def write(binary) do
+  # Does `binary` travel out of band?
+  def out_of_band?(binary), do: byte_size(binary) >= @blob_min
+
+  @doc false
+  # The segment that stands for `binary` in a request this process is building: a file
+  # above the threshold, else an inline blob queued for `frame_body/1`.
+  def detach(binary) do
+    if byte_size(binary) >= threshold(), do: write(binary), else: inline(binary)
+  end
+
+  defp inline(binary) do
+    {offset, blobs} = Process.get({__MODULE__, :blobs}, {0, []})
+    Process.put({__MODULE__, :blobs}, {offset + byte_size(binary), [binary | blobs]})
+    %__MODULE__{path: nil, offset: offset, size: byte_size(binary)}
+  end
+
+  defp write(binary) do
     dir = Path.join(@root, "snakebridge-beam-#{System.pid()}")
     File.mkdir_p!(dir)
     path = Path.join(dir, Integer.to_string(System.unique_integer([:positive])))
     File.write!(path, binary, [:raw])
-    Process.put(__MODULE__, [path | Process.get(__MODULE__, [])])
+    Process.put({__MODULE__, :files}, [path | Process.get({__MODULE__, :files}, [])])
     %__MODULE__{path: path, size: byte_size(binary)}
   end
 
   @doc false
-  # Reads and deletes a segment.
-  def read!(%__MODULE__{path: path, size: size}) do
+  # A request body for `etf` with the inline blobs queued since the last one: the
+  # flags bit to set, and the iodata (blobs are not copied).
+  def frame_body(etf) do
+    case Process.delete({__MODULE__, :blobs}) do
+      nil -> {0, etf}
+      {_size, blobs} -> {@has_blobs, [<<byte_size(etf)::32>>, etf | Enum.reverse(blobs)]}
+    end
+  end
+
+  @doc false
+  # Replaces every segment in a decoded reply by its bytes; `blobs` is the reply's blob
+  # area (inline segments become sub-binaries of it, without a copy).
+  def resolve(term, blobs), do: map_segments(term, &read!(&1, blobs))
+
+  @doc false
+  # Deletes the files in a reply nobody will use (its call was abandoned).
+  def discard(term), do: map_segments(term, &if(&1.path, do: File.rm(&1.path)))
+
+  defp read!(%__MODULE__{path: nil, offset: offset, size: size}, blobs),
+    do: binary_part(blobs, offset, size)
+
+  defp read!(%__MODULE__{path: path, size: size}, _blobs) do
     binary = File.read!(path)
     File.rm(path)
 
@@ -66,14 +111,6 @@ defmodule SnakeBridge.Shm do
 
     binary
   end
-
-  @doc false
-  # Replaces every segment in a decoded reply by its contents.
-  def resolve(term), do: map_segments(term, &read!/1)
-
-  @doc false
-  # Deletes every segment in a reply nobody will use (its call was abandoned).
-  def discard(term), do: map_segments(term, &File.rm(&1.path))
 
   defp map_segments(%__MODULE__{} = segment, fun), do: fun.(segment)
   defp map_segments(list, fun) when is_list(list), do: Enum.map(list, &map_segments(&1, fun))
@@ -89,15 +126,13 @@ defmodule SnakeBridge.Shm do
   defp map_segments(other, _fun), do: other
 
   @doc false
-  # Is `binary` big enough to go through shared memory?
-  def big?(binary) when byte_size(binary) < 65_536, do: false
-  def big?(binary), do: byte_size(binary) >= threshold()
-
-  @doc false
-  # Deletes the segments this process wrote for its last request (Python deletes what
-  # it reads, so this only finds the ones a dead worker never read).
+  # Deletes the files this process wrote for its last request (Python deletes what it
+  # reads, so this only finds the ones a dead worker never read), and drops inline
+  # blobs queued by a request that was never sent.
   def clean_up do
-    case Process.delete(__MODULE__) do
+    Process.delete({__MODULE__, :blobs})
+
+    case Process.delete({__MODULE__, :files}) do
       nil -> :ok
       paths -> Enum.each(paths, &File.rm/1)
     end

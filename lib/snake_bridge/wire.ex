@@ -35,8 +35,14 @@ defmodule SnakeBridge.Wire do
   @return_modes %{auto: 0, value: 1, ref: 2}
   @streams %{stdout: 1, stderr: 2}
   @no_reply 0b100
-  # Set on a reply's kind byte when its payload holds SnakeBridge.Shm segments.
+  # Set on a reply's kind byte when its payload holds SnakeBridge.Shm files.
   @shm_flag 0x80
+  # Set on a reply's kind byte when large binaries follow the ETF out of band.
+  @blob_flag 0x40
+  # Set on a request's flags when its body is <<etf_size::32, etf, blobs>>.
+  @has_blobs 0b1000
+  # Binaries at least this large travel out of band.
+  @blob_min 65_536
 
   def protocol_version, do: @protocol_version
 
@@ -62,4 +68,7 @@ defmodule SnakeBridge.Wire do
 
   def no_reply, do: @no_reply
   def shm_flag, do: @shm_flag
+  def blob_flag, do: @blob_flag
+  def has_blobs, do: @has_blobs
+  def blob_min, do: @blob_min
 end

@@ -23,7 +23,7 @@ defmodule SnakeBridge.Worker do
   alias SnakeBridge.{Interpreter, Pool, Wire, WorkerCrashError}
 
   @callback_kind Wire.kind(:callback)
-  @kind_mask bnot(Wire.shm_flag()) &&& 0xFF
+  @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
   @event Wire.kind(:event)
   @log Wire.kind(:log)
   @exited Wire.kind(:exited)

@@ -13,6 +13,9 @@ defmodule SnakeBridge.WireTest do
           "streams": {m.name.lower(): m.value for m in w.Stream},
           "no_reply": int(w.Flag.NO_REPLY),
           "shm_flag": w.SHM_FLAG,
+          "blob_flag": w.BLOB_FLAG,
+          "has_blobs": int(w.Flag.HAS_BLOBS),
+          "blob_min": w.BLOB_MIN,
       }
       """)
 
@@ -22,6 +25,9 @@ defmodule SnakeBridge.WireTest do
     assert python["protocol"] == SnakeBridge.Wire.protocol_version()
     assert python["no_reply"] == SnakeBridge.Wire.no_reply()
     assert python["shm_flag"] == SnakeBridge.Wire.shm_flag()
+    assert python["blob_flag"] == SnakeBridge.Wire.blob_flag()
+    assert python["has_blobs"] == SnakeBridge.Wire.has_blobs()
+    assert python["blob_min"] == SnakeBridge.Wire.blob_min()
 
     for key <- [:ops, :kinds, :return_modes, :streams] do
       assert python[Atom.to_string(key)] == stringify.(elixir[key]), "#{key} differ"

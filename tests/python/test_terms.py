@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from snakebridge._etf import Atom, DecodeError, Encoder, ErlFun
+from snakebridge._shm import read_segment
 from snakebridge._terms import (
     ARRAY_DTYPES,
     encode_array,
@@ -43,7 +44,11 @@ def resolve_ref(fields: dict[str, Any]) -> Any:
     return ("ref", fields["type"])
 
 
-DECODER = make_decoder(resolve_ref=resolve_ref, make_callable=lambda fun: ("fun", fun.arity))
+DECODER = make_decoder(
+    resolve_ref=resolve_ref,
+    make_callable=lambda fun: ("fun", fun.arity),
+    read_segment=lambda fields: read_segment(fields, memoryview(b"")),
+)
 
 
 def frame(obj: Any, enc: Encoder | None = None) -> bytes:
@@ -485,7 +490,11 @@ def test_the_encoders_never_import_numpy() -> None:
 
 def test_funs_decode_through_make_callable() -> None:
     seen: list[ErlFun] = []
-    decoder = make_decoder(resolve_ref=resolve_ref, make_callable=lambda f: seen.append(f) or "cb")
+    decoder = make_decoder(
+        resolve_ref=resolve_ref,
+        make_callable=lambda f: seen.append(f) or "cb",
+        read_segment=lambda fields: read_segment(fields, memoryview(b"")),
+    )
     term = b"q" + b"d\x00\x04Enumd\x00\x03suma\x01"
     assert decoder.decode(b"\x83" + term) == "cb"
     assert seen == [ErlFun(term, 1)]

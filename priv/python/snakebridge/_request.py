@@ -7,7 +7,7 @@ from typing import Any
 
 from snakebridge._wire import Flag
 
-__all__ = ["Request", "parse_header", "tag_of"]
+__all__ = ["Request", "parse_header", "split_frame", "tag_of"]
 
 _SESSION_CALLER = struct.Struct(">QQ")
 
@@ -51,12 +51,34 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     tag_end = 3 + frame[2]
     session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
     body = tag_end + 17 + frame[tag_end + 16]
+    if frame[1] & Flag.HAS_BLOBS:
+        body += 4  # the ETF's size, see split_frame
     if body > len(frame):
         raise ValueError("request frame ends inside its header")
     request = Request(
         frame[0], frame[1], frame[2:tag_end], session, caller, frame[tag_end + 17 : body]
     )
     return request, body
+
+
+_NO_BLOBS = memoryview(b"")
+
+
+def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
+    """The frame up to the end of its ETF body, as bytes, and its blob area.
+
+    With `Flag.HAS_BLOBS` the body is `<<etf_size::32, etf, blobs>>`: large binaries
+    follow the term instead of sitting in it, and only the small part is copied here.
+    """
+    if not frame[1] & Flag.HAS_BLOBS:
+        return (frame if type(frame) is bytes else bytes(frame)), _NO_BLOBS
+    view = memoryview(frame)
+    tag_end = 3 + view[2]
+    body = tag_end + 17 + view[tag_end + 16]
+    etf_end = body + 4 + int.from_bytes(view[body : body + 4], "big")
+    if etf_end > len(view):
+        raise ValueError("request frame ends inside its ETF body")
+    return bytes(view[:etf_end]), view[etf_end:]
 
 
 def tag_of(raw_tag: bytes) -> bytes:

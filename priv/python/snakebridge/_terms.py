@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
-from ._shm import SHM_STRUCT, read_segment
+from ._shm import SHM_STRUCT
 
 __all__ = ["encode_array", "make_decoder", "make_encoder", "make_value_encoder"]
 
@@ -208,8 +208,14 @@ def _decode_datetime(fields: dict[str, Any]) -> dt.datetime:
     return naive.replace(tzinfo=fixed)
 
 
-def make_decoder(*, resolve_ref: StructHook, make_callable: FunHook) -> Decoder:
-    """The decoder for values from Elixir: the bridge's structs and funs included."""
+def make_decoder(
+    *, resolve_ref: StructHook, make_callable: FunHook, read_segment: StructHook
+) -> Decoder:
+    """The decoder for values from Elixir: the bridge's structs and funs included.
+
+    `read_segment` resolves `%SnakeBridge.Shm{}` (see `_shm`): it needs the frame being
+    decoded, which only the caller knows.
+    """
     return Decoder(
         structs={
             REF: resolve_ref,

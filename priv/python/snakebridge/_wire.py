@@ -1,6 +1,6 @@
 """Wire constants: every number the two sides must agree on, in one table.
 
-`lib/snake_bridge/wire.ex` holds the Elixir copy; `tests/python/test_wire.py` checks
+`lib/snake_bridge/wire.ex` holds the Elixir copy; `test/snake_bridge/wire_test.exs` checks
 that the two tables agree.
 """
 
@@ -8,12 +8,30 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["PIPE_BUF", "PROTOCOL_VERSION", "SHM_FLAG", "Flag", "Kind", "Op", "ReturnMode", "Stream"]
+__all__ = [
+    "BLOB_FLAG",
+    "BLOB_MIN",
+    "PIPE_BUF",
+    "PROTOCOL_VERSION",
+    "SHM_FLAG",
+    "Flag",
+    "Kind",
+    "Op",
+    "ReturnMode",
+    "Stream",
+]
 
 PROTOCOL_VERSION = 1
 
 # Set on a reply's kind byte when its payload holds shared-memory segments.
 SHM_FLAG = 0x80
+
+# Set on a reply's kind byte when large binaries follow its ETF payload out of band:
+# the payload is then <<etf_size::32, etf, blobs>> (see docs/PROTOCOL.md).
+BLOB_FLAG = 0x40
+
+# Binaries at least this large travel out of band (after the ETF), never inside it.
+BLOB_MIN = 65536
 
 # Writes of at most this many bytes to a pipe are atomic (POSIX), so frames this small
 # need no inter-process lock on fd 4.
@@ -79,3 +97,5 @@ class Flag(IntEnum):
 
     RETURN_MASK = 0b011
     NO_REPLY = 0b100
+    # The body is <<etf_size::32, etf, blobs>>: large binaries out of band.
+    HAS_BLOBS = 0b1000

@@ -37,7 +37,7 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from types import FrameType
@@ -58,10 +58,10 @@ from snakebridge._errors import (
 from snakebridge._etf import Atom, Encoder, ErlFun
 from snakebridge._ops import AWAIT_RESULT, HANDLERS, ArrayExport, IterBatch
 from snakebridge._registry import OpenContext, Registry
-from snakebridge._request import Request, parse_header, tag_of
-from snakebridge._shm import SegmentWriter
+from snakebridge._request import Request, parse_header, split_frame, tag_of
+from snakebridge._shm import SegmentWriter, read_segment
 from snakebridge._terms import encode_array, make_decoder, make_encoder, make_value_encoder
-from snakebridge._wire import PROTOCOL_VERSION, SHM_FLAG, Flag, Kind, Op, ReturnMode
+from snakebridge._wire import BLOB_MIN, PROTOCOL_VERSION, Flag, Kind, Op, ReturnMode
 
 __all__ = ["Engine", "main"]
 
@@ -70,6 +70,8 @@ _MARK_TTL = 600.0
 
 # Types that are never awaitable: checked first so plain results skip inspect.
 _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, tuple, dict})
+
+_NO_BLOBS = memoryview(b"")
 
 # Every possible kind byte, prebuilt: a reply costs no bytes() call for it.
 _KIND_BYTES = [bytes((code,)) for code in range(256)]
@@ -99,32 +101,32 @@ class _ErrorTerm:
 
 
 class _Codec:
-    """One thread's encoders and decoder (they carry state while they run), and the
-    session and caller of the request that thread is decoding or answering."""
+    """One thread's encoders and decoder (they carry state while they run): the session
+    and caller of the request that thread is decoding or answering, and the blob area
+    of the frame it is decoding."""
 
-    __slots__ = ("auto", "caller", "decoder", "segments", "session", "value")
+    __slots__ = ("auto", "blobs", "caller", "decoder", "segments", "session", "value")
 
     def __init__(self, engine: Engine) -> None:
         self.session = 0
         self.caller = 0
-        self.decoder = make_decoder(resolve_ref=engine.resolve_ref, make_callable=engine.proxy)
+        self.blobs = memoryview(b"")
+        self.decoder = make_decoder(
+            resolve_ref=engine.resolve_ref,
+            make_callable=engine.proxy,
+            read_segment=lambda fields: read_segment(fields, self.blobs),
+        )
         self.auto = engine.with_engine_types(make_encoder(fallback=engine.write_ref))
         self.value = engine.with_engine_types(make_value_encoder(fallback=engine.write_ref))
-        self.segments: SegmentWriter | None = None
-        if engine.shm_threshold:
-            self.segments = SegmentWriter(engine.shm_threshold)
-            for encoder in (self.auto, self.value):
-                encoder.spill = self.segments.spill
-                encoder.spill_threshold = engine.shm_threshold
+        self.segments = SegmentWriter(engine.shm_threshold)
+        for encoder in (self.auto, self.value):
+            encoder.spill = self.segments.spill
+            encoder.spill_threshold = BLOB_MIN
 
     def encode(self, encoder: Encoder, value: Any) -> tuple[list[Any], int]:
-        """`value`'s chunks, and the flag to put on the reply's kind byte."""
-        segments = self.segments
-        if segments is None:
-            return encoder.encode(value), 0
-        before = segments.count
-        chunks = encoder.encode(value)
-        return chunks, (SHM_FLAG if segments.count != before else 0)
+        """`value` as a frame payload, and the flags for the frame's kind byte."""
+        self.segments.start()
+        return self.segments.finish(encoder.encode(value))
 
 
 class _Waiter:
@@ -167,8 +169,9 @@ class Engine:
         self.deferred: deque[bytes] = deque()
         self.interruptible = False
         # Shared with the control and asyncio threads (single dict operations only).
-        self._cancelled: dict[bytes, float] = {}
-        self._dead_callers: dict[int, float] = {}
+        # Oldest mark first, so expiring them costs O(1) each however many there are.
+        self._cancelled: OrderedDict[bytes, float] = OrderedDict()
+        self._dead_callers: OrderedDict[int, float] = OrderedDict()
         self._async_calls: dict[bytes, tuple[Request, Future[Any]]] = {}
         self._waiters: dict[int, _Waiter] = {}
         self._callback_ids = itertools.count(1)
@@ -240,11 +243,17 @@ class Engine:
             enc.atom("error")
             write_error(enc, batch.error)
 
-    def decode_body(self, request: Request, frame: bytes, offset: int) -> None:
+    def decode_body(
+        self, request: Request, frame: bytes, offset: int, blobs: memoryview = _NO_BLOBS
+    ) -> None:
         codec = self.codec()
         codec.session = request.session
         codec.caller = request.caller
-        request.body = codec.decoder.decode(frame, offset)
+        codec.blobs = blobs
+        try:
+            request.body = codec.decoder.decode(frame, offset)
+        finally:
+            codec.blobs = _NO_BLOBS
 
     # ------------------------------------------------------------------ replies
 
@@ -271,18 +280,24 @@ class Engine:
         codec = self.codec()
         codec.session = request.session
         try:
-            self._send(Kind.ERROR, request.tag, codec.auto.encode(_ErrorTerm(exc)))
+            chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc))
+            self._send(Kind.ERROR | flags, request.tag, chunks)
         except Exception as inner:
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
-            self._send(Kind.ERROR, request.tag, codec.auto.encode(_ErrorTerm(fallback)))
+            chunks, flags = codec.encode(codec.auto, _ErrorTerm(fallback))
+            self._send(Kind.ERROR | flags, request.tag, chunks)
 
     def reply_cancelled(self, request: Request) -> None:
-        self._send(Kind.ERROR, request.tag, self.codec().auto.encode(Atom("cancelled")))
+        codec = self.codec()
+        chunks, flags = codec.encode(codec.auto, Atom("cancelled"))
+        self._send(Kind.ERROR | flags, request.tag, chunks)
 
     def send_event(self, event: tuple[Any, ...]) -> None:
-        self._send(Kind.EVENT, b"\x00", self.codec().auto.encode(event))
+        codec = self.codec()
+        chunks, flags = codec.encode(codec.auto, event)
+        self._send(Kind.EVENT | flags, b"\x00", chunks)
 
     # ------------------------------------------------------------------ main loop
 
@@ -295,17 +310,17 @@ class Engine:
 
     def handle(self, frame: memoryview | bytes) -> None:
         """Parse, decode, run and answer one request: every call's path."""
-        frame = frame if type(frame) is bytes else bytes(frame)
         if frame[0] == Op.CALLBACK_RESULT:
             print("snakebridge: callback result for no waiting callback", file=sys.stderr)
             return
         try:
-            request, offset = parse_header(frame)
+            head, blobs = split_frame(frame)
+            request, offset = parse_header(head)
         except ValueError as exc:
             print(f"snakebridge: dropped a malformed request frame: {exc}", file=sys.stderr)
             return
         try:
-            self.decode_body(request, frame, offset)
+            self.decode_body(request, head, offset, blobs)
         except Exception as exc:
             if request.wants_reply:
                 self.reply_error(request, exc)
@@ -314,18 +329,22 @@ class Engine:
 
     def execute(self, request: Request) -> None:
         """Run one request on the main thread and reply to it."""
+        active = self.active
+        # In `active` before the cancellation check: the control thread marks a call
+        # and then looks for it here, so a cancel is either seen now or signalled.
+        active.append(request)
         if request.tag in self._cancelled or request.caller in self._dead_callers:
+            active.pop()
             if request.wants_reply:
                 self.reply_cancelled(request)
             return
         handler = HANDLERS.get(request.op)
         if handler is None:
+            active.pop()
             self.reply_error(request, ValueError(f"unknown op code {request.op}"))
             return
-        active = self.active
-        active.append(request)
-        self.interruptible = True
         try:
+            self.interruptible = True
             result = handler(self, request)
             self.interruptible = False
         except CallCancelled:
@@ -405,6 +424,7 @@ class Engine:
 
     def invoke_callback(self, fn: ElixirFunction, args: tuple[Any, ...]) -> Any:
         """Run an Elixir function and return its result (ElixirFunction.__call__)."""
+        _check_stack_room()
         callback_id = next(self._callback_ids)
         if threading.get_ident() == self.main_ident and self.active:
             self._send_callback(self.active[-1], callback_id, fn, args, "main")
@@ -451,9 +471,10 @@ class Engine:
             self._resume()
             while True:
                 frame = bytes(self.reader.read_frame())
-                request, offset = parse_header(frame)
+                head, blobs = split_frame(frame)
+                request, offset = parse_header(head)
                 if request.op == Op.CALLBACK_RESULT:
-                    self.decode_body(request, frame, offset)
+                    self.decode_body(request, head, offset, blobs)
                     got, outcome = request.body
                     if got == callback_id:
                         return _unwrap(outcome)
@@ -482,15 +503,19 @@ class Engine:
 
     def control(self, view: memoryview) -> None:
         """Handle one control-socket frame (runs on the control thread)."""
-        frame = bytes(view)
-        request, offset = parse_header(frame)
-        self.decode_body(request, frame, offset)
+        head, blobs = split_frame(bytes(view))
+        request, offset = parse_header(head)
+        self.decode_body(request, head, offset, blobs)
         op = request.op
         if op == Op.CANCEL:
             (tags,) = request.body
             marked = {tag_of(t if type(t) is bytes else t.encode()) for t in tags}
             self._mark(self._cancelled, marked)
-            self._interrupt(lambda r: r.tag in marked)
+            running = self._interrupt(lambda r: r.tag in marked)
+            if request.wants_reply:
+                # The caller waits for a running call to unwind (and kills the worker if
+                # it does not); a call not started yet will be skipped when it is read.
+                self.reply(request, Atom("running" if running else "queued"))
         elif op == Op.CANCEL_CALLER:
             (caller,) = request.body
             self._mark(self._dead_callers, {caller})
@@ -513,23 +538,33 @@ class Engine:
             waiter.inbox.put(item)
 
     @staticmethod
-    def _mark(marks: dict[Any, float], keys: set[Any]) -> None:
+    def _mark(marks: OrderedDict[Any, float], keys: set[Any]) -> None:
+        """Mark `keys` now and forget the marks older than _MARK_TTL (control thread)."""
         now = time.monotonic()
         for key in keys:
             marks[key] = now
-        for key, at in list(marks.items()):
-            if now - at > _MARK_TTL:
-                marks.pop(key, None)
+            marks.move_to_end(key)
+        while marks:
+            oldest = next(iter(marks))
+            if now - marks[oldest] <= _MARK_TTL:
+                break
+            del marks[oldest]
 
-    def _interrupt(self, matches: Callable[[Request], bool]) -> None:
+    def _interrupt(self, matches: Callable[[Request], bool]) -> bool:
+        """Interrupt the matching calls that are running; True if there were any."""
+        running = False
         if any(matches(r) for r in list(self.active)):
             signal.pthread_kill(self.main_ident, signal.SIGINT)
+            running = True
         for request, future in list(self._async_calls.values()):
             if matches(request):
                 future.cancel()
+                running = True
         for waiter in list(self._waiters.values()):
             if waiter.request is not None and matches(waiter.request):
                 waiter.inbox.put(("cancel", None))
+                running = True
+        return running
 
     def _is_marked(self, request: Request) -> bool:
         return request.tag in self._cancelled or request.caller in self._dead_callers
@@ -557,12 +592,26 @@ class Engine:
         return context
 
     def exit_context(self, context: OpenContext, exc: BaseException | None) -> bool:
-        if exc is None:
-            result = context.exit(context.manager, None, None, None)
-        else:
-            result = context.exit(context.manager, type(exc), exc, exc.__traceback__)
-        if context.is_async:
-            result = self.aio.run(result)
+        """Call `__exit__` (or await `__aexit__`); True if it suppressed `exc`.
+
+        As in a `with` statement, an error that `__exit__` raises chains the error it
+        replaced, and `__exit__` re-raising `exc` itself lets `exc` propagate.
+        """
+        try:
+            if exc is None:
+                result = context.exit(context.manager, None, None, None)
+            else:
+                result = context.exit(context.manager, type(exc), exc, exc.__traceback__)
+            if context.is_async:
+                result = self.aio.run(result)
+        except BaseException as raised:
+            if exc is None:
+                raise
+            if raised is exc:
+                return False
+            if raised.__context__ is None:
+                raised.__context__ = exc
+            raise
         return bool(result)
 
     def release_session(self, session: int) -> None:
@@ -601,6 +650,37 @@ def _unwrap(outcome: Any) -> Any:
     raise ElixirError(f"malformed callback result: {outcome!r}")
 
 
+# Re-entrancy stacks about ten levels of recursion per callback level (engine frames and
+# the C calls between them, plus the user's own frames). An error raised at the
+# recursion limit cannot be reported (formatting it needs stack too), which would leave
+# its caller waiting; so a callback refuses to nest when fewer than _STACK_RESERVE
+# levels remain, and every call it leads to starts with room to report its own errors.
+_STACK_RESERVE = 200
+# Room for a few hundred levels of re-entrancy; measured safe on 8 MiB C stacks (the
+# Linux default for the main thread and for threads), C-recursive builtins included.
+_RECURSION_LIMIT = 10_000
+
+
+def _check_stack_room() -> None:
+    """Raise RecursionError if fewer than _STACK_RESERVE levels of recursion are left."""
+    try:
+        sys._getframe(_STACK_RESERVE)
+    except ValueError:
+        return  # a shallow stack (the common case): no need to probe
+    try:
+        _descend(_STACK_RESERVE)
+    except RecursionError:
+        raise RecursionError(
+            "Elixir callbacks are nested too deeply: the worker's Python stack is nearly "
+            f"exhausted (recursion limit {sys.getrecursionlimit()})"
+        ) from None
+
+
+def _descend(levels: int) -> None:
+    if levels:
+        _descend(levels - 1)
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm", "rb") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -612,6 +692,7 @@ def main() -> None:
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(line_buffering=True)
     faulthandler.enable()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     env = os.environ
     extra_paths = [p for p in env.get("SNAKEBRIDGE_PYTHON_PATH", "").split(os.pathsep) if p]
     sys.path[0:0] = extra_paths
