@@ -329,8 +329,7 @@ defmodule SnakeBridge do
   @spec use_session(Session.t(), (() -> result)) :: result when result: term
   def use_session(%Session{pool: pool} = session, fun) when is_function(fun, 0) do
     Sessions.uses(Session.caller_id(), pool)
-    previous = Process.get({Session, pool})
-    Session.put_current(session)
+    previous = Session.put_shared(session)
 
     try do
       fun.()
@@ -350,13 +349,15 @@ defmodule SnakeBridge do
   def release_session(nil) do
     case Process.delete({Session, :default}) do
       nil -> :ok
+      {:shared, session} -> release_session(session)
       session -> release_session(session)
     end
   end
 
   def release_session(%Session{} = session) do
-    Runtime.release_session(session)
+    Session.forget(session)
     Sessions.disown(session)
+    Runtime.release_session(session)
     :ok
   end
 

@@ -4,8 +4,15 @@ defmodule SnakeBridge.Pool do
   #
   # Routing reads only lock-free shared state, so choosing a worker is not a message to
   # a pool process: a persistent_term with the pool's static facts (size, limits, the
-  # ETS table of worker entries) and :atomics counters of in-flight requests per worker,
-  # which callers increment before sending and decrement when answered.
+  # ETS table of worker entries), and in each ready worker's entry an :atomics counter
+  # of its requests in flight.
+  #
+  # A caller counts its request in before sending it; the worker process counts it out
+  # when it forwards the request's final reply. Counting out there, not in the caller,
+  # keeps the count right when a caller is killed mid-call (no `after` runs then) or
+  # abandons a call Python is still running. The counter belongs to one incarnation of
+  # the worker, so requests that died with an earlier incarnation are never counted
+  # against its replacement.
 
   use Supervisor
 
@@ -62,7 +69,6 @@ defmodule SnakeBridge.Pool do
       name: config.name,
       size: config.size,
       table: table,
-      load: :atomics.new(config.size, signed: true),
       turn: :atomics.new(1, signed: false),
       max_queue: config.max_queue,
       max_frame: config.max_frame,
@@ -106,42 +112,57 @@ defmodule SnakeBridge.Pool do
   end
 
   @doc false
-  def note_death(pool, index, quick?) do
+  # Records how worker `index` died; `quick?` if soon after it started.
+  def note_death(pool, index, quick?, error) do
     table = meta(pool).table
     key = {:quick_deaths, index}
 
-    if quick?,
-      do: :ets.update_counter(table, key, 1, {key, 0}),
-      else: :ets.insert(table, {key, 0})
+    deaths =
+      case :ets.lookup(table, key) do
+        [{_, deaths, _error}] when quick? -> deaths + 1
+        [] when quick? -> 1
+        _ -> 0
+      end
+
+    :ets.insert(table, {key, deaths, error})
   end
 
   @doc false
+  # How long to wait before starting worker `index` again, and how it last died. Quick
+  # deaths in a row back off exponentially, so a worker that cannot stay up never spins.
   def restart_delay(pool, index) do
     case :ets.lookup(meta(pool).table, {:quick_deaths, index}) do
-      [{_, deaths}] when deaths >= 2 -> min(100 * Integer.pow(2, deaths - 2), 10_000)
-      _ -> 0
+      [{_, deaths, error}] when deaths >= 2 ->
+        {min(100 * Integer.pow(2, deaths - 2), 10_000), error}
+
+      _ ->
+        {0, nil}
     end
   end
+
+  @doc false
+  # A ready worker's in-flight counter (see the module comment).
+  def new_load, do: :atomics.new(1, signed: true)
 
   @doc "The least busy worker, ties broken in turn so idle workers share the work."
   def least_busy(%{size: 1}), do: 0
 
-  def least_busy(%{size: size, load: load, turn: turn}) do
+  def least_busy(%{size: size, turn: turn} = meta) do
     start = :atomics.add_get(turn, 1, 1)
 
     Enum.min_by(0..(size - 1), fn offset ->
       index = rem(start + offset, size)
-      {:atomics.get(load, index + 1), offset}
+      {busyness(meta, index), offset}
     end)
     |> then(&rem(start + &1, size))
   end
 
-  @doc "Counts a request in; refuses it when the worker's queue is full."
-  def check_in(%{load: load, max_queue: max_queue, name: name}, index) do
-    in_flight = :atomics.add_get(load, index + 1, 1)
+  @doc "Counts a request in on `load`; refuses it when the worker's queue is full."
+  def check_in(%{max_queue: max_queue, name: name}, index, load) do
+    in_flight = :atomics.add_get(load, 1, 1)
 
     if in_flight > max_queue + 1 do
-      :atomics.sub(load, index + 1, 1)
+      :atomics.sub(load, 1, 1)
       {:error, %OverloadError{pool: name, worker: index, queued: in_flight - 2}}
     else
       :ok
@@ -149,15 +170,33 @@ defmodule SnakeBridge.Pool do
   end
 
   @doc false
-  def check_out(%{load: load}, index), do: :atomics.sub(load, index + 1, 1)
+  # Counts out one request of the worker whose counter is `load` (its final reply);
+  # nil for a request that was not counted.
+  def count_out(nil), do: :ok
+  def count_out(load), do: :atomics.sub(load, 1, 1)
 
   @doc false
-  def queued(%{size: size, load: load}) do
-    Enum.reduce(1..size, 0, fn i, acc -> acc + max(:atomics.get(load, i) - 1, 0) end)
+  def queued(%{size: size} = meta) do
+    Enum.reduce(0..(size - 1), 0, fn index, acc -> acc + max(in_flight(meta, index) - 1, 0) end)
   end
 
   @doc false
-  def in_flight(%{load: load}, index), do: :atomics.get(load, index + 1)
+  # Requests in flight on a worker (none if it is not ready).
+  def in_flight(meta, index) do
+    case :ets.lookup(meta.table, index) do
+      [{_, {:ready, _pid, _port, _control, _incarnation, load}}] -> :atomics.get(load, 1)
+      _ -> 0
+    end
+  end
+
+  # A worker that failed to start counts as full, so new sessions avoid it while
+  # another worker runs.
+  defp busyness(meta, index) do
+    case :ets.lookup(meta.table, index) do
+      [{_, {:failed, _pid, _error}}] -> meta.max_queue + 1
+      _ -> in_flight(meta, index)
+    end
+  end
 
   @doc false
   def names do

@@ -102,14 +102,21 @@ defmodule SnakeBridge.Runtime do
     with {:ok, session} <- session(op, pool, opts),
          index = if(worker, do: elem(worker, 1), else: session.worker),
          {:ok, entry} <- ready_entry(pool, index, worker, deadline),
-         :ok <- Pool.check_in(meta, index) do
+         :ok <- check_in(meta, index, elem(entry, 5), opts) do
+      # Counted out by the worker process when the reply comes (see Pool).
       try do
         send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline)
       after
-        Pool.check_out(meta, index)
         Shm.clean_up()
       end
     end
+  end
+
+  # Requests on the control socket (stats) wait behind no call: they are not counted.
+  defp check_in(meta, index, load, opts) do
+    if Keyword.get(opts, :channel) == :control,
+      do: :ok,
+      else: Pool.check_in(meta, index, load)
   end
 
   defp route_pool({pool, _index, _incarnation}, _opts), do: pool
@@ -133,7 +140,7 @@ defmodule SnakeBridge.Runtime do
 
   defp ready_entry(pool, index, worker, deadline) do
     case Pool.entry(pool, index) do
-      {:ready, _pid, _port, _control, incarnation} = entry ->
+      {:ready, _pid, _port, _control, incarnation, _load} = entry ->
         if worker == nil or elem(worker, 2) == incarnation,
           do: {:ok, entry},
           else: {:error, worker_lost(worker)}
@@ -162,7 +169,12 @@ defmodule SnakeBridge.Runtime do
     Worker.await_ready(pid, remaining(deadline))
     ready_entry(pool, index, nil, deadline)
   catch
-    :exit, _ -> ready_entry(pool, index, nil, deadline)
+    :exit, {:timeout, _} ->
+      {:error, %WorkerCrashError{reason: "worker #{index} of #{inspect(pool)} is still starting"}}
+
+    # It died while starting: its replacement may be up already.
+    :exit, _ ->
+      ready_entry(pool, index, nil, deadline)
   end
 
   defp worker_lost(worker) do
@@ -173,16 +185,20 @@ defmodule SnakeBridge.Runtime do
   end
 
   defp send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline) do
-    {:ready, pid, port, control, _incarnation} = entry
+    {:ready, pid, port, control, _incarnation, load} = entry
     caller = Session.caller_id()
     mref = :erlang.monitor(:process, pid, alias: :demonitor)
-    tag = :erlang.term_to_binary(mref)
     {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
 
-    {parent, channel} =
-      if Keyword.get(opts, :channel) == :control,
-        do: {<<>>, :control},
-        else: parent(meta.name, index)
+    # A request on the control socket (stats) is not counted in flight, and its tag
+    # tells the worker process so (see Pool and Worker).
+    {parent, channel, tag, load} =
+      if Keyword.get(opts, :channel) == :control do
+        {<<>>, :control, :erlang.term_to_binary({:uncounted, mref}), nil}
+      else
+        {parent, channel} = parent(meta.name, index)
+        {parent, channel, :erlang.term_to_binary(mref), load}
+      end
 
     header =
       <<Wire.op(op), flags(opts) + blob_flag, byte_size(tag), tag::binary, session.id::64,
@@ -194,6 +210,7 @@ defmodule SnakeBridge.Runtime do
       pid: pid,
       port: port,
       control: control,
+      load: load,
       pool: meta.name,
       index: index,
       session: session,
@@ -207,11 +224,16 @@ defmodule SnakeBridge.Runtime do
 
     if size > meta.max_frame do
       Process.demonitor(mref, [:flush])
+      Pool.count_out(load)
       {:error, too_large(size, meta.max_frame)}
     else
       case transmit(channel, call, [header | body]) do
-        :ok -> await(call, deadline)
-        :closed -> crashed(call)
+        :ok ->
+          await(call, deadline)
+
+        :closed ->
+          Pool.count_out(load)
+          crashed(call)
       end
     end
   end
@@ -308,35 +330,54 @@ defmodule SnakeBridge.Runtime do
   defp crash_error(reason),
     do: %WorkerCrashError{reason: "the worker stopped: #{inspect(reason)}"}
 
-  # Cancel the Python call; then wait a grace period for it to unwind. A call that
-  # ignores the interrupt (a C loop holding the GIL, a swallowed KeyboardInterrupt)
-  # costs the worker its life: it is killed and replaced.
-  defp timed_out(call) do
-    cancel(call, [call.tag])
-
-    if call.on_timeout == :abandon do
-      Process.demonitor(call.mref, [:flush])
-      {:error, %TimeoutError{timeout: call.timeout}}
-    else
-      await_unwind(call, System.monotonic_time(:millisecond) + call.grace)
-    end
+  # Cancel the Python call, asking the worker whether it had started. One still queued
+  # behind other calls is skipped when the worker reaches it, so the caller is answered
+  # at once and nobody else's call is disturbed. One that had started is interrupted
+  # and given the grace period to unwind. A call that ignores the interrupt (a
+  # swallowed KeyboardInterrupt), or a worker too wedged to answer at all (a C loop
+  # holding the GIL), costs the worker its life: it is killed and replaced.
+  defp timed_out(%{on_timeout: :abandon} = call) do
+    _ = :gen_tcp.send(call.control, control_frame(:cancel, {[call.tag]}))
+    Process.demonitor(call.mref, [:flush])
+    {:error, %TimeoutError{timeout: call.timeout}}
   end
 
-  defp await_unwind(%{mref: mref} = call, grace_deadline) do
+  defp timed_out(call) do
+    answer = :erlang.alias([:reply])
+    tag = :erlang.term_to_binary({:uncounted, answer})
+    frame = [<<Wire.op(:cancel), 0, byte_size(tag), tag::binary, 0::128, 0>>]
+    _ = :gen_tcp.send(call.control, [frame | :erlang.term_to_binary({[call.tag]})])
+    await_unwind(call, answer, System.monotonic_time(:millisecond) + call.grace)
+  end
+
+  defp await_unwind(%{mref: mref} = call, answer, grace_deadline) do
     receive do
       {^mref, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
         Callback.refuse(call, decode(kind, payload), "the call timed out")
-        await_unwind(call, grace_deadline)
+        await_unwind(call, answer, grace_deadline)
 
       {^mref, kind, payload} ->
         Process.demonitor(mref, [:flush])
+        :erlang.unalias(answer)
         if (kind &&& @shm_flag) != 0, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
         {:error, %TimeoutError{timeout: call.timeout}}
 
+      {^answer, _kind, payload} ->
+        case :erlang.binary_to_term(payload, [:safe]) do
+          :queued ->
+            Process.demonitor(mref, [:flush])
+            {:error, %TimeoutError{timeout: call.timeout}}
+
+          :running ->
+            await_unwind(call, answer, grace_deadline)
+        end
+
       {:DOWN, ^mref, :process, _pid, _reason} ->
+        :erlang.unalias(answer)
         {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
     after
       remaining(grace_deadline) ->
+        :erlang.unalias(answer)
         Worker.restart(call.pid, "a call ignored its cancellation for #{call.grace} ms")
 
         receive do
@@ -349,13 +390,9 @@ defmodule SnakeBridge.Runtime do
     end
   end
 
-  defp cancel(call, tags) do
-    frame = control_frame(:cancel, {tags})
-    _ = :gen_tcp.send(call.control, frame)
-  end
-
-  defp control_frame(op, body, session \\ 0, caller \\ 0) do
-    [<<Wire.op(op), 0, 0, session::64, caller::64, 0>> | :erlang.term_to_binary(body)]
+  # A control-socket frame that wants no reply.
+  defp control_frame(op, body) do
+    [<<Wire.op(op), @no_reply, 0, 0::128, 0>> | :erlang.term_to_binary(body)]
   end
 
   defp too_large(size, max_frame) do
@@ -373,7 +410,7 @@ defmodule SnakeBridge.Runtime do
   def cancel_caller(pool, caller) do
     frame = control_frame(:cancel_caller, {caller})
 
-    each_ready(pool, fn _index, {:ready, _pid, _port, control, _} ->
+    each_ready(pool, fn _index, {:ready, _pid, _port, control, _, _} ->
       :gen_tcp.send(control, frame)
     end)
   end
@@ -386,7 +423,7 @@ defmodule SnakeBridge.Runtime do
       | :erlang.term_to_binary({})
     ]
 
-    each_ready(session.pool, fn _index, {:ready, _pid, port, _control, _} ->
+    each_ready(session.pool, fn _index, {:ready, _pid, port, _control, _, _} ->
       transmit(:main, %{port: port}, frame)
     end)
   end
@@ -395,7 +432,7 @@ defmodule SnakeBridge.Runtime do
   # Releases refs without waiting (release/1 is idempotent and never fails).
   def release_refs(%Ref{worker: {pool, index, incarnation}, session: session}, ids) do
     case Pool.entry(pool, index) do
-      {:ready, _pid, port, _control, ^incarnation} ->
+      {:ready, _pid, port, _control, ^incarnation, _load} ->
         frame = [
           <<Wire.op(:release), @no_reply, 0, session::64, 0::64, 0>>
           | :erlang.term_to_binary({ids})
@@ -413,7 +450,7 @@ defmodule SnakeBridge.Runtime do
 
     for index <- 0..(meta.size - 1) do
       case Pool.entry(pool, index) do
-        {:ready, _, _, _, _} = entry -> fun.(index, entry)
+        {:ready, _, _, _, _, _} = entry -> fun.(index, entry)
         _ -> :ok
       end
     end
@@ -427,7 +464,7 @@ defmodule SnakeBridge.Runtime do
   @doc false
   # Releases a session on every worker of its pool and waits until each has done so.
   def release_session(%Session{pool: pool} = session) do
-    each_ready(pool, fn index, {:ready, _pid, _port, _control, incarnation} ->
+    each_ready(pool, fn index, {:ready, _pid, _port, _control, incarnation, _load} ->
       request(:release_session, {}, {pool, index, incarnation}, session: session)
     end)
   end
@@ -448,9 +485,12 @@ defmodule SnakeBridge.Runtime do
 
   defp worker_stats(pool, index) do
     case Pool.entry(pool, index) do
-      {:ready, _pid, _port, _control, incarnation} ->
-        # Over the control socket: a worker busy with a long call still answers.
-        case request(:stats, {}, {pool, index, incarnation}, channel: :control, timeout: 5_000) do
+      {:ready, _pid, _port, _control, incarnation, _load} ->
+        # Over the control socket: a worker busy with a long call still answers. One too
+        # wedged to answer is left alone: its own callers' timeouts deal with it.
+        opts = [channel: :control, timeout: 5_000, on_timeout: :abandon]
+
+        case request(:stats, {}, {pool, index, incarnation}, opts) do
           {:ok, stats} -> Map.merge(stats, %{index: index, status: :ready})
           {:error, error} -> %{index: index, status: :unavailable, error: error}
         end

@@ -21,14 +21,35 @@ defmodule SnakeBridge.Session do
   @typedoc "A session."
   @type t :: %__MODULE__{id: pos_integer, pool: atom, worker: non_neg_integer}
 
-  alias SnakeBridge.{Pool, Sessions}
+  alias SnakeBridge.{Pool, RefError, Sessions}
 
   @doc false
-  # The calling process's current session on `pool`, created on first use.
-  def current(pool) do
+  # The session a call on `pool` uses: `explicit` (the :session option) if given, else
+  # the calling process's current one, created on first use.
+  #
+  # A process's own sessions need no check: it forgets one when it releases it. A
+  # session shared with it (use_session/2, the :session option) may have been released
+  # by another process meanwhile; using it then would recreate its table on the Python
+  # side, where nobody would ever release it again, so it is refused.
+  def resolve(pool, nil) do
     case Process.get({__MODULE__, pool}) do
-      nil -> put_current(new(pool, nil))
-      session -> session
+      nil -> {:ok, put_current(new(pool, nil))}
+      {:shared, session} -> live(session)
+      session -> {:ok, session}
+    end
+  end
+
+  def resolve(_pool, %__MODULE__{} = explicit), do: live(explicit)
+
+  defp live(session) do
+    if Sessions.live?(session.id) do
+      {:ok, session}
+    else
+      {:error,
+       %RefError{
+         reason: :released,
+         message: "session #{session.id} was released; its refs and new calls in it are refused"
+       }}
     end
   end
 
@@ -39,8 +60,24 @@ defmodule SnakeBridge.Session do
   end
 
   @doc false
+  # Makes `session`, which another process owns, current; returns what it replaces.
+  def put_shared(%__MODULE__{pool: pool} = session),
+    do: Process.put({__MODULE__, pool}, {:shared, session})
+
+  @doc false
+  # Puts back what `put_current/1` or `put_shared/1` replaced (nil: nothing).
   def restore_current(pool, nil), do: Process.delete({__MODULE__, pool})
-  def restore_current(_pool, session), do: put_current(session)
+  def restore_current(pool, previous), do: Process.put({__MODULE__, pool}, previous)
+
+  @doc false
+  # Forgets `session` if it is the calling process's current one on its pool.
+  def forget(%__MODULE__{pool: pool} = session) do
+    case Process.get({__MODULE__, pool}) do
+      ^session -> Process.delete({__MODULE__, pool})
+      {:shared, ^session} -> Process.delete({__MODULE__, pool})
+      _ -> nil
+    end
+  end
 
   @doc false
   # A new session owned by the calling process; `worker` nil means the least busy one.

@@ -14,6 +14,9 @@ defmodule SnakeBridge.Sessions do
   alias SnakeBridge.{Runtime, Session}
 
   @callers __MODULE__.Callers
+  # Ids of the sessions not yet released, written by the processes that open and
+  # release them, so that a released session is refused at once (Session.resolve/2).
+  @live __MODULE__.Live
 
   def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
 
@@ -25,11 +28,19 @@ defmodule SnakeBridge.Sessions do
 
   @doc false
   def own(caller_id, %Session{} = session) do
+    :ets.insert(@live, {session.id})
     GenServer.cast(__MODULE__, {:own, self(), caller_id, session})
   end
 
   @doc false
-  def disown(%Session{} = session), do: GenServer.cast(__MODULE__, {:disown, session})
+  # Marks `session` released (before its refs are dropped, so no call can recreate it).
+  def disown(%Session{} = session) do
+    :ets.delete(@live, session.id)
+    GenServer.cast(__MODULE__, {:disown, session})
+  end
+
+  @doc false
+  def live?(session_id), do: :ets.member(@live, session_id)
 
   @doc false
   # The calling process uses `pool` through a session it does not own.
@@ -44,6 +55,7 @@ defmodule SnakeBridge.Sessions do
   @impl true
   def init(nil) do
     :ets.new(@callers, [:named_table, :public, :set, read_concurrency: true])
+    :ets.new(@live, [:named_table, :public, :set, read_concurrency: true])
     {:ok, %{watched: %{}, sessions: %{}}}
   end
 
@@ -105,6 +117,7 @@ defmodule SnakeBridge.Sessions do
       {watched, rest} ->
         :ets.delete(@callers, watched.caller)
         owned = for id <- watched.sessions, session = state.sessions[id], do: session
+        Enum.each(owned, &:ets.delete(@live, &1.id))
         Enum.each(watched.pools, &Runtime.cancel_caller(&1, watched.caller))
         Enum.each(owned, &Runtime.release_session_async/1)
         sessions = Map.drop(state.sessions, Enum.to_list(watched.sessions))

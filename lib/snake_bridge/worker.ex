@@ -45,6 +45,7 @@ defmodule SnakeBridge.Worker do
     :python_pid,
     :started_at,
     :exit_report,
+    :load,
     stderr_tail: [],
     failures: 0
   ]
@@ -75,15 +76,33 @@ defmodule SnakeBridge.Worker do
 
   @impl true
   def handle_continue(:boot, state) do
-    Process.sleep(Pool.restart_delay(state.pool, state.index))
+    case Pool.restart_delay(state.pool, state.index) do
+      {0, _last_crash} ->
+        start(state)
+
+      {delay, last_crash} ->
+        # The worker keeps dying soon after starting: wait before the next start, and
+        # meanwhile answer calls at once with how it last died instead of holding them.
+        reason = "it keeps crashing soon after starting; next start in #{delay} ms"
+        error = %{last_crash | reason: reason}
+        Pool.put_entry(state.pool, state.index, {:failed, self(), error})
+        reply_waiters({:failed, self(), error})
+        Process.send_after(self(), :start, delay)
+        {:noreply, state}
+    end
+  end
+
+  defp start(state) do
     incarnation = System.unique_integer([:positive])
 
     case boot(%{state | incarnation: incarnation}) do
       {:ok, state} ->
-        entry = {:ready, self(), state.port, state.control, incarnation}
+        load = Pool.new_load()
+        entry = {:ready, self(), state.port, state.control, incarnation, load}
         Pool.put_entry(state.pool, state.index, entry)
         reply_waiters(entry)
-        {:noreply, %{state | started_at: System.monotonic_time(:millisecond), failures: 0}}
+        started_at = System.monotonic_time(:millisecond)
+        {:noreply, %{state | started_at: started_at, failures: 0, load: load}}
 
       {:error, message, state} ->
         failures = state.failures + 1
@@ -233,8 +252,16 @@ defmodule SnakeBridge.Worker do
     case data do
       <<kind, size, tag::binary-size(size), payload::binary>>
       when (kind &&& @kind_mask) <= @callback_kind ->
-        reply_to = :erlang.binary_to_term(tag)
-        send(reply_to, {reply_to, kind, payload})
+        case :erlang.binary_to_term(tag) do
+          {:uncounted, reply_to} ->
+            send(reply_to, {reply_to, kind, payload})
+
+          reply_to ->
+            send(reply_to, {reply_to, kind, payload})
+            # A final reply (not a callback) ends its request: count it out (see Pool).
+            if (kind &&& @kind_mask) != @callback_kind, do: Pool.count_out(state.load)
+        end
+
         {:noreply, state}
 
       <<@log, 0, stream, line::binary>> ->
@@ -258,11 +285,12 @@ defmodule SnakeBridge.Worker do
         describe_exit(report)
     )
 
-    Pool.note_death(state.pool, state.index, quick?(state))
+    Pool.note_death(state.pool, state.index, quick?(state), error)
     {:stop, {:shutdown, error}, %{state | port: nil}}
   end
 
-  def handle_info(:retry_boot, state), do: handle_continue(:boot, state)
+  def handle_info(:retry_boot, state), do: start(state)
+  def handle_info(:start, state), do: start(state)
   def handle_info({:EXIT, _from, _reason}, state), do: {:noreply, state}
   def handle_info(_stale, state), do: {:noreply, state}
 

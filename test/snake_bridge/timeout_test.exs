@@ -1,0 +1,225 @@
+defmodule SnakeBridge.TimeoutTest do
+  # Timeouts interrupt the running Python call; a call that ignores the interrupt costs
+  # its worker. Some tests here kill workers, so the module has pools of its own.
+  use ExUnit.Case, async: true
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.{PythonError, Ref, RefError, TimeoutError}
+
+  @pool :timeout_test
+  @opts [pool: @pool]
+
+  setup_all do
+    start_supervised!({SnakeBridge.Pool, name: @pool, size: 2, kill_grace: 300})
+    start_supervised!({SnakeBridge.Pool, name: :timeout_default, size: 1, timeout: 300})
+    await_pool(@pool)
+    await_pool(:timeout_default)
+    :ok
+  end
+
+  defp timed(fun) do
+    started = System.monotonic_time(:millisecond)
+    result = fun.()
+    {System.monotonic_time(:millisecond) - started, result}
+  end
+
+  describe "timeout:" do
+    test "time.sleep(10) with timeout: 200 returns within 1 s, and the session lives on" do
+      counter = SnakeBridge.call!("collections", "Counter", ["abracadabra"], [], @opts)
+      worker = os_pid(counter)
+
+      {elapsed, result} =
+        timed(fn ->
+          SnakeBridge.eval("import time\ntime.sleep(10)", %{}, pool: @pool, timeout: 200)
+        end)
+
+      assert {:error, %TimeoutError{timeout: 200, worker_restarted: false} = error} = result
+      assert elapsed < 1_000, "took #{elapsed} ms"
+      assert Exception.message(error) =~ "interrupted"
+
+      # Same worker, same session, refs intact.
+      assert SnakeBridge.method!(counter, "most_common", [1]) == [{"a", 5}]
+      assert os_pid(counter) == worker
+      assert %Ref{} = SnakeBridge.call!("collections", "Counter", ["x"], [], @opts)
+      assert SnakeBridge.eval("1 + 1", %{}, @opts) == {:ok, 2}
+    end
+
+    test "the interrupted code sees KeyboardInterrupt and its finally blocks run" do
+      log = tmp_path("finally")
+
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      except KeyboardInterrupt as exc:
+          with open(log, "w") as f:
+              f.write(type(exc).__name__)
+          raise
+      """
+
+      assert {:error, %TimeoutError{}} =
+               SnakeBridge.eval(code, %{"log" => log}, pool: @pool, timeout: 200)
+
+      assert File.read!(log) == "CallCancelled"
+    end
+
+    test "a call that catches the interrupt and returns still reports the timeout" do
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      except KeyboardInterrupt:
+          pass
+      "finished anyway"
+      """
+
+      assert {:error, %TimeoutError{worker_restarted: false}} =
+               SnakeBridge.eval(code, %{}, pool: @pool, timeout: 200)
+
+      assert SnakeBridge.eval("2", %{}, @opts) == {:ok, 2}
+    end
+
+    test "timeout: :infinity is accepted" do
+      assert SnakeBridge.eval("import time\ntime.sleep(0.3)\n1", %{},
+               pool: @pool,
+               timeout: :infinity
+             ) ==
+               {:ok, 1}
+    end
+
+    test "the default is the pool's :timeout" do
+      {elapsed, result} =
+        timed(fn ->
+          SnakeBridge.eval("import time\ntime.sleep(5)", %{}, pool: :timeout_default)
+        end)
+
+      assert {:error, %TimeoutError{timeout: 300}} = result
+      assert elapsed < 2_000, "took #{elapsed} ms"
+
+      assert SnakeBridge.eval("import time\ntime.sleep(0.5)\n3", %{},
+               pool: :timeout_default,
+               timeout: 2_000
+             ) == {:ok, 3}
+    end
+
+    test "a call queued behind another process's long call times out without harming it" do
+      # Both sessions on one worker: this process's session is where the long call runs.
+      long =
+        Task.async(fn ->
+          SnakeBridge.eval("import time\ntime.sleep(1.5)\n'long done'", %{}, pool: @pool)
+        end)
+
+      {:ok, session} = SnakeBridge.open_session(@opts)
+
+      eventually("the long call running", 1_000, fn ->
+        SnakeBridge.stats(@pool).per_worker |> Enum.any?(&(&1.pending == 1))
+      end)
+
+      # Find the busy worker: a session bound to it, used by this process.
+      busy = Enum.find(SnakeBridge.stats(@pool).per_worker, &(&1.pending == 1))
+      session = %{session | worker: busy.index}
+
+      {elapsed, result} =
+        timed(fn ->
+          SnakeBridge.eval("'queued'", %{}, pool: @pool, session: session, timeout: 200)
+        end)
+
+      assert {:error, %TimeoutError{worker_restarted: false}} = result
+      assert elapsed < 1_000, "took #{elapsed} ms"
+      assert Task.await(long) == {:ok, "long done"}
+
+      assert Enum.find(SnakeBridge.stats(@pool).per_worker, &(&1.index == busy.index)).os_pid ==
+               busy.os_pid
+
+      SnakeBridge.release_session(session)
+    end
+  end
+
+  describe "a call that ignores the interrupt" do
+    test "costs its worker: killed after the grace period, replaced, refs :worker_lost" do
+      stubborn = """
+      import time
+      while True:
+          try:
+              time.sleep(1)
+          except KeyboardInterrupt:
+              pass
+      """
+
+      kept = SnakeBridge.eval!("[1]", %{}, pool: @pool, return: :ref)
+      old_pid = os_pid(kept)
+
+      {elapsed, result} =
+        timed(fn -> SnakeBridge.eval(stubborn, %{}, pool: @pool, timeout: 200) end)
+
+      assert {:error, %TimeoutError{worker_restarted: true} = error} = result
+      assert Exception.message(error) =~ "replaced"
+      assert elapsed < 3_000, "took #{elapsed} ms"
+
+      eventually("the old worker's exit", 2_000, fn ->
+        {_, status} = System.cmd("kill", ["-0", "#{old_pid}"], stderr_to_stdout: true)
+        status != 0
+      end)
+
+      assert {:error, %RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(kept)
+
+      # The next call succeeds, on a new worker process, in a new incarnation.
+      new_ref = SnakeBridge.eval!("[2]", %{}, pool: @pool, return: :ref)
+      assert SnakeBridge.to_elixir!(new_ref) == [2]
+      assert elem(new_ref.worker, 2) != elem(kept.worker, 2) or os_pid(new_ref) != old_pid
+      refute os_pid(new_ref) == old_pid
+    end
+  end
+
+  describe "a caller that dies mid-call" do
+    test "cancels its Python call" do
+      marker = tmp_path("cancelled")
+
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      finally:
+          with open(marker, "w") as f:
+              f.write("interrupted")
+      """
+
+      for how <- [:kill, :shutdown] do
+        File.rm(marker)
+        parent = self()
+
+        caller =
+          spawn(fn ->
+            send(parent, :calling)
+            SnakeBridge.eval(code, %{"marker" => marker}, pool: @pool, timeout: :infinity)
+          end)
+
+        assert_receive :calling
+
+        eventually("the call starting", 1_000, fn ->
+          Enum.any?(SnakeBridge.stats(@pool).per_worker, &(&1.pending == 1))
+        end)
+
+        Process.exit(caller, how)
+
+        eventually("the Python call's interruption (#{how})", 2_000, fn ->
+          File.exists?(marker)
+        end)
+
+        assert File.read!(marker) == "interrupted"
+      end
+
+      eventually("idle workers", 1_000, fn ->
+        Enum.all?(SnakeBridge.stats(@pool).per_worker, &(&1.pending == 0))
+      end)
+
+      assert SnakeBridge.eval("1", %{}, @opts) == {:ok, 1}
+    end
+  end
+
+  test "Python exceptions inside a timed call are not timeouts" do
+    assert {:error, %PythonError{type: "ZeroDivisionError"}} =
+             SnakeBridge.eval("1/0", %{}, pool: @pool, timeout: 200)
+  end
+end
