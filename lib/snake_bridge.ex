@@ -263,14 +263,23 @@ defmodule SnakeBridge do
   A lazy `Stream` over any Python iterable; items are pulled in batches.
 
   Each batch is one round trip; the worker never runs an iterator more than one batch
-  ahead of the consumer. Halting early closes a generator (its `finally` blocks run).
-  An exception raised by the iterator is raised as `SnakeBridge.PythonError` after
-  the items yielded before it.
+  ahead of the consumer. Halting early closes a generator (its `finally` blocks run);
+  other iterators, such as files, stay open, and the items of the last batch that the
+  consumer did not take are dropped (use `batch: 1` to resume exactly where you
+  stopped). An exception raised by the iterator is raised as `SnakeBridge.PythonError`
+  after the items yielded before it. Enumerating a ref directly is `stream(ref)`.
+  See docs/IDIOMS.md.
 
   ## Options
 
     * `:batch` — items per round trip; default `:auto`, which starts at 32 and grows
       fourfold per batch up to 8192.
+
+  ## Examples
+
+      iex> {:ok, count} = SnakeBridge.call("itertools", "count", [1])
+      iex> count |> SnakeBridge.stream(batch: 10) |> Stream.map(&(&1 * &1)) |> Enum.take(3)
+      [1, 4, 9]
   """
   @spec stream(Ref.t(), keyword) :: Enumerable.t()
   def stream(%Ref{} = ref, opts \\ []) when is_list(opts), do: Iteration.stream(ref, opts)
@@ -285,7 +294,16 @@ defmodule SnakeBridge do
 
   If `__exit__` returns true it suppresses the error, as in Python, and `with_python`
   returns `nil`. If `__exit__` itself raises, that `SnakeBridge.PythonError` is raised
-  (its traceback shows the Elixir error it replaced).
+  (its traceback shows the Elixir error it replaced). If the process is killed inside
+  the block, `__exit__` runs when its session is cleaned up. See docs/IDIOMS.md.
+
+  ## Examples
+
+      iex> {:ok, lock} = SnakeBridge.call("threading", "Lock")
+      iex> SnakeBridge.with_python(lock, fn _ -> SnakeBridge.method!(lock, "locked") end)
+      true
+      iex> SnakeBridge.method!(lock, "locked")
+      false
   """
   @spec with_python(Ref.t(), (term -> result)) :: result | nil when result: term
   def with_python(%Ref{} = ref, fun) when is_function(fun, 1), do: Context.with_python(ref, fun)

@@ -4,7 +4,7 @@ defmodule SnakeBridge.Context do
   # The open context is registered in its session on the Python side, so if the owning
   # process dies inside the block, session cleanup still calls __exit__.
 
-  alias SnakeBridge.{Ref, Runtime}
+  alias SnakeBridge.{Callback, Ref, Runtime}
 
   @doc false
   def with_python(%Ref{} = ref, fun) do
@@ -15,10 +15,7 @@ defmodule SnakeBridge.Context do
     catch
       kind, reason ->
         stacktrace = __STACKTRACE__
-
-        error =
-          {Exception.format_banner(kind, reason, stacktrace), error_kind(kind, reason),
-           Exception.format_stacktrace(stacktrace)}
+        error = Callback.describe(kind, reason, stacktrace)
 
         if unwrap!(exit_context(ref, context_id, error)) do
           nil
@@ -35,10 +32,6 @@ defmodule SnakeBridge.Context do
   # The context lives in the caller's session on the ref's worker, where ctx_enter ran.
   defp exit_context(ref, context_id, error),
     do: Runtime.request(:ctx_exit, {context_id, error}, ref.worker, [])
-
-  defp error_kind(:error, %struct{__exception__: true}), do: inspect(struct)
-  defp error_kind(:error, _reason), do: "ErlangError"
-  defp error_kind(kind, _reason), do: Atom.to_string(kind)
 
   defp unwrap!({:ok, value}), do: value
   defp unwrap!({:error, error}), do: raise(error)

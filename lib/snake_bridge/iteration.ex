@@ -11,7 +11,7 @@ defmodule SnakeBridge.Iteration do
 
   @doc false
   def stream(%Ref{} = ref, opts) do
-    batch = Keyword.get(opts, :batch, :auto)
+    batch = opts |> Keyword.validate!(batch: :auto) |> Keyword.fetch!(:batch)
 
     unless batch == :auto or (is_integer(batch) and batch > 0) do
       raise ArgumentError,
