@@ -1,0 +1,270 @@
+"""Op handlers for the Python idioms: iteration, len/in, and with-blocks."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from snakebridge._channel import FrameReader, FrameWriter
+from snakebridge._errors import ElixirError
+from snakebridge._ops import (
+    IterBatch,
+    op_contains,
+    op_ctx_enter,
+    op_ctx_exit,
+    op_iter_close,
+    op_iter_next,
+    op_len,
+)
+from snakebridge._registry import Registry
+from snakebridge._request import Request
+from snakebridge._wire import Op
+from snakebridge._worker import Engine, _check_stack_room
+
+
+def _request(op: Op, *body: Any, session: int = 1) -> Request:
+    request = Request(op, 0, b"\x01T", session, 9, b"")
+    request.body = body
+    return request
+
+
+def _next(iterator: Iterator[Any], max_items: int) -> IterBatch:
+    return op_iter_next(None, _request(Op.ITER_NEXT, iterator, max_items))  # type: ignore[arg-type]
+
+
+def _close(iterator: Any) -> None:
+    op_iter_close(None, _request(Op.ITER_CLOSE, iterator))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """An engine on a pipe pair: enough for handlers that never reply."""
+    read_fd, write_fd = os.pipe()
+    yield Engine(
+        reader=FrameReader(read_fd, max_frame=1 << 20),
+        writer=FrameWriter(write_fd, max_frame=1 << 20),
+        registry=Registry(max_refs=100),
+        worker_term=b"",
+    )
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+# ---------------------------------------------------------------------- iteration
+
+
+def test_iter_next_returns_a_full_batch_as_cont_and_a_short_one_as_done() -> None:
+    iterator = iter(range(5))
+    assert _next(iterator, 3) == IterBatch([0, 1, 2], "cont")
+    assert _next(iterator, 3) == IterBatch([3, 4], "done")
+
+
+def test_iter_next_of_exactly_a_batch_says_cont_then_an_empty_done() -> None:
+    iterator = iter(range(2))
+    assert _next(iterator, 2) == IterBatch([0, 1], "cont")
+    assert _next(iterator, 2) == IterBatch([], "done")
+
+
+def test_iter_next_keeps_the_items_before_an_exception() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise ValueError("boom")
+
+    batch = _next(failing(), 10)
+    assert (batch.items, batch.status) == ([1, 2], "error")
+    assert isinstance(batch.error, ValueError)
+
+
+def test_iter_next_never_advances_past_the_batch() -> None:
+    produced: list[int] = []
+
+    def logged() -> Iterator[int]:
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    gen = logged()
+    _next(gen, 4)
+    assert produced == [0, 1, 2, 3]
+
+
+def test_iter_close_closes_a_generator_so_its_finally_runs() -> None:
+    closed: list[bool] = []
+
+    def gen() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            closed.append(True)
+
+    g = gen()
+    _next(g, 1)
+    _close(g)
+    assert closed == [True]
+    assert list(g) == []
+
+
+def test_iter_close_leaves_a_file_open() -> None:
+    file = io.StringIO("a\nb\nc\n")
+    assert _next(file, 1).items == ["a\n"]
+    _close(file)
+    assert not file.closed
+    assert file.readline() == "b\n"
+
+
+def test_iter_close_leaves_other_iterators_with_a_close_method_alone() -> None:
+    class Closable:
+        closed = False
+
+        def __iter__(self) -> Closable:
+            return self
+
+        def __next__(self) -> int:
+            return 1
+
+        def close(self) -> None:
+            self.closed = True
+
+    iterator = Closable()
+    _close(iterator)
+    _close(iter([1, 2]))
+    assert not iterator.closed
+
+
+# ---------------------------------------------------------------------- len and in
+
+
+def test_len_and_contains_use_the_protocols() -> None:
+    assert op_len(None, _request(Op.LEN, [1, 2, 3])) == 3  # type: ignore[arg-type]
+    assert op_contains(None, _request(Op.CONTAINS, {"k": 1}, "k")) is True  # type: ignore[arg-type]
+
+
+def test_contains_refuses_objects_without_contains_and_does_not_consume_them() -> None:
+    gen = (i for i in range(3))
+    with pytest.raises(TypeError, match="has no __contains__"):
+        op_contains(None, _request(Op.CONTAINS, gen, 1))  # type: ignore[arg-type]
+    assert list(gen) == [0, 1, 2]
+
+
+# ---------------------------------------------------------------------- with-blocks
+
+
+class _Manager:
+    def __init__(self, exit_with: Any = False) -> None:
+        self.exit_with = exit_with
+        self.seen: list[Any] = []
+
+    def __enter__(self) -> str:
+        return "entered"
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> Any:
+        self.seen.append(value)
+        if isinstance(self.exit_with, BaseException):
+            raise self.exit_with
+        if self.exit_with == "reraise" and value is not None:
+            raise value
+        return self.exit_with
+
+
+def _enter(engine: Engine, manager: Any) -> int:
+    context_id, value = op_ctx_enter(engine, _request(Op.CTX_ENTER, manager))
+    assert value == "entered"
+    return context_id
+
+
+def _exit(engine: Engine, context_id: int, error: Any) -> bool:
+    return op_ctx_exit(engine, _request(Op.CTX_EXIT, context_id, error))
+
+
+_ELIXIR_ERROR = ("** (RuntimeError) boom", "RuntimeError", "    test.exs:1: f/0")
+
+
+def test_ctx_exit_on_success_passes_none(engine: Engine) -> None:
+    manager = _Manager()
+    assert _exit(engine, _enter(engine, manager), None) is False
+    assert manager.seen == [None]
+
+
+def test_ctx_exit_passes_an_elixir_error_and_reports_suppression(engine: Engine) -> None:
+    manager = _Manager(exit_with=True)
+    assert _exit(engine, _enter(engine, manager), _ELIXIR_ERROR) is True
+    (error,) = manager.seen
+    assert isinstance(error, ElixirError)
+    assert (str(error).splitlines()[0], error.kind) == ("** (RuntimeError) boom", "RuntimeError")
+
+
+def test_an_error_raised_by_exit_chains_the_elixir_error(engine: Engine) -> None:
+    manager = _Manager(exit_with=ValueError("exit failed"))
+    context_id = _enter(engine, manager)
+    with pytest.raises(ValueError, match="exit failed") as info:
+        _exit(engine, context_id, _ELIXIR_ERROR)
+    assert isinstance(info.value.__context__, ElixirError)
+
+
+def test_exit_reraising_the_elixir_error_does_not_suppress_it(engine: Engine) -> None:
+    manager = _Manager(exit_with="reraise")
+    assert _exit(engine, _enter(engine, manager), _ELIXIR_ERROR) is False
+
+
+def test_a_context_is_exited_once(engine: Engine) -> None:
+    context_id = _enter(engine, _Manager())
+    _exit(engine, context_id, None)
+    with pytest.raises(Exception, match="already exited"):
+        _exit(engine, context_id, None)
+
+
+def test_session_release_exits_open_contexts_innermost_first(engine: Engine) -> None:
+    order: list[str] = []
+
+    class Named(_Manager):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        def __exit__(self, kind: Any, value: Any, tb: Any) -> Any:
+            order.append(self.name)
+            assert isinstance(value, ElixirError)
+            return False
+
+    _enter(engine, Named("outer"))
+    _enter(engine, Named("inner"))
+    engine.release_session(1)
+    assert order == ["inner", "outer"]
+
+
+# ---------------------------------------------------------------------- stack room
+
+
+def test_check_stack_room_passes_on_a_shallow_stack() -> None:
+    _check_stack_room()
+
+
+def test_check_stack_room_refuses_near_the_recursion_limit() -> None:
+    def descend_then_check(levels: int) -> None:
+        if levels:
+            descend_then_check(levels - 1)
+        else:
+            _check_stack_room()
+
+    limit = sys.getrecursionlimit()
+    depth = len(_frames())
+    descend_then_check(limit // 2 - depth)  # plenty of room left: passes
+    with pytest.raises(RecursionError, match="nested too deeply"):
+        descend_then_check(limit - depth - 150)
+
+
+def _frames() -> list[FrameType]:
+    frames = []
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    return frames
