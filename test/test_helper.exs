@@ -1,2 +1,3 @@
-# Soak tests take minutes: run them with `mix test --include soak` (scripts/test does).
+# Soak tests (leak hunting) take a while: run them with `mix test --include soak`
+# (scripts/test does).
 ExUnit.start(exclude: [:soak])

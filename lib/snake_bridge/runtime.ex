@@ -145,10 +145,12 @@ defmodule SnakeBridge.Runtime do
           do: {:ok, entry},
           else: {:error, worker_lost(worker)}
 
+      # The ref's incarnation is gone whatever comes next.
+      _not_ready when worker != nil ->
+        {:error, worker_lost(worker)}
+
       {:starting, pid} ->
-        if worker,
-          do: {:error, worker_lost(worker)},
-          else: await_start(pid, pool, index, deadline)
+        await_start(pid, pool, index, deadline)
 
       {:failed, _pid, error} ->
         {:error, error}
@@ -406,26 +408,29 @@ defmodule SnakeBridge.Runtime do
   # ------------------------------------------------------------------ fire-and-forget
 
   @doc false
-  # Cancels a dead caller's in-flight calls on every worker of `pool`.
-  def cancel_caller(pool, caller) do
-    frame = control_frame(:cancel_caller, {caller})
+  # After a caller's death: cancels its calls in flight on every worker of `pool` and
+  # releases the sessions it owned there, without waiting.
+  #
+  # A worker with nothing in flight has nothing of the caller's to cancel (a request is
+  # counted before it is sent), so it gets no cancellation. A busy one gets it twice:
+  # on the control socket to interrupt the calls at once, then on fd 3 behind the
+  # caller's last frame, where it lets the worker forget the caller (Engine.caller_done).
+  def caller_gone(pool, caller, sessions) do
+    cancel = control_frame(:cancel_caller, {caller})
+    releases = Enum.map(sessions, &release_session_frame/1)
 
-    each_ready(pool, fn _index, {:ready, _pid, _port, control, _, _} ->
-      :gen_tcp.send(control, frame)
+    each_ready(pool, fn _index, {:ready, _pid, port, control, _, load} ->
+      if :atomics.get(load, 1) > 0 do
+        :gen_tcp.send(control, cancel)
+        transmit(:main, %{port: port}, cancel)
+      end
+
+      Enum.each(releases, &transmit(:main, %{port: port}, &1))
     end)
   end
 
-  @doc false
-  # Exits the session's open contexts and drops its refs, on every worker of its pool.
-  def release_session_async(%Session{} = session) do
-    frame = [
-      <<Wire.op(:release_session), @no_reply, 0, session.id::64, 0::64, 0>>
-      | :erlang.term_to_binary({})
-    ]
-
-    each_ready(session.pool, fn _index, {:ready, _pid, port, _control, _, _} ->
-      transmit(:main, %{port: port}, frame)
-    end)
+  defp release_session_frame(%Session{id: id}) do
+    [<<Wire.op(:release_session), @no_reply, 0, id::64, 0::64, 0>> | :erlang.term_to_binary({})]
   end
 
   @doc false

@@ -84,7 +84,9 @@ defmodule SnakeBridge.Session do
   def new(pool, worker) do
     meta = Pool.meta(pool)
     session = %__MODULE__{id: next_id(), pool: pool, worker: worker || Pool.least_busy(meta)}
-    Sessions.own(caller_id(), session)
+    # own/2 watches the process too: a first call costs the Sessions server one message.
+    caller = Process.get(:snakebridge_caller) || register_caller()
+    Sessions.own(caller, session)
     session
   end
 
@@ -95,13 +97,19 @@ defmodule SnakeBridge.Session do
   def caller_id do
     case Process.get(:snakebridge_caller) do
       nil ->
-        id = next_id()
+        id = register_caller()
         Sessions.watch(id)
-        Process.put(:snakebridge_caller, id)
         id
 
       id ->
         id
     end
+  end
+
+  defp register_caller do
+    id = next_id()
+    Sessions.register(id)
+    Process.put(:snakebridge_caller, id)
+    id
   end
 end

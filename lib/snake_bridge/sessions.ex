@@ -8,6 +8,9 @@ defmodule SnakeBridge.Sessions do
   # the control sockets, so Python stops working for a dead caller, and (2) releases the
   # sessions it owned: their open `with` blocks are exited first, then their refs are
   # dropped. Both are single frames per worker and take well under a second.
+  #
+  # Every process that calls Python passes through here, so each message costs O(1):
+  # a session's owner is kept with it, and a process's first call sends one cast.
 
   use GenServer
 
@@ -21,8 +24,12 @@ defmodule SnakeBridge.Sessions do
   def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
 
   @doc false
+  # Registers the calling process's caller id; `own/2` or `uses/2` then watches it.
+  def register(caller_id), do: :ets.insert(@callers, {caller_id, self()})
+
+  @doc false
   def watch(caller_id) do
-    :ets.insert(@callers, {caller_id, self()})
+    register(caller_id)
     GenServer.cast(__MODULE__, {:watch, self(), caller_id})
   end
 
@@ -67,7 +74,7 @@ defmodule SnakeBridge.Sessions do
   def handle_cast({:own, pid, caller_id, session}, state) do
     state = ensure_watched(state, pid, caller_id)
     state = update_in(state.watched[pid], &use_pool(&1, session.pool, session.id))
-    {:noreply, put_in(state.sessions[session.id], session)}
+    {:noreply, put_in(state.sessions[session.id], {session, pid})}
   end
 
   def handle_cast({:uses, pid, caller_id, pool}, state) do
@@ -76,15 +83,18 @@ defmodule SnakeBridge.Sessions do
   end
 
   def handle_cast({:disown, session}, state) do
-    owners =
-      for {pid, watched} <- state.watched, MapSet.member?(watched.sessions, session.id), do: pid
+    case Map.pop(state.sessions, session.id) do
+      {{_session, owner}, sessions} ->
+        forget = fn watched ->
+          %{watched | sessions: MapSet.delete(watched.sessions, session.id)}
+        end
 
-    watched =
-      Enum.reduce(owners, state.watched, fn pid, acc ->
-        update_in(acc[pid].sessions, &MapSet.delete(&1, session.id))
-      end)
+        watched = Map.replace_lazy(state.watched, owner, forget)
+        {:noreply, %{state | watched: watched, sessions: sessions}}
 
-    {:noreply, %{state | watched: watched, sessions: Map.delete(state.sessions, session.id)}}
+      {nil, _} ->
+        {:noreply, state}
+    end
   end
 
   defp ensure_watched(state, pid, caller_id) do
@@ -116,10 +126,14 @@ defmodule SnakeBridge.Sessions do
 
       {watched, rest} ->
         :ets.delete(@callers, watched.caller)
-        owned = for id <- watched.sessions, session = state.sessions[id], do: session
+        owned = for id <- watched.sessions, {session, _owner} <- [state.sessions[id]], do: session
+
         Enum.each(owned, &:ets.delete(@live, &1.id))
-        Enum.each(watched.pools, &Runtime.cancel_caller(&1, watched.caller))
-        Enum.each(owned, &Runtime.release_session_async/1)
+
+        for pool <- watched.pools do
+          Runtime.caller_gone(pool, watched.caller, Enum.filter(owned, &(&1.pool == pool)))
+        end
+
         sessions = Map.drop(state.sessions, Enum.to_list(watched.sessions))
         {:noreply, %{state | watched: rest, sessions: sessions}}
     end

@@ -52,7 +52,7 @@ defmodule SnakeBridge.PoolTest do
     assert stats.workers == 3
     pids = Enum.map(stats.per_worker, & &1.os_pid)
     assert length(Enum.uniq(pids)) == 3
-    assert Enum.all?(pids, &(System.cmd("kill", ["-0", "#{&1}"]) |> elem(1) == 0))
+    assert Enum.all?(pids, &os_alive?/1)
   end
 
   test "named pools each see their own environment variables" do
@@ -236,18 +236,17 @@ defmodule SnakeBridge.PoolTest do
     @tag :tmp_dir
     test "workers start concurrently", %{tmp_dir: dir} do
       log = Path.join(dir, "starts.log")
-      wrapper = Path.join(dir, "python")
       {:ok, python} = SnakeBridge.Interpreter.python(%{})
 
-      File.write!(wrapper, """
-      #!/bin/sh
-      echo start >> #{log}
-      sleep 0.5
-      echo end >> #{log}
-      exec #{python} "$@"
-      """)
+      wrapper =
+        script!(dir, "python", """
+        #!/bin/sh
+        echo start >> #{log}
+        sleep 0.5
+        echo end >> #{log}
+        exec #{python} "$@"
+        """)
 
-      File.chmod!(wrapper, 0o755)
       started = System.monotonic_time(:millisecond)
       start_supervised!({SnakeBridge.Pool, name: :pool_startup, size: 2, python: wrapper})
       assert %{workers: 2} = await_pool(:pool_startup, 5_000)

@@ -269,6 +269,11 @@ def op_release_session(engine: Engine, req: Request) -> None:
     engine.release_session(req.session)
 
 
+def op_caller_done(engine: Engine, req: Request) -> None:
+    (caller,) = req.body
+    engine.caller_done(caller)
+
+
 def op_stats(engine: Engine, req: Request) -> dict[Atom, Any]:
     return engine.stats()
 
@@ -297,6 +302,7 @@ HANDLERS: dict[int, Handler] = {
     Op.CTX_EXIT: op_ctx_exit,
     Op.RELEASE: op_release,
     Op.RELEASE_SESSION: op_release_session,
+    Op.CANCEL_CALLER: op_caller_done,
     Op.STATS: op_stats,
     Op.ARRAY_EXPORT: op_array_export,
 }

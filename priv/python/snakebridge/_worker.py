@@ -172,6 +172,10 @@ class Engine:
         # Oldest mark first, so expiring them costs O(1) each however many there are.
         self._cancelled: OrderedDict[bytes, float] = OrderedDict()
         self._dead_callers: OrderedDict[int, float] = OrderedDict()
+        # A dead caller is marked until main reads its last frame (see caller_done);
+        # this holds those whose last frame came first. Both change under the lock.
+        self._callers_done: set[int] = set()
+        self._callers_lock = threading.Lock()
         self._async_calls: dict[bytes, tuple[Request, Future[Any]]] = {}
         self._waiters: dict[int, _Waiter] = {}
         self._callback_ids = itertools.count(1)
@@ -518,7 +522,11 @@ class Engine:
                 self.reply(request, Atom("running" if running else "queued"))
         elif op == Op.CANCEL_CALLER:
             (caller,) = request.body
-            self._mark(self._dead_callers, {caller})
+            with self._callers_lock:
+                if caller in self._callers_done:
+                    self._callers_done.discard(caller)
+                else:
+                    self._mark(self._dead_callers, {caller})
             self._interrupt(lambda r: r.caller == caller)
         elif op == Op.CALLBACK_RESULT:
             callback_id, outcome = request.body
@@ -565,6 +573,17 @@ class Engine:
                 waiter.inbox.put(("cancel", None))
                 running = True
         return running
+
+    def caller_done(self, caller: int) -> None:
+        """Main thread: a dead caller's CANCEL_CALLER came on fd 3, after all its frames.
+
+        Its requests are all read, so its mark (set when the same op came on the control
+        socket) is no longer needed: the marks of dead callers stay as few as the
+        requests in flight, however many processes come and go.
+        """
+        with self._callers_lock:
+            if self._dead_callers.pop(caller, None) is None:
+                self._callers_done.add(caller)
 
     def _is_marked(self, request: Request) -> bool:
         return request.tag in self._cancelled or request.caller in self._dead_callers

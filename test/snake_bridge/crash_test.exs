@@ -1,0 +1,134 @@
+defmodule SnakeBridge.CrashTest do
+  # Worker crashes, against real Python: each ends only its own worker. The module
+  # crashes workers on purpose, so it has pools of its own and captures their logs.
+  use ExUnit.Case, async: true
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.{RefError, WorkerCrashError}
+
+  @crashes [
+    {"os._exit(1)", "import os\nos._exit(1)", status: 1},
+    {"a segfault", "import ctypes\nctypes.string_at(0)", signal: 11},
+    {"kill -9", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", signal: 9},
+    {"a C-level abort", "import os\nos.abort()", signal: 6}
+  ]
+
+  # Each crash test has a fresh pool: crashes soon after a worker's start count towards
+  # its restart back-off, tested on its own below.
+  for {{name, code, [{field, value}]}, n} <- Enum.with_index(@crashes) do
+    @pool :"crash_test_#{n}"
+    test "#{name} ends only its own worker" do
+      start_supervised!({SnakeBridge.Pool, name: @pool, size: 2})
+      await_pool(@pool)
+
+      doomed =
+        SnakeBridge.eval!("[1]", %{}, pool: @pool, session: session_on(@pool, 0), return: :ref)
+
+      kept =
+        SnakeBridge.eval!("[2]", %{}, pool: @pool, session: session_on(@pool, 1), return: :ref)
+
+      {doomed_pid, kept_pid} = {os_pid(doomed), os_pid(kept)}
+      refute doomed_pid == kept_pid
+
+      # Routed by the ref to worker 0; says something on stderr first.
+      words = "last words before #{unquote(name)}"
+      code = "import sys\nprint('#{words}', file=sys.stderr)\n" <> unquote(code)
+
+      assert {:error, %WorkerCrashError{} = error} =
+               SnakeBridge.eval(code, %{"doomed" => doomed}, timeout: 10_000)
+
+      assert Map.fetch!(error, unquote(field)) == unquote(value)
+      assert error.stderr =~ words
+      assert Exception.message(error) =~ words
+
+      # The other worker, its session and its refs are untouched.
+      assert SnakeBridge.to_elixir!(kept) == [2]
+      assert os_pid(kept) == kept_pid
+
+      # The crashed worker's refs are gone for good, never resolved by its successor.
+      assert {:error, %RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(doomed)
+      eventually("the crashed process's exit", 2_000, fn -> not os_alive?(doomed_pid) end)
+
+      # A replacement starts and the next call on that worker succeeds.
+      replacement =
+        SnakeBridge.eval!("[3]", %{}, pool: @pool, session: session_on(@pool, 0), return: :ref)
+
+      assert SnakeBridge.to_elixir!(replacement) == [3]
+      refute os_pid(replacement) in [doomed_pid, kept_pid]
+    end
+  end
+
+  test "callers queued behind the crashing call get WorkerCrashError too, and none hang" do
+    start_supervised!({SnakeBridge.Pool, name: :crash_queued, size: 1})
+    await_pool(:crash_queued)
+    crash = "import time, os\ntime.sleep(0.3)\nos._exit(4)"
+    first = Task.async(fn -> SnakeBridge.eval(crash, %{}, pool: :crash_queued) end)
+    Process.sleep(50)
+
+    queued =
+      for _ <- 1..3 do
+        Task.async(fn -> SnakeBridge.eval("1", %{}, pool: :crash_queued) end)
+      end
+
+    assert {:error, %WorkerCrashError{status: 4}} = Task.await(first, 5_000)
+
+    for result <- Task.await_many(queued, 5_000) do
+      assert {:error, %WorkerCrashError{status: 4}} = result
+    end
+  end
+
+  describe "restart storms" do
+    @tag :tmp_dir
+    test "a python that exits at start does not spin, and calls fail fast", %{tmp_dir: dir} do
+      counter = Path.join(dir, "starts")
+      script = script!(dir, "python", "#!/bin/sh\necho start >> #{counter}\nexit 3\n")
+
+      start_supervised!({SnakeBridge.Pool, name: :crash_storm, size: 1, python: script})
+      Process.sleep(50)
+
+      for _ <- 1..5 do
+        {elapsed, result} =
+          :timer.tc(fn -> SnakeBridge.eval("1", %{}, pool: :crash_storm, timeout: 30_000) end)
+
+        assert {:error, %WorkerCrashError{} = error} = result
+        assert Exception.message(error) =~ "status 3"
+        assert elapsed < 1_000_000, "took #{div(elapsed, 1000)} ms"
+        Process.sleep(400)
+      end
+
+      starts = counter |> File.read!() |> String.split("\n", trim: true) |> length()
+      IO.puts("\n[restart storm] #{starts} start attempts in about 2 s")
+      assert starts in 2..6
+      assert %{per_worker: [%{status: :failed}]} = SnakeBridge.stats(:crash_storm)
+    end
+
+    test "a worker that keeps crashing soon after starting backs off and answers at once" do
+      start_supervised!({SnakeBridge.Pool, name: :crash_quick, size: 1})
+      await_pool(:crash_quick)
+      crash = "import os\nos._exit(5)"
+
+      # Each crash comes soon after its worker started: from the second on, the next
+      # start is delayed, and calls meanwhile get the last crash at once.
+      for _ <- 1..4 do
+        eventually("a started worker", 5_000, fn ->
+          match?(%{per_worker: [%{status: :ready}]}, SnakeBridge.stats(:crash_quick))
+        end)
+
+        assert {:error, %WorkerCrashError{status: 5}} =
+                 SnakeBridge.eval(crash, %{}, pool: :crash_quick)
+      end
+
+      {elapsed, result} = :timer.tc(fn -> SnakeBridge.eval("1", %{}, pool: :crash_quick) end)
+      assert {:error, %WorkerCrashError{status: 5} = error} = result
+      assert error.reason =~ "keeps crashing"
+      assert elapsed < 100_000, "took #{div(elapsed, 1000)} ms"
+
+      # After the back-off, it is up again.
+      eventually("the worker's return", 5_000, fn ->
+        SnakeBridge.eval("1", %{}, pool: :crash_quick) == {:ok, 1}
+      end)
+    end
+  end
+end
