@@ -86,17 +86,20 @@ def _read_large(fd: int, size: int) -> bytes:
 class SegmentWriter:
     """The encoder's spill hook: puts large binaries out of band (see module docs).
 
-    One per thread, like the encoders: `start` before an encode, `finish` after it.
+    One per thread, like the encoders. After an encode that spilled (`dirty`), `finish`
+    assembles the payload; after one that raised, `reset` forgets what it spilled.
     """
 
     def __init__(self, shm_threshold: int) -> None:
         self.shm_threshold = shm_threshold
+        self.dirty = False
         self._directory = worker_directory(os.getpid())
         self._blobs: list[memoryview] = []
         self._blob_size = 0
         self._files = 0
 
-    def start(self) -> None:
+    def reset(self) -> None:
+        self.dirty = False
         self._blobs = []
         self._blob_size = 0
         self._files = 0
@@ -104,14 +107,17 @@ class SegmentWriter:
     def finish(self, chunks: list[Any]) -> tuple[list[Any], int]:
         """The frame payload for the encoded `chunks`, and the flags for its kind byte."""
         flags = SHM_FLAG if self._files else 0
-        if not self._blobs:
+        blobs = self._blobs
+        self.reset()
+        if not blobs:
             return chunks, flags
         etf_size = sum(map(len, chunks))
-        return [etf_size.to_bytes(4, "big"), *chunks, *self._blobs], flags | BLOB_FLAG
+        return [etf_size.to_bytes(4, "big"), *chunks, *blobs], flags | BLOB_FLAG
 
     def spill(self, enc: Encoder, data: memoryview) -> None:
         """Write `data` out of band and encode `%SnakeBridge.Shm{}` in its place."""
         size = data.nbytes
+        self.dirty = True
         if self.shm_threshold and size >= self.shm_threshold:
             path: str | None = self._write_file(data)
             offset = 0

@@ -125,8 +125,15 @@ class _Codec:
 
     def encode(self, encoder: Encoder, value: Any) -> tuple[list[Any], int]:
         """`value` as a frame payload, and the flags for the frame's kind byte."""
-        self.segments.start()
-        return self.segments.finish(encoder.encode(value))
+        segments = self.segments
+        try:
+            chunks = encoder.encode(value)
+        except BaseException:
+            segments.reset()
+            raise
+        if segments.dirty:
+            return segments.finish(chunks)
+        return chunks, 0
 
 
 class _Waiter:
@@ -323,12 +330,19 @@ class Engine:
         except ValueError as exc:
             print(f"snakebridge: dropped a malformed request frame: {exc}", file=sys.stderr)
             return
+        codec = self._main_codec  # handle() runs on the main thread only
+        codec.session = request.session
+        codec.caller = request.caller
+        codec.blobs = blobs
         try:
-            self.decode_body(request, head, offset, blobs)
+            request.body = codec.decoder.decode(head, offset)
         except Exception as exc:
             if request.wants_reply:
                 self.reply_error(request, exc)
             return
+        finally:
+            if blobs:
+                codec.blobs = _NO_BLOBS  # let the frame's buffer go
         self.execute(request)
 
     def execute(self, request: Request) -> None:
