@@ -29,13 +29,30 @@ defmodule SnakeBridge do
   Every ref belongs to a session. By default the session is the calling process: it
   is created on the process's first call and released (its `with_python/2` blocks
   exited, then its refs freed) within a second of the process exiting, however it
-  exits. `session/1` scopes refs to a block; `open_session/1` gives a session that
-  several processes can share. `release/1` frees one ref early; it is idempotent.
+  exits. `session/1` scopes refs to a block; `release/1` frees one ref early (it is
+  idempotent) and `release_session/1` a whole session.
+
+  A session several processes share is opened by one process, its owner, and used by
+  the others through `use_session/2`; it lives until `release_session/1` or until its
+  owner exits, whatever its users do:
+
+      iex> {:ok, session} = SnakeBridge.open_session()
+      iex> task = Task.async(fn ->
+      ...>   SnakeBridge.use_session(session, fn -> SnakeBridge.eval!("[1, 2]", %{}, return: :ref) end)
+      ...> end)
+      iex> list = Task.await(task)
+      iex> {list.session == session.id, SnakeBridge.to_elixir!(list)}
+      {true, [1, 2]}
+      iex> SnakeBridge.release_session(session)
+      :ok
+      iex> {:error, %SnakeBridge.RefError{reason: :released}} = SnakeBridge.to_elixir(list)
 
   Refs are capabilities: any process holding a `%SnakeBridge.Ref{}` may use it while
   its session lives (pass it to a `Task` freely). Ref ids carry a 128-bit MAC under a
   per-worker secret, so they cannot be guessed or forged; a released ref gives
-  `SnakeBridge.RefError` with reason `:released`, never another object.
+  `SnakeBridge.RefError` with reason `:released`, never another object, and so does a
+  call in a session that has been released. docs/LIFECYCLE.md has the whole model:
+  sessions, affinity, timeouts, crashes and the pool's configuration.
 
   ## Options
 
@@ -313,6 +330,19 @@ defmodule SnakeBridge do
   @doc """
   Runs `fun` in a fresh session and releases everything created in it when `fun`
   returns or raises. Returns `fun`'s value.
+
+  Calls in `fun` use the fresh session; the calling process's own session is current
+  again afterwards. If the process is killed inside `fun`, the session is released
+  with the process's other sessions.
+
+  ## Options
+
+    * `:pool` — the pool the session belongs to (default `:default`).
+
+  ## Examples
+
+      iex> ref = SnakeBridge.session(fn -> SnakeBridge.eval!("object()") end)
+      iex> {:error, %SnakeBridge.RefError{reason: :released}} = SnakeBridge.call(ref, "__repr__")
   """
   @spec session((() -> result), keyword) :: result when result: term
   def session(fun, opts \\ []) when is_function(fun, 0) and is_list(opts) do
@@ -343,7 +373,14 @@ defmodule SnakeBridge do
     {:ok, Session.new(Keyword.get(opts, :pool, :default), nil)}
   end
 
-  @doc "Runs `fun` with `session` as the current session of the calling process."
+  @doc """
+  Runs `fun` with `session`, opened by another process with `open_session/1`, as the
+  calling process's current session on the session's pool; returns `fun`'s value.
+
+  Refs created in `fun` belong to `session` and live until it is released, whatever
+  the calling process does. Once another process has released `session`, calls in
+  `fun` give `SnakeBridge.RefError` with reason `:released`.
+  """
   @spec use_session(Session.t(), (() -> result)) :: result when result: term
   def use_session(%Session{pool: pool} = session, fun) when is_function(fun, 0) do
     Sessions.uses(Session.caller_id(), pool)

@@ -112,6 +112,30 @@ defmodule SnakeBridge.Runtime do
     end
   end
 
+  @doc false
+  # For bench/pool_overhead.exs only: `request/4` with routing bypassed, to measure
+  # what the pool adds. `route` comes from `__route__/1`, resolved once up front; what
+  # remains is the frame's send and its answer, and the in-flight count, which must
+  # stay because the worker process counts every reply out.
+  def __direct__(op, body, {meta, index, entry, session}, opts) do
+    :atomics.add(elem(entry, 5), 1, 1)
+    deadline = deadline(meta.timeout)
+
+    try do
+      send_and_await(op, body, opts, meta, index, entry, session, meta.timeout, deadline)
+    after
+      Shm.clean_up()
+    end
+  end
+
+  @doc false
+  # The calling process's worker in `pool`, as `__direct__/4` takes it.
+  def __route__(pool) do
+    {:ok, session} = Session.resolve(pool, nil)
+    {:ok, entry} = ready_entry(pool, session.worker, nil, :infinity)
+    {Pool.meta(pool), session.worker, entry, session}
+  end
+
   # Requests on the control socket (stats) wait behind no call: they are not counted.
   defp check_in(meta, index, load, opts) do
     if Keyword.get(opts, :channel) == :control,
