@@ -99,3 +99,28 @@ def test_concurrent_inserts_from_threads_lose_nothing() -> None:
     ids = [i for chunk in results for i in chunk]
     assert len(set(ids)) == 16000
     assert registry.counts() == (1, 16000)
+
+
+def test_a_released_session_is_not_recreated() -> None:
+    registry = Registry(max_refs=10)
+    ref_id = registry.insert(4, "x")
+    assert registry.pop_session(4) is not None
+    with pytest.raises(RefError) as info:
+        registry.insert(4, "late")
+    assert info.value.reason == "released"
+    with pytest.raises(RefError) as info:
+        registry.lookup(4, ref_id)
+    assert info.value.reason == "released"
+    assert registry.counts() == (0, 0)
+    registry.insert(5, "another session")
+    assert registry.counts() == (1, 1)
+
+
+def test_released_sessions_are_remembered_in_bounded_memory() -> None:
+    registry = Registry(max_refs=10)
+    for session in range(1, 10_001):
+        registry.insert(session, session)
+        registry.pop_session(session)
+    assert len(registry._released) <= 4096
+    with pytest.raises(RefError):
+        registry.insert(10_000, "late")

@@ -9,6 +9,10 @@ it was forged or comes from another worker process.
 Each session owns its own table, its open `with` blocks and its cap, so releasing or
 capping one session never touches another. Table operations are single dict operations,
 atomic under the GIL, so threads and callbacks may insert and look up concurrently.
+
+A released session stays released: Elixir refuses calls in it, and the registry also
+refuses to recreate the table of one released recently, for a call that was already on
+its way when the release came (a table recreated then would never be released again).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import itertools
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +31,9 @@ __all__ = ["OpenContext", "Registry", "Session"]
 
 _COUNTER_BYTES = 8
 _MAC_BYTES = 16
+# Released sessions remembered (ids are never reused, so forgetting one is safe once no
+# call in it can still be on its way; that takes far fewer releases than this).
+_RECENTLY_RELEASED = 4096
 
 
 @dataclass(slots=True)
@@ -54,6 +62,7 @@ class Registry:
         self._key = os.urandom(32)
         self._counter = itertools.count(1)
         self._sessions: dict[int, Session] = {}
+        self._released: OrderedDict[int, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def _mac(self, counter: bytes, session: int) -> bytes:
@@ -61,10 +70,12 @@ class Registry:
         return hashlib.blake2b(data, key=self._key, digest_size=_MAC_BYTES).digest()
 
     def session(self, session: int) -> Session:
-        """The table of `session`, created on first use."""
+        """The table of `session`, created on first use (never again once released)."""
         table = self._sessions.get(session)
         if table is None:
             with self._lock:
+                if session in self._released:
+                    raise RefError("released", f"session {session} was released")
                 table = self._sessions.setdefault(session, Session(session))
         return table
 
@@ -108,7 +119,12 @@ class Registry:
     def pop_session(self, session: int) -> Session | None:
         """Remove the whole session; the caller exits its open contexts."""
         with self._lock:
-            return self._sessions.pop(session, None)
+            table = self._sessions.pop(session, None)
+            if table is not None:
+                self._released[session] = None
+                if len(self._released) > _RECENTLY_RELEASED:
+                    self._released.popitem(last=False)
+            return table
 
     def session_ids(self) -> list[int]:
         return list(self._sessions)
