@@ -77,7 +77,8 @@ defmodule SnakeBridge.Pool do
     }
 
     :persistent_term.put({__MODULE__, config.name}, meta)
-    children = for index <- 0..(config.size - 1), do: {Worker, {config.name, index, config}}
+    workers = for index <- 0..(config.size - 1), do: {Worker, {config.name, index, config}}
+    children = [{__MODULE__.Facts, config.name} | workers]
     # Restarts are paced by each worker (see Worker: quick deaths back off), so the
     # supervisor itself must not give up on a pool whose workers users crash on purpose.
     Supervisor.init(children, strategy: :one_for_one, max_restarts: 10_000, max_seconds: 1)
@@ -202,4 +203,23 @@ defmodule SnakeBridge.Pool do
   def names do
     for {{__MODULE__, name}, _} <- :persistent_term.get(), do: name
   end
+end
+
+defmodule SnakeBridge.Pool.Facts do
+  @moduledoc false
+  # A pool's first child, so the last to stop: when the pool stops, it erases the
+  # pool's routing facts, and calls to the stopped pool then get a clear ArgumentError
+  # instead of one from a dead ETS table.
+  use GenServer
+
+  def start_link(pool), do: GenServer.start_link(__MODULE__, pool)
+
+  @impl true
+  def init(pool) do
+    Process.flag(:trap_exit, true)
+    {:ok, pool}
+  end
+
+  @impl true
+  def terminate(_reason, pool), do: :persistent_term.erase({SnakeBridge.Pool, pool})
 end

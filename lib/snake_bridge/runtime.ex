@@ -472,6 +472,9 @@ defmodule SnakeBridge.Runtime do
       _ ->
         :ok
     end
+  rescue
+    # The pool is gone, and its objects with it.
+    ArgumentError -> :ok
   end
 
   defp each_ready(pool, fun) do

@@ -270,6 +270,18 @@ defmodule SnakeBridge.PoolTest do
     end
   end
 
+  test "a stopped pool's calls and refs get a clear error" do
+    {:ok, sup} = SnakeBridge.Pool.start_link(name: :pool_stopped, size: 1)
+    await_pool(:pool_stopped)
+    ref = SnakeBridge.eval!("[1]", %{}, pool: :pool_stopped, return: :ref)
+    Process.unlink(sup)
+    Supervisor.stop(sup)
+    message = "no SnakeBridge pool named :pool_stopped is running"
+    assert_raise ArgumentError, message, fn -> SnakeBridge.eval("1", %{}, pool: :pool_stopped) end
+    assert_raise ArgumentError, message, fn -> SnakeBridge.to_elixir(ref) end
+    assert SnakeBridge.release(ref) == :ok
+  end
+
   test "refs carry their pool, and calls on them need no :pool option" do
     start_pool(:pool_refs, size: 1)
     ref = SnakeBridge.eval!("[7]", %{}, pool: :pool_refs, return: :ref)
