@@ -169,6 +169,22 @@ defmodule SnakeBridge.TimeoutTest do
     end
   end
 
+  describe "a C call that holds the GIL" do
+    test "cannot be interrupted, so its worker is replaced after the grace period" do
+      kept = SnakeBridge.eval!("[1]", %{}, pool: @pool, return: :ref)
+      # libc's sleep through ctypes.pythonapi, which keeps the GIL: no Python code runs
+      # in the worker, not even the thread that hears cancellations.
+      code = "import ctypes\nctypes.pythonapi.sleep(10)"
+
+      {elapsed, result} = timed(fn -> SnakeBridge.eval(code, %{"kept" => kept}, timeout: 200) end)
+
+      assert {:error, %TimeoutError{worker_restarted: true}} = result
+      assert elapsed < 3_000, "took #{elapsed} ms"
+      assert {:error, %RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(kept)
+      assert SnakeBridge.eval("1", %{}, @opts) == {:ok, 1}
+    end
+  end
+
   describe "a caller that dies mid-call" do
     test "cancels its Python call" do
       marker = tmp_path("cancelled")
