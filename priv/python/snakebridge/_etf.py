@@ -393,6 +393,13 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
             elif tag == NEW_FLOAT_EXT:
                 out.append(_F64(data, pos + 1)[0])
                 pos += 9
+            elif tag == NIL_EXT:  # empty kwargs, empty lists
+                out.append([])
+                pos += 1
+            elif tag == STRING_EXT:  # short lists of small ints: args like [16]
+                end = pos + 3 + ((data[pos + 1] << 8) | data[pos + 2])
+                out.append(list(data[pos + 3 : end]))
+                pos = end
             else:
                 value, pos = table[tag](data, pos, depth)
                 out.append(value)

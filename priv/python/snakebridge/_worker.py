@@ -61,7 +61,7 @@ from snakebridge._registry import OpenContext, Registry
 from snakebridge._request import Request, parse_header, split_frame, tag_of
 from snakebridge._shm import SegmentWriter, read_segment
 from snakebridge._terms import encode_array, make_decoder, make_encoder, make_value_encoder
-from snakebridge._wire import BLOB_MIN, PROTOCOL_VERSION, Flag, Kind, Op, ReturnMode
+from snakebridge._wire import BLOB_MIN, PIPE_BUF, PROTOCOL_VERSION, Flag, Kind, Op, ReturnMode
 
 __all__ = ["Engine", "main"]
 
@@ -73,10 +73,20 @@ _PLAIN = frozenset({int, float, str, bytes, bool, type(None), list, tuple, dict}
 
 _NO_BLOBS = memoryview(b"")
 
+# A reply payload below this, with its kind byte, tag (≤ 256 B) and 4-byte header,
+# fits in PIPE_BUF and goes out through FrameWriter.write_small.
+_SMALL_PAYLOAD = PIPE_BUF - 4 - 1 - 256
+
 # Every possible kind byte, prebuilt: a reply costs no bytes() call for it.
 _KIND_BYTES = [bytes((code,)) for code in range(256)]
-_RETURN_MASK = Flag.RETURN_MASK
-_NO_REPLY = Flag.NO_REPLY
+# Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
+_RETURN_MASK = int(Flag.RETURN_MASK)
+_NO_REPLY = int(Flag.NO_REPLY)
+_AUTO = int(ReturnMode.AUTO)
+_VALUE = int(ReturnMode.VALUE)
+_OK = int(Kind.OK)
+_CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
+_HAS_BLOBS = int(Flag.HAS_BLOBS)
 
 # The request a coroutine (on the asyncio thread) belongs to, for its callbacks.
 _current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
@@ -269,21 +279,24 @@ class Engine:
     # ------------------------------------------------------------------ replies
 
     def _send(self, kind: int, tag: bytes, chunks: list[Any]) -> None:
-        chunks[0:0] = (_KIND_BYTES[kind], tag)
-        self.writer.write_frame(chunks)
+        if len(chunks) == 1 and len(chunks[0]) < _SMALL_PAYLOAD:
+            self.writer.write_small(b"".join((_KIND_BYTES[kind], tag, chunks[0])))
+        else:
+            chunks[0:0] = (_KIND_BYTES[kind], tag)
+            self.writer.write_frame(chunks)
 
     def reply(self, request: Request, value: Any) -> None:
         codec = self.codec()
         codec.session = request.session
         mode = request.flags & _RETURN_MASK
         try:
-            if mode == ReturnMode.AUTO:
+            if mode == _AUTO:
                 chunks, flag = codec.encode(codec.auto, value)
-            elif mode == ReturnMode.VALUE:
+            elif mode == _VALUE:
                 chunks, flag = codec.encode(codec.value, value)
             else:
                 chunks, flag = codec.encode(codec.auto, _AsRef(value))
-            self._send(Kind.OK | flag, request.tag, chunks)
+            self._send(_OK | flag, request.tag, chunks)
         except Exception as exc:
             self.reply_error(request, exc)
 
@@ -321,11 +334,14 @@ class Engine:
 
     def handle(self, frame: memoryview | bytes) -> None:
         """Parse, decode, run and answer one request: every call's path."""
-        if frame[0] == Op.CALLBACK_RESULT:
+        if frame[0] == _CALLBACK_RESULT:
             print("snakebridge: callback result for no waiting callback", file=sys.stderr)
             return
         try:
-            head, blobs = split_frame(frame)
+            if frame[1] & _HAS_BLOBS:
+                head, blobs = split_frame(frame)
+            else:
+                head, blobs = (frame if type(frame) is bytes else bytes(frame)), _NO_BLOBS
             request, offset = parse_header(head)
         except ValueError as exc:
             print(f"snakebridge: dropped a malformed request frame: {exc}", file=sys.stderr)
@@ -382,7 +398,10 @@ class Engine:
             self._resume()
             return
         active.pop()
-        self._finish(request, result)
+        if type(result) in _PLAIN and not request.flags & _NO_REPLY:
+            self.reply(request, result)  # the common case, without _finish's call
+        else:
+            self._finish(request, result)
         if active:
             self._resume()
 
