@@ -59,6 +59,9 @@ _BUFFER_SIZE = 64 * 1024
 # os.writev fails with EINVAL when given more buffers than this.
 _IOV_MAX = os.sysconf("SC_IOV_MAX")
 
+# The largest buffer a reader keeps between large frames (see FrameReader).
+_SPARE_MAX = 256 << 20
+
 # Blocked while a frame over PIPE_BUF is written. Not the faults (SIGSEGV and the like):
 # blocked, they would kill the process without letting faulthandler report.
 _DEFERRED_SIGNALS = frozenset(
@@ -109,14 +112,17 @@ class FrameReader:
 
     Small frames are cut out of one preallocated 64 KiB buffer: a single read fetches
     every frame the peer has written so far, and a frame already buffered costs no
-    syscall. A frame larger than the buffer is read into a bytearray of exactly its size,
-    the bytes already buffered copied in once and the rest read straight into it.
+    syscall. A frame larger than the buffer is read into one buffer of its own, the bytes
+    already buffered copied in once and the rest read straight into it. That buffer is
+    kept for the next large frame (up to `_SPARE_MAX` bytes), since a fresh one costs a
+    page fault per 4 KiB on first write: as much time as the copy itself.
     """
 
     __slots__ = (
         "_big",
         "_big_got",
         "_buf",
+        "_spare",
         "_end",
         "_fd",
         "_max_frame",
@@ -140,6 +146,7 @@ class FrameReader:
         # While it is set the buffer is empty, so the fast path cannot see stale bytes.
         self._big: memoryview | None = None
         self._big_got = 0
+        self._spare: bytearray | None = None
         # Payload bytes of an oversized frame still to be read and thrown away. While
         # non-zero the buffer is empty too.
         self._skip = 0
@@ -241,7 +248,13 @@ class FrameReader:
                 self._skip = 0
 
     def _start_big(self, size: int) -> memoryview:
-        big = memoryview(bytearray(size))
+        spare = self._spare
+        if spare is not None and len(spare) >= size:
+            big = memoryview(spare)[:size]
+        else:
+            buffer = bytearray(size)
+            big = memoryview(buffer)
+            self._spare = buffer if size <= _SPARE_MAX else None
         start = self._start + _HEADER_SIZE
         got = self._end - start
         big[:got] = self._view[start : self._end]
