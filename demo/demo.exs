@@ -49,19 +49,14 @@ frame =
     %{"city" => ["Oslo", "Lima", "Pune"], "temp" => [3.5, 19.0, 31.2]}
   ])
 
-IO.inspect(SnakeBridge.method!(frame, "describe") |> to_string(), label: "describe()")
+IO.puts("describe():\n#{SnakeBridge.method!(frame, "describe")}")
 IO.inspect(SnakeBridge.to_elixir!(frame["city"]), label: ~s(frame["city"]))
 
 section.("sympy")
 x = SnakeBridge.call!("sympy", "Symbol", ["x"])
-
-expr =
-  SnakeBridge.eval!("sympy.integrate(sympy.sin(x) * x, x)", %{
-    "x" => x,
-    "sympy" => SnakeBridge.call!("importlib", "import_module", ["sympy"])
-  })
-
-IO.puts("∫ x·sin(x) dx = #{expr}")
+integral = SnakeBridge.eval!("import sympy\nsympy.integrate(sympy.sin(x) * x, x)", %{"x" => x})
+IO.puts("∫ x·sin(x) dx = #{integral}")
+IO.puts("d/dx of that = #{SnakeBridge.call!("sympy", "diff", [integral, x])}")
 
 section.("errors are structs")
 {:error, error} = SnakeBridge.call("math", "sqrt", [-1])
