@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 325_436, median: 14362, min: 13660, n: 40000, p99: 21492},
-  codec_roundtrip_ns: 2192,
+  call_ns: %{max: 584_342, median: 13280, min: 12498, n: 40000, p99: 20430},
+  codec_roundtrip_ns: 2131,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 149_864, median: 8453, min: 7981, n: 40000, p99: 10616},
+  floor_ns: %{max: 56214, median: 8202, min: 7771, n: 40000, p99: 8933},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.699
+  ratio_median: 1.619
 }

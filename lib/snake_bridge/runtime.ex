@@ -214,7 +214,8 @@ defmodule SnakeBridge.Runtime do
     {:ready, pid, port, control, _incarnation, load} = entry
     caller = Session.caller_id()
     mref = :erlang.monitor(:process, pid, alias: :demonitor)
-    {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
+    {op, body} = encode_body(op, body)
+    {blob_flag, body} = Shm.frame_body(body)
 
     # A request on the control socket (stats) is not counted in flight, and its tag
     # tells the worker process so (see Pool and Worker).
@@ -263,6 +264,19 @@ defmodule SnakeBridge.Runtime do
       end
     end
   end
+
+  # A call on a module by name carries the two names as length-prefixed UTF-8 before
+  # the ETF of its arguments: decoding two ETF binaries costs Python more, on the
+  # commonest request there is (see CALL_MODULE in docs/PROTOCOL.md).
+  defp encode_body(:call, {module, name, args, kwargs})
+       when is_binary(module) and byte_size(module) < 256 and byte_size(name) < 256 do
+    payload = if kwargs == [], do: args, else: {args, kwargs}
+
+    {:call_module,
+     [byte_size(module), module, byte_size(name), name | :erlang.term_to_binary(payload)]}
+  end
+
+  defp encode_body(op, body), do: {op, :erlang.term_to_binary(body)}
 
   defp flags(opts) do
     case Keyword.get(opts, :return, :auto) do

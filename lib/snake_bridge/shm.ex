@@ -80,12 +80,15 @@ defmodule SnakeBridge.Shm do
   end
 
   @doc false
-  # A request body for `etf` with the inline blobs queued since the last one: the
+  # A request body for `etf` (iodata) with the inline blobs queued since the last one: the
   # flags bit to set, and the iodata (blobs are not copied).
   def frame_body(etf) do
     case Process.delete({__MODULE__, :blobs}) do
-      nil -> {0, etf}
-      {_size, blobs} -> {@has_blobs, [<<byte_size(etf)::32>>, etf | Enum.reverse(blobs)]}
+      nil ->
+        {0, etf}
+
+      {_size, blobs} ->
+        {@has_blobs, [<<:erlang.iolist_size(etf)::32>>, etf | Enum.reverse(blobs)]}
     end
   end
 

@@ -28,7 +28,8 @@ defmodule SnakeBridge.Wire do
     cancel_caller: 20,
     stats: 21,
     array_export: 22,
-    iter_open: 23
+    iter_open: 23,
+    call_module: 24
   }
 
   @kinds %{ok: 0, error: 1, callback: 2, event: 3, log: 4, exited: 5}

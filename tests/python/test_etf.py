@@ -24,6 +24,7 @@ from snakebridge._etf import (
     Decoder,
     Encoder,
     ErlFun,
+    scalar_term,
 )
 
 
@@ -77,6 +78,21 @@ values = st.recursive(
     ),
     max_leaves=40,
 )
+
+
+@given(st.one_of(scalars, st.text(min_size=200, max_size=300), st.just("\udcff")))
+def test_scalar_term_matches_the_encoder_or_declines(value: Any) -> None:
+    term = scalar_term(value)
+    if term is not None:
+        assert term == b"".join(make_encoder().encode(value))
+    else:
+        assert type(value) is str
+        assert len(value.encode("utf-8", "surrogatepass")) >= 256 or "\udcff" in value
+
+
+def test_scalar_term_declines_containers_and_other_types() -> None:
+    for value in ([1], (1,), {1: 2}, b"x", 1j, Atom("a")):
+        assert scalar_term(value) is None
 
 
 @given(values)

@@ -57,6 +57,7 @@ __all__ = [
     "ErlFun",
     "FunHook",
     "StructHook",
+    "scalar_term",
     "text_or_bytes",
 ]
 
@@ -812,6 +813,38 @@ def _float_term(value: float) -> bytes:
     if math.isnan(value):
         return _NAN
     return _INF if value > 0 else _NEG_INF
+
+
+_VERSIONED = {name: bytes((VERSION,)) + _atom_term(name) for name in ("nil", "true", "false")}
+
+
+def scalar_term(obj: Any) -> bytes | None:
+    """The whole term, version byte included, for None, a bool, an int, a float or a
+    short str; None for anything else.
+
+    The same bytes as `Encoder.encode` gives, without its machinery: most replies are
+    one such scalar, and this is every call's path.
+    """
+    kind = type(obj)
+    if kind is float:
+        return bytes((VERSION,)) + _float_term(obj)
+    if kind is int:
+        return bytes((VERSION,)) + _int_term(obj)
+    if kind is str:
+        if len(obj) >= 256:
+            return None
+        try:
+            data: bytes = obj.encode()
+        except UnicodeEncodeError:
+            return None
+        if len(data) >= 256:
+            return None
+        return bytes((VERSION,)) + _BINARY_HEADERS[len(data)] + data
+    if obj is None:
+        return _VERSIONED["nil"]
+    if kind is bool:
+        return _VERSIONED["true" if obj else "false"]
+    return None
 
 
 def _encode_none(enc: Encoder, obj: Any) -> None:

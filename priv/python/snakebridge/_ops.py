@@ -34,7 +34,7 @@ __all__ = ["AWAIT_RESULT", "HANDLERS", "ArrayExport", "Handler", "IterBatch"]
 Handler = Callable[["Engine", Request], Any]
 
 # Ops whose result is awaited when it is a coroutine or other awaitable.
-AWAIT_RESULT = frozenset({Op.CALL, Op.EVAL})
+AWAIT_RESULT = frozenset({Op.CALL, Op.CALL_MODULE, Op.EVAL})
 
 
 @dataclass(slots=True)
@@ -285,6 +285,7 @@ def op_array_export(engine: Engine, req: Request) -> ArrayExport:
 
 HANDLERS: dict[int, Handler] = {
     Op.CALL: op_call,
+    Op.CALL_MODULE: op_call,
     Op.GETATTR: op_getattr,
     Op.SETATTR: op_setattr,
     Op.GETITEM: op_getitem,

@@ -64,6 +64,7 @@ class Op(IntEnum):
     STATS = 21
     ARRAY_EXPORT = 22
     ITER_OPEN = 23
+    CALL_MODULE = 24
 
 
 class Kind(IntEnum):

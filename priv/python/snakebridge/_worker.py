@@ -55,7 +55,7 @@ from snakebridge._errors import (
     qualified_name,
     write_error,
 )
-from snakebridge._etf import Atom, Encoder, ErlFun
+from snakebridge._etf import Atom, Encoder, ErlFun, scalar_term
 from snakebridge._ops import AWAIT_RESULT, HANDLERS, ArrayExport, IterBatch
 from snakebridge._registry import OpenContext, Registry
 from snakebridge._request import Request, parse_header, split_frame, tag_of
@@ -86,6 +86,7 @@ _AUTO = int(ReturnMode.AUTO)
 _VALUE = int(ReturnMode.VALUE)
 _OK = int(Kind.OK)
 _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
+_CALL_MODULE = int(Op.CALL_MODULE)
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
 
 # The request a coroutine (on the asyncio thread) belongs to, for its callbacks.
@@ -272,7 +273,7 @@ class Engine:
         codec.caller = request.caller
         codec.blobs = blobs
         try:
-            request.body = codec.decoder.decode(frame, offset)
+            request.body = _decode(codec, request.op, frame, offset)
         finally:
             codec.blobs = _NO_BLOBS
 
@@ -286,6 +287,11 @@ class Engine:
             self.writer.write_frame(chunks)
 
     def reply(self, request: Request, value: Any) -> None:
+        if not request.flags & _RETURN_MASK:  # return: :auto, the common reply
+            term = scalar_term(value)
+            if term is not None:
+                self.writer.write_small(_KIND_BYTES[_OK] + request.tag + term)
+                return
         codec = self.codec()
         codec.session = request.session
         mode = request.flags & _RETURN_MASK
@@ -351,7 +357,7 @@ class Engine:
         codec.caller = request.caller
         codec.blobs = blobs
         try:
-            request.body = codec.decoder.decode(head, offset)
+            request.body = _decode(codec, request.op, head, offset)
         except Exception as exc:
             if request.wants_reply:
                 self.reply_error(request, exc)
@@ -689,6 +695,34 @@ class Engine:
             Atom("os_pid"): os.getpid(),
             Atom("rss"): _rss_bytes(),
         }
+
+
+def _decode(codec: _Codec, op: int, frame: bytes, offset: int) -> Any:
+    """A request's body. CALL_MODULE's starts with the module and function names as
+    length-prefixed UTF-8 (cheaper than two ETF binaries on the commonest request),
+    then the ETF of its args, or of {args, kwargs}; it becomes CALL's 4-tuple."""
+    if op != _CALL_MODULE:
+        return codec.decoder.decode(frame, offset)
+    name_at = offset + 1 + frame[offset]
+    args_at = name_at + 1 + frame[name_at]
+    module = _text(frame[offset + 1 : name_at])
+    name = _text(frame[name_at + 1 : args_at])
+    payload = codec.decoder.decode(frame, args_at)
+    if type(payload) is list:
+        return module, name, payload, None
+    return (module, name, *payload)
+
+
+def _text(raw: bytes) -> str:
+    text = _NAMES.get(raw)
+    if text is None:
+        text = raw.decode()
+        if len(_NAMES) < 4096:  # names of modules and functions: few, and reused
+            _NAMES[raw] = text
+    return text
+
+
+_NAMES: dict[bytes, str] = {}
 
 
 def _unwrap(outcome: Any) -> Any:
