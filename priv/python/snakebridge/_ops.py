@@ -103,7 +103,10 @@ _invoke: Callable[[Any, Any, dict[str, Any]], Any] = _MAIN["invoke"]
 
 def op_call(engine: Engine, req: Request) -> Any:
     target, name, args, kwargs = req.body
-    fn = _getattr_path(_target(target), name)
+    # _target and _getattr_path inlined for the common case: every call passes here.
+    if type(target) is str:
+        target = sys.modules.get(target) or importlib.import_module(target)
+    fn = getattr(target, name) if "." not in name else _getattr_path(target, name)
     return _invoke(fn, args, _kwargs(kwargs) if kwargs else {})
 
 
