@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 667_465, median: 13180, min: 12549, n: 40000, p99: 21883},
-  codec_roundtrip_ns: 2250,
+  call_ns: %{max: 628_267, median: 13280, min: 12548, n: 40000, p99: 24396},
+  codec_roundtrip_ns: 2205,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 70996, median: 8192, min: 7862, n: 40000, p99: 9354},
+  floor_ns: %{max: 75032, median: 8302, min: 7862, n: 40000, p99: 9594},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.609
+  ratio_median: 1.6
 }

@@ -95,8 +95,11 @@ defmodule SnakeBridge.Pool do
   def put_entry(pool, index, entry), do: :ets.insert(meta(pool).table, {index, entry})
 
   @doc false
-  def entry(pool, index) do
-    case :ets.lookup(meta(pool).table, index) do
+  def entry(%{table: table}, index), do: lookup_entry(table, index)
+  def entry(pool, index), do: lookup_entry(meta(pool).table, index)
+
+  defp lookup_entry(table, index) do
+    case :ets.lookup(table, index) do
       [{_, entry}] -> entry
       [] -> :absent
     end

@@ -96,12 +96,12 @@ defmodule SnakeBridge.Runtime do
   def request(op, body, worker, opts) do
     pool = route_pool(worker, opts)
     meta = Pool.meta(pool)
-    timeout = Keyword.get(opts, :timeout, meta.timeout)
+    timeout = opt(opts, :timeout, meta.timeout)
     deadline = deadline(timeout)
 
     with {:ok, session} <- session(op, pool, opts),
          index = if(worker, do: elem(worker, 1), else: session.worker),
-         {:ok, entry} <- ready_entry(pool, index, worker, deadline),
+         {:ok, entry} <- ready_entry(meta, index, worker, deadline),
          :ok <- check_in(meta, index, elem(entry, 5), opts) do
       # Counted out by the worker process when the reply comes (see Pool).
       try do
@@ -132,25 +132,31 @@ defmodule SnakeBridge.Runtime do
   # The calling process's worker in `pool`, as `__direct__/4` takes it.
   def __route__(pool) do
     {:ok, session} = Session.resolve(pool, nil)
-    {:ok, entry} = ready_entry(pool, session.worker, nil, :infinity)
-    {Pool.meta(pool), session.worker, entry, session}
+    meta = Pool.meta(pool)
+    {:ok, entry} = ready_entry(meta, session.worker, nil, :infinity)
+    {meta, session.worker, entry, session}
   end
 
   # Requests on the control socket (stats) wait behind no call: they are not counted.
   defp check_in(meta, index, load, opts) do
-    if Keyword.get(opts, :channel) == :control,
+    if opt(opts, :channel, nil) == :control,
       do: :ok,
       else: Pool.check_in(meta, index, load)
   end
 
+  # Options are usually [], and Keyword.get costs a function call and a keyfind on every
+  # request: eight of them, on every call.
+  defp opt([], _key, default), do: default
+  defp opt(opts, key, default), do: Keyword.get(opts, key, default)
+
   defp route_pool({pool, _index, _incarnation}, _opts), do: pool
-  defp route_pool(nil, opts), do: Keyword.get(opts, :pool, :default)
+  defp route_pool(nil, opts), do: opt(opts, :pool, :default)
 
   # A released session is refused (see Session.resolve/2), except by its own release.
   defp session(:release_session, _pool, opts), do: {:ok, Keyword.fetch!(opts, :session)}
 
   defp session(_op, pool, opts) do
-    case Keyword.get(opts, :session) do
+    case opt(opts, :session, nil) do
       %Session{pool: ^pool} = session -> Session.resolve(pool, session)
       _ -> Session.resolve(pool, nil)
     end
@@ -162,8 +168,8 @@ defmodule SnakeBridge.Runtime do
   defp remaining(:infinity), do: :infinity
   defp remaining(deadline), do: max(deadline - System.monotonic_time(:millisecond), 0)
 
-  defp ready_entry(pool, index, worker, deadline) do
-    case Pool.entry(pool, index) do
+  defp ready_entry(meta, index, worker, deadline) do
+    case Pool.entry(meta, index) do
       {:ready, _pid, _port, _control, incarnation, _load} = entry ->
         if worker == nil or elem(worker, 2) == incarnation,
           do: {:ok, entry},
@@ -174,7 +180,7 @@ defmodule SnakeBridge.Runtime do
         {:error, worker_lost(worker)}
 
       {:starting, pid} ->
-        await_start(pid, pool, index, deadline)
+        await_start(pid, meta, index, deadline)
 
       {:failed, _pid, error} ->
         {:error, error}
@@ -183,24 +189,26 @@ defmodule SnakeBridge.Runtime do
         # Between a worker's death and its replacement's init: a few milliseconds.
         if remaining(deadline) == 0 do
           {:error,
-           %WorkerCrashError{reason: "worker #{index} of #{inspect(pool)} is not running"}}
+           %WorkerCrashError{reason: "worker #{index} of #{inspect(meta.name)} is not running"}}
         else
           Process.sleep(5)
-          ready_entry(pool, index, worker, deadline)
+          # Read the pool again: it may have been restarted or stopped meanwhile.
+          ready_entry(Pool.meta(meta.name), index, worker, deadline)
         end
     end
   end
 
-  defp await_start(pid, pool, index, deadline) do
+  defp await_start(pid, meta, index, deadline) do
     Worker.await_ready(pid, remaining(deadline))
-    ready_entry(pool, index, nil, deadline)
+    ready_entry(Pool.meta(meta.name), index, nil, deadline)
   catch
     :exit, {:timeout, _} ->
-      {:error, %WorkerCrashError{reason: "worker #{index} of #{inspect(pool)} is still starting"}}
+      {:error,
+       %WorkerCrashError{reason: "worker #{index} of #{inspect(meta.name)} is still starting"}}
 
     # It died while starting: its replacement may be up already.
     :exit, _ ->
-      ready_entry(pool, index, nil, deadline)
+      ready_entry(Pool.meta(meta.name), index, nil, deadline)
   end
 
   defp worker_lost(worker) do
@@ -220,7 +228,7 @@ defmodule SnakeBridge.Runtime do
     # A request on the control socket (stats) is not counted in flight, and its tag
     # tells the worker process so (see Pool and Worker).
     {parent, channel, tag, load} =
-      if Keyword.get(opts, :channel) == :control do
+      if opt(opts, :channel, nil) == :control do
         {<<>>, :control, :erlang.term_to_binary({:uncounted, mref}), nil}
       else
         {parent, channel} = parent(meta.name, index)
@@ -243,8 +251,8 @@ defmodule SnakeBridge.Runtime do
       session: session,
       caller: caller,
       timeout: timeout,
-      grace: Keyword.get(opts, :kill_grace, meta.kill_grace),
-      on_timeout: Keyword.get(opts, :on_timeout, :interrupt)
+      grace: opt(opts, :kill_grace, meta.kill_grace),
+      on_timeout: opt(opts, :on_timeout, :interrupt)
     }
 
     size = :erlang.iolist_size(body)
@@ -279,7 +287,7 @@ defmodule SnakeBridge.Runtime do
   defp encode_body(op, body), do: {op, :erlang.term_to_binary(body)}
 
   defp flags(opts) do
-    case Keyword.get(opts, :return, :auto) do
+    case opt(opts, :return, :auto) do
       :auto ->
         0
 
