@@ -201,11 +201,6 @@ defmodule SnakeBridge.Pool do
       _ -> in_flight(meta, index)
     end
   end
-
-  @doc false
-  def names do
-    for {{__MODULE__, name}, _} <- :persistent_term.get(), do: name
-  end
 end
 
 defmodule SnakeBridge.Pool.Facts do

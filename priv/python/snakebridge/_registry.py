@@ -126,9 +126,6 @@ class Registry:
                     self._released.popitem(last=False)
             return table
 
-    def session_ids(self) -> list[int]:
-        return list(self._sessions)
-
     def counts(self) -> tuple[int, int]:
         """(live sessions, live refs)."""
         sessions = list(self._sessions.values())
