@@ -6,7 +6,7 @@ defmodule SnakeBridge.Runtime do
   # Routing: a request that carries refs goes to the worker holding them (checked
   # against the worker's incarnation, so a ref never reaches a replacement worker);
   # otherwise to the worker of the caller's session. The caller writes the frame
-  # straight to the port, tagged with a monitor alias; the worker process forwards the
+  # straight to the port, tagged with a monitor alias; the worker's router forwards the
   # reply to that alias (see SnakeBridge.Worker). The monitor doubles as crash
   # detection, and once it is removed the alias is dead, so a late reply to an
   # abandoned call is dropped by the runtime instead of landing in the mailbox.
@@ -568,15 +568,11 @@ defmodule SnakeBridge.Runtime do
 
   @doc false
   def short_repr(%Ref{} = ref) do
-    if Process.get(:snakebridge_worker) do
-      {:error, "repr unavailable in the worker process"}
-    else
-      case ref_request(:repr, ref, [@repr_limit], timeout: @repr_timeout, on_timeout: :abandon) do
-        {:ok, repr} when is_binary(repr) -> {:ok, repr}
-        {:error, %RefError{reason: reason}} -> {:error, Atom.to_string(reason)}
-        {:error, %TimeoutError{}} -> {:error, "repr timed out"}
-        {:error, _} -> {:error, "repr failed"}
-      end
+    case ref_request(:repr, ref, [@repr_limit], timeout: @repr_timeout, on_timeout: :abandon) do
+      {:ok, repr} when is_binary(repr) -> {:ok, repr}
+      {:error, %RefError{reason: reason}} -> {:error, Atom.to_string(reason)}
+      {:error, %TimeoutError{}} -> {:error, "repr timed out"}
+      {:error, _} -> {:error, "repr failed"}
     end
   rescue
     _ -> {:error, "repr unavailable"}
