@@ -118,7 +118,7 @@ defmodule SnakeBridge do
       when (is_binary(module) or is_struct(module, Ref)) and
              (is_binary(function) or is_atom(function)) and is_list(args) and
              (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
-    with {:ok, target, worker} <- Args.prepare(module, "module"),
+    with {:ok, target, worker} <- prepare_target(module),
          {:ok, args, worker} <- Args.prepare(args, "args", worker),
          {:ok, kwargs, worker} <- Args.prepare(kwargs, "kwargs", worker) do
       Runtime.request(:call, {target, to_string(function), args, kwargs}, worker, opts)
@@ -130,6 +130,10 @@ defmodule SnakeBridge do
           "expected a module name or ref, a function name, an args list, kwargs and opts, " <>
             "got: #{inspect([module, function, args, kwargs, opts])}"
   end
+
+  # A module name needs no scan; a ref says which worker holds it.
+  defp prepare_target(module) when is_binary(module), do: {:ok, module, nil}
+  defp prepare_target(ref), do: Args.prepare(ref, "module")
 
   @doc "Like `call/5`, but returns the value or raises the error."
   @spec call!(target, name, list, kwargs, opts) :: term

@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 628_267, median: 13280, min: 12548, n: 40000, p99: 24396},
-  codec_roundtrip_ns: 2205,
+  call_ns: %{max: 678_512, median: 13300, min: 12528, n: 40000, p99: 21051},
+  codec_roundtrip_ns: 2229,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 75032, median: 8302, min: 7862, n: 40000, p99: 9594},
+  floor_ns: %{max: 55723, median: 8363, min: 7812, n: 40000, p99: 9234},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.6
+  ratio_median: 1.59
 }

@@ -163,10 +163,11 @@ defmodule SnakeBridge.Runtime do
   end
 
   defp deadline(:infinity), do: :infinity
-  defp deadline(timeout), do: System.monotonic_time(:millisecond) + timeout
+  # :erlang's own clock call: System's wrapper normalises the unit on every request.
+  defp deadline(timeout), do: :erlang.monotonic_time(:millisecond) + timeout
 
   defp remaining(:infinity), do: :infinity
-  defp remaining(deadline), do: max(deadline - System.monotonic_time(:millisecond), 0)
+  defp remaining(deadline), do: max(deadline - :erlang.monotonic_time(:millisecond), 0)
 
   defp ready_entry(meta, index, worker, deadline) do
     case Pool.entry(meta, index) do

@@ -133,11 +133,16 @@ defmodule SnakeBridge.Shm do
   # reads, so this only finds the ones a dead worker never read), and drops inline
   # blobs queued by a request that was never sent.
   def clean_up do
-    Process.delete({__MODULE__, :blobs})
+    # Reads first: on every request's path, and nearly always there is nothing to do.
+    if Process.get({__MODULE__, :blobs}), do: Process.delete({__MODULE__, :blobs})
 
-    case Process.delete({__MODULE__, :files}) do
-      nil -> :ok
-      paths -> Enum.each(paths, &File.rm/1)
+    case Process.get({__MODULE__, :files}) do
+      nil ->
+        :ok
+
+      paths ->
+        Process.delete({__MODULE__, :files})
+        Enum.each(paths, &File.rm/1)
     end
   end
 end
