@@ -78,21 +78,21 @@ python = BenchHelper.python()
 echo = BenchHelper.open_echo(python)
 
 IO.puts("crossover (MB/s):")
-crossover_sizes = [65_536, 262_144, 1_048_576, 4_194_304]
+# Sizes where the two paths cross, each with repetitions to fit its cost.
+crossover_sizes =
+  [{1_048_576, 30}, {16_777_216, 10}, {134_217_728, 3}] ++
+    if(quick?, do: [], else: [{268_435_456, 3}, {536_870_912, 2}])
 
-BytesBench.restart(:infinity)
+crossover = fn threshold, label ->
+  BytesBench.restart(threshold)
 
-pipe_small =
-  for size <- crossover_sizes,
+  for {size, reps} <- crossover_sizes,
       into: %{},
-      do: {size, BytesBench.measure("pipe", size, 50, &BytesBench.echo_call/1)}
+      do: {size, BytesBench.measure(label, size, reps, &BytesBench.echo_call/1)}
+end
 
-BytesBench.restart(65_536)
-
-shm_small =
-  for size <- crossover_sizes,
-      into: %{},
-      do: {size, BytesBench.measure("shm", size, 50, &BytesBench.echo_call/1)}
+pipe_small = crossover.(:infinity, "pipe")
+shm_small = crossover.(65_536, "shm")
 
 IO.puts("round trips (MB/s):")
 

@@ -27,6 +27,7 @@ import base64
 import contextlib
 import contextvars
 import faulthandler
+import fcntl
 import functools
 import inspect
 import io
@@ -772,6 +773,21 @@ def _rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _widen_pipe(fd: int) -> None:
+    """Grow a channel pipe from 64 KiB to the system's maximum (1 MiB by default).
+
+    A request or reply must arrive whole before it is used, so a large one crosses in
+    as many writer/reader wake-ups as the pipe has room for: fewer, larger steps halve
+    the time of a megabyte. An unprivileged limit or a non-pipe fd just keeps 64 KiB.
+    """
+    try:
+        with open("/proc/sys/fs/pipe-max-size", "rb") as limit:
+            size = int(limit.read())
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (OSError, ValueError):
+        pass
+
+
 def main() -> None:
     """Entry point of a worker process (started by the nanny)."""
     for stream in (sys.stdout, sys.stderr):
@@ -785,6 +801,7 @@ def main() -> None:
     max_frame = int(env.get("SNAKEBRIDGE_MAX_FRAME", str(2**32 - 1)))
     for fd in (3, 4):
         os.set_inheritable(fd, False)
+        _widen_pipe(fd)
     if "SNAKEBRIDGE_WORKER" not in env:
         sys.exit("snakebridge: SNAKEBRIDGE_WORKER is not set; workers are started by SnakeBridge")
     # The ETF of the worker's identity, without its version byte: copied into every Ref.
