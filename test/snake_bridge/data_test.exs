@@ -101,7 +101,7 @@ defmodule SnakeBridge.DataTest do
   end
 
   describe "large payloads" do
-    test "bytes above the shared-memory threshold round-trip exactly, both ways" do
+    test "megabytes of bytes round-trip exactly, both ways, out of band" do
       data = :crypto.strong_rand_bytes(3_000_000)
 
       assert SnakeBridge.call!("builtins", "bytes", [SnakeBridge.bytes(data)]) == %Bytes{
@@ -122,21 +122,6 @@ defmodule SnakeBridge.DataTest do
       assert byte_size(array.data) == 16_000_000
       assert binary_part(array.data, 8 * 1_999_999, 8) == <<1_999_999.0::float-little-64>>
       assert SnakeBridge.eval!("float(a.sum())", %{"a" => array}) == 1_999_999_000_000.0
-    end
-
-    test "segments are deleted once read" do
-      data = :crypto.strong_rand_bytes(2_000_000)
-      %Bytes{} = SnakeBridge.call!("builtins", "bytes", [SnakeBridge.bytes(data)])
-      beam_dir = "/dev/shm/snakebridge-beam-#{System.pid()}"
-      assert File.ls!(beam_dir) |> Enum.reject(&still_pending?/1) == []
-    end
-  end
-
-  # Other async tests may have a transfer in flight; only old leftovers count.
-  defp still_pending?(name) do
-    case File.stat("/dev/shm/snakebridge-beam-#{System.pid()}/#{name}", time: :posix) do
-      {:ok, %{mtime: mtime}} -> System.os_time(:second) - mtime < 5
-      {:error, _} -> true
     end
   end
 
