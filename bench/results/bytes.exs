@@ -1,8 +1,20 @@
 %{
   command: "mix run bench/bytes.exs",
   crossover_mb_s: %{
-    pipe: %{65536 => 350.8, 262_144 => 486.3, 1_048_576 => 495.6, 4_194_304 => 452.8},
-    shm: %{65536 => 153.0, 262_144 => 469.6, 1_048_576 => 771.7, 4_194_304 => 841.2}
+    pipe: %{
+      1_048_576 => 1947.9,
+      16_777_216 => 1208.4,
+      134_217_728 => 863.3,
+      268_435_456 => 695.4,
+      536_870_912 => 269.7
+    },
+    shm: %{
+      1_048_576 => 787.8,
+      16_777_216 => 829.8,
+      134_217_728 => 518.6,
+      268_435_456 => 634.3,
+      536_870_912 => 528.0
+    }
   },
   erlport_100mb_mb_s: 2.6,
   machine: %{
@@ -14,47 +26,47 @@
     otp: "25",
     python: "3.11.7"
   },
-  ndarray_100mb_python_to_elixir_mb_s: 1626.9,
+  ndarray_100mb_python_to_elixir_mb_s: 1633.4,
   round_trips: [
     %{
       bytes: 1_000_000,
-      floor_mb_s: 1296.2,
-      peak_rss_pipe: %{beam: 111_624_192, worker: 26_828_800},
-      peak_rss_shm: %{beam: 110_698_496, worker: 25_788_416},
-      pipe_mb_s: 487.9,
-      pipe_over_floor: 0.38,
-      shm_mb_s: 786.6,
-      shm_over_floor: 0.61
+      floor_mb_s: 1256.1,
+      peak_rss_pipe: %{beam: 2_122_129_408, worker: 26_894_336},
+      peak_rss_shm: %{beam: 2_121_994_240, worker: 25_788_416},
+      pipe_mb_s: 2176.4,
+      pipe_over_floor: 1.73,
+      shm_mb_s: 748.7,
+      shm_over_floor: 0.6
     },
     %{
       bytes: 10_000_000,
-      floor_mb_s: 888.9,
-      peak_rss_pipe: %{beam: 207_859_712, worker: 44_814_336},
-      peak_rss_shm: %{beam: 224_825_344, worker: 34_832_384},
-      pipe_mb_s: 412.8,
-      pipe_over_floor: 0.46,
-      shm_mb_s: 825.6,
-      shm_over_floor: 0.93
+      floor_mb_s: 981.7,
+      peak_rss_pipe: %{beam: 1_884_086_272, worker: 44_834_816},
+      peak_rss_shm: %{beam: 1_903_955_968, worker: 34_803_712},
+      pipe_mb_s: 1310.0,
+      pipe_over_floor: 1.33,
+      shm_mb_s: 903.9,
+      shm_over_floor: 0.92
     },
     %{
       bytes: 100_000_000,
-      floor_mb_s: 742.0,
-      peak_rss_pipe: %{beam: 811_835_392, worker: 224_759_808},
-      peak_rss_shm: %{beam: 1_138_139_136, worker: 124_751_872},
-      pipe_mb_s: 368.6,
-      pipe_over_floor: 0.5,
-      shm_mb_s: 595.0,
-      shm_over_floor: 0.8
+      floor_mb_s: 893.3,
+      peak_rss_pipe: %{beam: 2_127_245_312, worker: 224_772_096},
+      peak_rss_shm: %{beam: 1_510_998_016, worker: 124_764_160},
+      pipe_mb_s: 860.2,
+      pipe_over_floor: 0.96,
+      shm_mb_s: 660.8,
+      shm_over_floor: 0.74
     },
     %{
       bytes: 1_000_000_000,
-      floor_mb_s: 213.8,
-      peak_rss_pipe: %{beam: 5_365_035_008, worker: 2_024_771_584},
-      peak_rss_shm: %{beam: 6_065_045_504, worker: 1_024_770_048},
-      pipe_mb_s: 160.5,
-      pipe_over_floor: 0.75,
-      shm_mb_s: 435.3,
-      shm_over_floor: 2.04
+      floor_mb_s: 269.9,
+      peak_rss_pipe: %{beam: 6_063_906_816, worker: 2_024_722_432},
+      peak_rss_shm: %{beam: 5_064_876_032, worker: 1_024_765_952},
+      pipe_mb_s: 352.5,
+      pipe_over_floor: 1.31,
+      shm_mb_s: 478.9,
+      shm_over_floor: 1.77
     }
   ]
 }
