@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 546_556, median: 13189, min: 12569, n: 40000, p99: 23465},
-  codec_roundtrip_ns: 2219,
+  call_ns: %{max: 504_873, median: 12608, min: 12248, n: 40000, p99: 17947},
+  codec_roundtrip_ns: 2182,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 90715, median: 8252, min: 7821, n: 40000, p99: 9495},
+  floor_ns: %{max: 49273, median: 7871, min: 7672, n: 40000, p99: 8683},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.598
+  ratio_median: 1.602
 }

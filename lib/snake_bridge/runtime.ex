@@ -163,7 +163,19 @@ defmodule SnakeBridge.Runtime do
   end
 
   defp deadline(:infinity), do: :infinity
-  # :erlang's own clock call: System's wrapper normalises the unit on every request.
+  # A long timeout's deadline is rounded up to a whole 1024 ms: a `receive ... after`
+  # arms a timer, and when the scheduler then sleeps it reprograms the OS timer (two
+  # syscalls, half a microsecond a call) only if the earliest expiry moved. Calls in the
+  # same second share one expiry, so the default 30 s timeout costs nothing on the hot
+  # path; it may fire up to a second late. Short timeouts stay exact.
+  @coarse_from 10_000
+  @coarse_step 1024
+
+  defp deadline(timeout) when timeout >= @coarse_from do
+    exact = :erlang.monotonic_time(:millisecond) + timeout
+    (div(exact, @coarse_step) + 1) * @coarse_step
+  end
+
   defp deadline(timeout), do: :erlang.monotonic_time(:millisecond) + timeout
 
   defp remaining(:infinity), do: :infinity
