@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 504_873, median: 12608, min: 12248, n: 40000, p99: 17947},
-  codec_roundtrip_ns: 2182,
+  call_ns: %{max: 495_800, median: 12939, min: 12178, n: 40000, p99: 16885},
+  codec_roundtrip_ns: 2118,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 49273, median: 7871, min: 7672, n: 40000, p99: 8683},
+  floor_ns: %{max: 176_483, median: 8242, min: 7722, n: 40000, p99: 9454},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.602
+  ratio_median: 1.57
 }

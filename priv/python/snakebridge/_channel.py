@@ -170,6 +170,18 @@ class FrameReader:
             if stop <= end and size <= self._max_frame:
                 self._start = stop
                 return self._view[start + _HEADER_SIZE : stop]
+        elif start == end and self._big is None and not self._skip:
+            # Request/response traffic: the buffer is empty and the next read brings
+            # exactly one frame. Read it here rather than through _read_slow's loop.
+            self._start = self._end = 0
+            got = os.readv(self._fd, self._whole)
+            self._end = got
+            if got >= _HEADER_SIZE:
+                size = _unpack_header(self._buf, 0)[0]
+                stop = _HEADER_SIZE + size
+                if stop <= got and size <= self._max_frame:
+                    self._start = stop
+                    return self._view[_HEADER_SIZE:stop]
         return self._read_slow()
 
     def buffered(self) -> bool:

@@ -816,6 +816,8 @@ def _float_term(value: float) -> bytes:
 
 
 _VERSIONED = {name: bytes((VERSION,)) + _atom_term(name) for name in ("nil", "true", "false")}
+_VERSIONED_FLOAT = bytes((VERSION, NEW_FLOAT_EXT))
+_pack_f64 = struct.Struct(">d").pack
 
 
 def scalar_term(obj: Any) -> bytes | None:
@@ -827,6 +829,8 @@ def scalar_term(obj: Any) -> bytes | None:
     """
     kind = type(obj)
     if kind is float:
+        if obj - obj == 0.0:  # finite: the commonest reply of all, without a call
+            return _VERSIONED_FLOAT + _pack_f64(obj)
         return bytes((VERSION,)) + _float_term(obj)
     if kind is int:
         return bytes((VERSION,)) + _int_term(obj)

@@ -706,8 +706,10 @@ def _decode(codec: _Codec, op: int, frame: bytes, offset: int) -> Any:
         return codec.decoder.decode(frame, offset)
     name_at = offset + 1 + frame[offset]
     args_at = name_at + 1 + frame[name_at]
-    module = _text(frame[offset + 1 : name_at])
-    name = _text(frame[name_at + 1 : args_at])
+    raw_module = frame[offset + 1 : name_at]
+    module = _NAMES.get(raw_module) or _text(raw_module)
+    raw_name = frame[name_at + 1 : args_at]
+    name = _NAMES.get(raw_name) or _text(raw_name)
     payload = codec.decoder.decode(frame, args_at)
     if type(payload) is list:
         return module, name, payload, None
