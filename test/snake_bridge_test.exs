@@ -18,6 +18,16 @@ defmodule SnakeBridgeTest do
                {:ok, %{"a" => nil}}
     end
 
+    test "names too long for the compact call frame still work" do
+      long = String.duplicate("x", 300)
+
+      assert {:error, %PythonError{type: "AttributeError"}} = SnakeBridge.call("math", long)
+      assert {:error, %PythonError{type: "ModuleNotFoundError"}} = SnakeBridge.call(long, "f")
+
+      assert SnakeBridge.call("builtins", "getattr", ["abc", "upper"], [], return: :ref)
+             |> elem(0) == :ok
+    end
+
     test "returns a ref for a Counter" do
       assert {:ok, %Ref{type: "collections.Counter"}} =
                SnakeBridge.call("collections", "Counter", ["aab"])
