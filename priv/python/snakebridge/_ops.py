@@ -91,23 +91,30 @@ def _kwargs(kwargs: Any) -> dict[str, Any]:
     return result
 
 
-# User callables are invoked from a frame whose module is __main__, as from a script:
-# code that names its caller's module (namedtuple, the functional Enum API, warnings)
-# then sees __main__ rather than this engine module. Compiled under this file's name so
-# tracebacks drop it with the engine's other frames.
-_MAIN: dict[str, Any] = {"__name__": "__main__"}
-_INVOKE_SOURCE = "def invoke(fn, args, kwargs):\n    return fn(*args, **kwargs)\n"
-exec(compile(_INVOKE_SOURCE, __file__, "exec"), _MAIN)
-_invoke: Callable[[Any, Any, dict[str, Any]], Any] = _MAIN["invoke"]
-
-
-def op_call(engine: Engine, req: Request) -> Any:
+# A call's target runs with op_call as its direct caller, and op_call is compiled into
+# a namespace whose __name__ is "__main__", as a script's code would be: code that names
+# its caller's module (namedtuple, the functional Enum API, warnings) then sees
+# __main__ rather than this engine module, at no cost of an extra frame on every call.
+# Compiled under this file's name, so tracebacks drop it with the engine's other frames.
+_OP_CALL_SOURCE = """
+def op_call(engine, req):
     target, name, args, kwargs = req.body
-    # _target and _getattr_path inlined for the common case: every call passes here.
     if type(target) is str:
-        target = sys.modules.get(target) or importlib.import_module(target)
-    fn = getattr(target, name) if "." not in name else _getattr_path(target, name)
-    return _invoke(fn, args, _kwargs(kwargs) if kwargs else {})
+        target = modules.get(target) or import_module(target)
+    fn = getattr(target, name) if "." not in name else getattr_path(target, name)
+    if kwargs:
+        return fn(*args, **to_kwargs(kwargs))
+    return fn(*args)
+"""
+_MAIN: dict[str, Any] = {
+    "__name__": "__main__",
+    "modules": sys.modules,
+    "import_module": importlib.import_module,
+    "getattr_path": _getattr_path,
+    "to_kwargs": _kwargs,
+}
+exec(compile(_OP_CALL_SOURCE, __file__, "exec"), _MAIN)
+op_call: Handler = _MAIN["op_call"]
 
 
 def op_getattr(engine: Engine, req: Request) -> Any:
