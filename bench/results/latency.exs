@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 469_460, median: 12268, min: 11968, n: 40000, p99: 16575},
-  codec_roundtrip_ns: 2193,
+  call_ns: %{max: 452_625, median: 12158, min: 11887, n: 40000, p99: 15152},
+  codec_roundtrip_ns: 2182,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 45738, median: 7922, min: 7711, n: 40000, p99: 8502},
+  floor_ns: %{max: 139_798, median: 7912, min: 7721, n: 40000, p99: 8493},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.549
+  ratio_median: 1.537
 }

@@ -340,7 +340,8 @@ class Engine:
             self.handle(deferred.popleft() if deferred else read())
 
     def handle(self, frame: memoryview | bytes) -> None:
-        """Parse, decode, run and answer one request: every call's path."""
+        """Parse, decode, run and answer one request on the main thread: every call's
+        path."""
         if frame[0] == _CALLBACK_RESULT:
             print("snakebridge: callback result for no waiting callback", file=sys.stderr)
             return
@@ -366,10 +367,7 @@ class Engine:
         finally:
             if blobs:
                 codec.blobs = _NO_BLOBS  # let the frame's buffer go
-        self.execute(request)
-
-    def execute(self, request: Request) -> None:
-        """Run one request on the main thread and reply to it."""
+        # Run it (in one function with the parsing: a Python call costs ~70 ns here).
         active = self.active
         # In `active` before the cancellation check: the control thread marks a call
         # and then looks for it here, so a cancel is either seen now or signalled.
