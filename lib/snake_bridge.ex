@@ -121,7 +121,7 @@ defmodule SnakeBridge do
     with {:ok, target, worker} <- prepare_target(module),
          {:ok, args, worker} <- Args.prepare(args, "args", worker),
          {:ok, kwargs, worker} <- Args.prepare(kwargs, "kwargs", worker) do
-      Runtime.request(:call, {target, to_string(function), args, kwargs}, worker, opts)
+      Runtime.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
     end
   end
 
@@ -130,6 +130,10 @@ defmodule SnakeBridge do
           "expected a module name or ref, a function name, an args list, kwargs and opts, " <>
             "got: #{inspect([module, function, args, kwargs, opts])}"
   end
+
+  # Names are binaries or atoms (the guards say so): no String.Chars dispatch needed.
+  defp name_text(name) when is_binary(name), do: name
+  defp name_text(name), do: Atom.to_string(name)
 
   # A module name needs no scan; a ref says which worker holds it.
   defp prepare_target(module) when is_binary(module), do: {:ok, module, nil}
@@ -167,7 +171,7 @@ defmodule SnakeBridge do
       when (is_binary(module_or_ref) or is_struct(module_or_ref, Ref)) and
              (is_binary(name) or is_atom(name)) and is_list(opts) do
     with {:ok, target, worker} <- Args.prepare(module_or_ref, "target") do
-      Runtime.request(:getattr, {target, to_string(name)}, worker, opts)
+      Runtime.request(:getattr, {target, name_text(name)}, worker, opts)
     end
   end
 
@@ -181,7 +185,7 @@ defmodule SnakeBridge do
       when (is_binary(target) or is_struct(target, Ref)) and (is_binary(name) or is_atom(name)) do
     with {:ok, target, worker} <- Args.prepare(target, "target"),
          {:ok, value, worker} <- Args.prepare(value, "value", worker),
-         {:ok, nil} <- Runtime.request(:setattr, {target, to_string(name), value}, worker, []) do
+         {:ok, nil} <- Runtime.request(:setattr, {target, name_text(name), value}, worker, []) do
       :ok
     end
   end

@@ -288,11 +288,6 @@ class Engine:
             self.writer.write_frame(chunks)
 
     def reply(self, request: Request, value: Any) -> None:
-        if not request.flags & _RETURN_MASK:  # return: :auto, the common reply
-            term = scalar_term(value)
-            if term is not None:
-                self.writer.write_small(_KIND_BYTES[_OK] + request.tag + term)
-                return
         codec = self.codec()
         codec.session = request.session
         mode = request.flags & _RETURN_MASK
@@ -403,8 +398,15 @@ class Engine:
             self._resume()
             return
         active.pop()
-        if type(result) in _PLAIN and not request.flags & _NO_REPLY:
-            self.reply(request, result)  # the common case, without _finish's call
+        flags = request.flags
+        if type(result) in _PLAIN and not flags & _NO_REPLY:
+            # The commonest reply of all, a scalar by value, is written right here;
+            # reply() encodes everything else.
+            term = None if flags & _RETURN_MASK else scalar_term(result)
+            if term is None:
+                self.reply(request, result)
+            else:
+                self.writer.write_small(_KIND_BYTES[_OK] + request.tag + term)
         else:
             self._finish(request, result)
         if active:
