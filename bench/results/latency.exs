@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 564_011, median: 12439, min: 11918, n: 40000, p99: 19048},
-  codec_roundtrip_ns: 2220,
+  call_ns: %{max: 552_584, median: 12839, min: 12339, n: 40000, p99: 17526},
+  codec_roundtrip_ns: 2212,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 49734, median: 8032, min: 7701, n: 40000, p99: 8683},
+  floor_ns: %{max: 196_493, median: 8353, min: 8022, n: 40000, p99: 9745},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.549
+  ratio_median: 1.537
 }
