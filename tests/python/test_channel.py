@@ -455,3 +455,43 @@ def test_a_signal_handler_raising_mid_write_cannot_tear_a_frame(pipe, raising_si
         assert reading.join() == [payload, b"after"]
     finally:
         pipe.close_w()  # unblocks a reader left waiting on a torn frame
+
+
+# read_frame_bytes: the worker's idle-loop read, into a bytes object of its own.
+
+
+def _frame(payload: bytes) -> bytes:
+    return HEADER.pack(len(payload)) + payload
+
+
+def test_read_frame_bytes_returns_a_lone_frame_as_bytes(pipe: Pipe) -> None:
+    reader = FrameReader(pipe.r, max_frame=1 << 20)
+    os.write(pipe.w, _frame(b"alone"))
+    frame = reader.read_frame_bytes()
+    assert type(frame) is bytes
+    assert frame == b"alone"
+
+
+def test_read_frame_bytes_keeps_what_follows_a_frame(pipe: Pipe) -> None:
+    reader = FrameReader(pipe.r, max_frame=1 << 20)
+    os.write(pipe.w, _frame(b"one") + _frame(b"two") + _frame(b"three")[:5])
+    assert reader.read_frame_bytes() == b"one"
+    assert reader.read_frame_bytes() == b"two"
+    os.write(pipe.w, _frame(b"three")[5:])
+    assert reader.read_frame_bytes() == b"three"
+
+
+def test_read_frame_bytes_completes_a_frame_larger_than_the_buffer(pipe: Pipe) -> None:
+    payload = random.randbytes(300_000)
+    reader = FrameReader(pipe.r, max_frame=1 << 20)
+    writer = Background(lambda: os.write(pipe.w, _frame(payload)))
+    frame = reader.read_frame_bytes()
+    writer.join()
+    assert frame == payload
+
+
+def test_read_frame_bytes_reports_eof(pipe: Pipe) -> None:
+    reader = FrameReader(pipe.r, max_frame=1 << 20)
+    pipe.close_w()
+    with pytest.raises(ChannelClosed):
+        reader.read_frame_bytes()
