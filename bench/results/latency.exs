@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 502_710, median: 12219, min: 11867, n: 40000, p99: 16785},
-  codec_roundtrip_ns: 2128,
+  call_ns: %{max: 552_584, median: 12839, min: 12339, n: 40000, p99: 17526},
+  codec_roundtrip_ns: 2212,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 209_242, median: 8052, min: 7841, n: 40000, p99: 9454},
+  floor_ns: %{max: 196_493, median: 8353, min: 8022, n: 40000, p99: 9745},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.518
+  ratio_median: 1.537
 }

@@ -329,8 +329,7 @@ class Engine:
 
     def run(self) -> None:
         """Serve requests until the BEAM closes fd 3."""
-        # Idle here, so nothing raises from a signal handler: the bytes read is safe.
-        read = self.reader.read_frame_bytes
+        read = self.reader.read_frame
         deferred = self.deferred
         while True:
             self.handle(deferred.popleft() if deferred else read())
