@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 552_584, median: 12839, min: 12339, n: 40000, p99: 17526},
-  codec_roundtrip_ns: 2212,
+  call_ns: %{max: 599_264, median: 12478, min: 11978, n: 40000, p99: 16405},
+  codec_roundtrip_ns: 2186,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 196_493, median: 8353, min: 8022, n: 40000, p99: 9745},
+  floor_ns: %{max: 180_579, median: 8102, min: 7841, n: 40000, p99: 8893},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.537
+  ratio_median: 1.54
 }
