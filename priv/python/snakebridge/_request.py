@@ -14,7 +14,6 @@ _new = object.__new__
 
 # Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
-_RETURN_MASK = int(Flag.RETURN_MASK)
 _NO_REPLY = int(Flag.NO_REPLY)
 
 
@@ -37,10 +36,6 @@ class Request:
         self.caller = caller
         self.parent = parent
         self.body: Any = None
-
-    @property
-    def return_mode(self) -> int:
-        return self.flags & _RETURN_MASK
 
     @property
     def wants_reply(self) -> bool:
