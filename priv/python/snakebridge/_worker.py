@@ -367,7 +367,8 @@ class Engine:
         # In `active` before the cancellation check: the control thread marks a call
         # and then looks for it here, so a cancel is either seen now or signalled.
         active.append(request)
-        if request.tag in self._cancelled or request.caller in self._dead_callers:
+        # Marks are rare: the emptiness test saves hashing the tag on every request.
+        if (self._cancelled or self._dead_callers) and self._is_marked(request):
             active.pop()
             if request.wants_reply:
                 self.reply_cancelled(request)
@@ -706,26 +707,26 @@ def _decode(codec: _Codec, op: int, frame: bytes, offset: int) -> Any:
         return codec.decoder.decode(frame, offset)
     name_at = offset + 1 + frame[offset]
     args_at = name_at + 1 + frame[name_at]
-    raw_module = frame[offset + 1 : name_at]
-    module = _NAMES.get(raw_module) or _text(raw_module)
-    raw_name = frame[name_at + 1 : args_at]
-    name = _NAMES.get(raw_name) or _text(raw_name)
+    target = _TARGETS.get(frame[offset:args_at])
+    if target is None:
+        target = _target_names(frame, offset, name_at, args_at)
+    module, name = target
     payload = codec.decoder.decode(frame, args_at)
     if type(payload) is list:
         return module, name, payload, None
     return (module, name, *payload)
 
 
-def _text(raw: bytes) -> str:
-    text = _NAMES.get(raw)
-    if text is None:
-        text = raw.decode()
-        if len(_NAMES) < 4096:  # names of modules and functions: few, and reused
-            _NAMES[raw] = text
-    return text
+def _target_names(frame: bytes, offset: int, name_at: int, args_at: int) -> tuple[str, str]:
+    target = frame[offset + 1 : name_at].decode(), frame[name_at + 1 : args_at].decode()
+    if len(_TARGETS) < 4096:  # modules and their functions: few, and called again and again
+        _TARGETS[frame[offset:args_at]] = target
+    return target
 
 
-_NAMES: dict[bytes, str] = {}
+# A CALL_MODULE's two names, exactly as they arrive, to the strings: one slice and one
+# lookup per request.
+_TARGETS: dict[bytes, tuple[str, str]] = {}
 
 
 def _unwrap(outcome: Any) -> Any:
