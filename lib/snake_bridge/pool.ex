@@ -132,6 +132,23 @@ defmodule SnakeBridge.Pool do
   end
 
   @doc false
+  # Records why the worker process `pid` (worker `index`) is stopping, for calls that
+  # notice only afterwards (see Runtime: crash detection). One record per index.
+  def note_exit(pool, index, pid, error),
+    do: :ets.insert(meta(pool).table, {{:exit, index}, pid, error})
+
+  @doc false
+  # Why the worker process `pid` stopped, if it recorded it; nil otherwise.
+  def exit_reason(pool, index, pid) do
+    case :ets.lookup(meta(pool).table, {:exit, index}) do
+      [{_, ^pid, error}] -> error
+      _ -> nil
+    end
+  rescue
+    ArgumentError -> nil
+  end
+
+  @doc false
   # How long to wait before starting worker `index` again, and how it last died. Quick
   # deaths in a row back off exponentially, so a worker that cannot stay up never spins.
   def restart_delay(pool, index) do

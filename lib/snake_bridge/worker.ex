@@ -330,7 +330,10 @@ defmodule SnakeBridge.Worker do
   def handle_info(_stale, state), do: {:noreply, state}
 
   @impl true
-  def terminate(_reason, state) do
+  def terminate(reason, state) do
+    with {:shutdown, %WorkerCrashError{} = error} <- reason,
+         do: Pool.note_exit(state.pool, state.index, self(), error)
+
     close(state)
     Pool.delete_entry(state.pool, state.index, self())
   end
