@@ -6,7 +6,7 @@ defmodule SnakeBridge.CrashTest do
 
   import SnakeBridge.Test.Lifecycle
 
-  alias SnakeBridge.{RefError, WorkerCrashError}
+  alias SnakeBridge.{Pool, PythonError, RefError, WorkerCrashError}
 
   @crashes [
     {"os._exit(1)", "import os\nos._exit(1)", status: 1},
@@ -77,6 +77,31 @@ defmodule SnakeBridge.CrashTest do
     for result <- Task.await_many(queued, 5_000) do
       assert {:error, %WorkerCrashError{status: 4}} = result
     end
+  end
+
+  test "malformed request frames are dropped or answered, and the worker goes on" do
+    start_supervised!({SnakeBridge.Pool, name: :crash_malformed, size: 1})
+    await_pool(:crash_malformed)
+    getpid = fn -> SnakeBridge.eval("import os\nos.getpid()", %{}, pool: :crash_malformed) end
+    {:ok, os_pid} = getpid.()
+    {:ready, _pid, port, _control, _incarnation, _load} = Pool.entry(:crash_malformed, 0)
+
+    # No header to answer: dropped (and said so on the worker's stderr, see
+    # tests/python/test_requests.py).
+    for frame <- [<<>>, <<1>>, <<1, 0, 200, 0::240>>], do: Port.command(port, frame)
+    assert getpid.() == {:ok, os_pid}
+
+    # A readable header with an unknown op: answered with an error. Uncounted, as it was
+    # never counted in (see Pool).
+    reply_to = :erlang.alias()
+    tag = :erlang.term_to_binary({:uncounted, reply_to})
+    Port.command(port, <<250, 0, byte_size(tag), tag::binary, 0::128, 0, 131, 106>>)
+    assert_receive {^reply_to, _kind, payload}, 5_000
+
+    assert %PythonError{type: "ValueError", message: "unknown op code 250"} =
+             :erlang.binary_to_term(payload)
+
+    assert getpid.() == {:ok, os_pid}
   end
 
   describe "restart storms" do

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import fake_worker
 import pytest
 
 import snakebridge._channel
@@ -29,9 +30,6 @@ from snakebridge._wire import PIPE_BUF, Kind, Stream
 SUPPORT = Path(__file__).parent / "support"
 # The children import the same snakebridge as the tests.
 PACKAGE_ROOT = Path(snakebridge._channel.__file__).parent.parent
-
-sys.path.insert(0, str(SUPPORT))
-import fake_worker  # noqa: E402
 
 # Nothing here should take long; this only stops a broken nanny from hanging the suite.
 HANG_SECONDS = 20

@@ -50,6 +50,8 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     if len(frame) < 20:
         raise ValueError(f"request frame of {len(frame)} bytes is shorter than its header")
     tag_end = 3 + frame[2]
+    if tag_end + 17 > len(frame):
+        raise ValueError("request frame ends inside its tag")
     session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
     body = tag_end + 17 + frame[tag_end + 16]
     if frame[1] & _HAS_BLOBS:

@@ -337,17 +337,17 @@ class Engine:
     def handle(self, frame: memoryview | bytes) -> None:
         """Parse, decode, run and answer one request on the main thread: every call's
         path."""
-        if frame[0] == _CALLBACK_RESULT:
-            print("snakebridge: callback result for no waiting callback", file=sys.stderr)
-            return
         try:
             if frame[1] & _HAS_BLOBS:
                 head, blobs = split_frame(frame)
             else:
                 head, blobs = (frame if type(frame) is bytes else bytes(frame)), _NO_BLOBS
             request, offset = parse_header(head)
-        except ValueError as exc:
-            print(f"snakebridge: dropped a malformed request frame: {exc}", file=sys.stderr)
+        except (ValueError, IndexError) as exc:
+            _drop_malformed(frame, exc)
+            return
+        if request.op == _CALLBACK_RESULT:
+            print("snakebridge: callback result for no waiting callback", file=sys.stderr)
             return
         codec = self._main_codec  # handle() runs on the main thread only
         codec.session = request.session
@@ -516,8 +516,12 @@ class Engine:
             self._resume()
             while True:
                 frame = bytes(self.reader.read_frame())
-                head, blobs = split_frame(frame)
-                request, offset = parse_header(head)
+                try:
+                    head, blobs = split_frame(frame)
+                    request, offset = parse_header(head)
+                except (ValueError, IndexError) as exc:
+                    _drop_malformed(frame, exc)
+                    continue
                 if request.op == Op.CALLBACK_RESULT:
                     self.decode_body(request, head, offset, blobs)
                     got, outcome = request.body
@@ -727,6 +731,16 @@ def _target_names(frame: bytes, offset: int, name_at: int, args_at: int) -> tupl
 # A CALL_MODULE's two names, exactly as they arrive, to the strings: one slice and one
 # lookup per request.
 _TARGETS: dict[bytes, tuple[str, str]] = {}
+
+
+def _drop_malformed(frame: memoryview | bytes, exc: Exception) -> None:
+    """A request frame whose header cannot be read has no tag to answer: it is dropped,
+    and said so on stderr (which reaches Elixir's Logger)."""
+    why = "it is shorter than its header" if isinstance(exc, IndexError) else str(exc)
+    print(
+        f"snakebridge: dropped a malformed request frame ({len(frame)} bytes): {why}",
+        file=sys.stderr,
+    )
 
 
 def _unwrap(outcome: Any) -> Any:

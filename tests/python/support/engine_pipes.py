@@ -1,0 +1,58 @@
+"""An in-process Engine wired to pipes, for tests that feed it frames one by one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import struct
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from snakebridge._channel import FrameReader, FrameWriter
+from snakebridge._etf import Decoder, StructHook
+from snakebridge._registry import Registry
+from snakebridge._terms import make_encoder
+from snakebridge._wire import Op
+from snakebridge._worker import Engine
+
+
+@contextmanager
+def engine_with_pipes() -> Iterator[tuple[Engine, int]]:
+    """An engine, and the fd its replies can be read back from."""
+    request_r, request_w = os.pipe()
+    reply_r, reply_w = os.pipe()
+    # The control thread interrupts main with SIGINT; here main is the test itself.
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        yield (
+            Engine(
+                reader=FrameReader(request_r, max_frame=1 << 20),
+                writer=FrameWriter(reply_w, max_frame=1 << 20),
+                registry=Registry(max_refs=100),
+                worker_term=b"",
+            ),
+            reply_r,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        for fd in (request_r, request_w, reply_r, reply_w):
+            os.close(fd)
+
+
+def request_frame(op: Op, body: tuple[Any, ...], *, tag: bytes = b"", flags: int = 0) -> memoryview:
+    """A request frame as Elixir sends it (session 0, caller 0, no parent)."""
+    head = bytes((op, flags, len(tag))) + tag + struct.pack(">QQ", 0, 0) + b"\x00"
+    chunks = make_encoder(fallback=lambda enc, obj: None).encode(body)
+    return memoryview(head + b"".join(bytes(c) for c in chunks))
+
+
+def read_reply(
+    reply_fd: int, structs: Mapping[str, StructHook] | None = None
+) -> tuple[int, bytes, Any]:
+    """The next reply frame: its kind, tag and decoded payload (`structs` as `Decoder`'s)."""
+    (size,) = struct.unpack(">I", os.read(reply_fd, 4))
+    data = os.read(reply_fd, size)
+    kind, tag_len = data[0], data[1]
+    payload = data[2 + tag_len :]
+    return kind, data[2 : 2 + tag_len], Decoder(structs).decode(payload, 0)

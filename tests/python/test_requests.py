@@ -1,0 +1,106 @@
+"""Request frames the worker cannot use: each is dropped (no header to answer) or
+answered with an error, and the worker goes on serving the next request."""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+
+import pytest
+from engine_pipes import engine_with_pipes, read_reply, request_frame
+
+from snakebridge._etf import StructHook
+from snakebridge._wire import Flag, Kind, Op
+from snakebridge._worker import Engine
+
+_TAG = b"\x83tag"
+_ERROR_STRUCTS: dict[str, StructHook] = {
+    f"Elixir.SnakeBridge.{name}": lambda fields, name=name: (name, fields)
+    for name in ("EncodeError", "PythonError")
+}
+_IDS = struct.pack(">QQ", 1, 1)
+
+
+@pytest.fixture
+def engine() -> Iterator[tuple[Engine, int]]:
+    with engine_with_pipes() as pair:
+        yield pair
+
+
+def _still_serves(eng: Engine, replies: int) -> None:
+    eng.handle(request_frame(Op.CALL, ("math", "sqrt", [16], []), tag=_TAG))
+    assert read_reply(replies) == (Kind.OK, _TAG, 4.0)
+
+
+def _nothing_to_read(fd: int) -> bool:
+    os.set_blocking(fd, False)
+    try:
+        os.read(fd, 1)
+    except BlockingIOError:
+        return True
+    finally:
+        os.set_blocking(fd, True)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("frame", "why"),
+    [
+        (b"", "shorter than its header"),
+        (b"\x01", "shorter than its header"),
+        (bytes((Op.CALL, 0, 0)) + b"\x00" * 10, "shorter than its header"),
+        (bytes((Op.CALL, 0, 200)) + b"\x00" * 30, "ends inside its tag"),
+        (bytes((Op.CALL, 0, 0)) + _IDS + b"\x09\x83j", "ends inside its header"),
+        (bytes((Op.CALL, Flag.HAS_BLOBS, 0)) + b"\x00" * 17 + b"\xff" * 4, "ends inside"),
+    ],
+    ids=["empty", "one byte", "short", "tag past the end", "parent past the end", "blobs"],
+)
+def test_a_frame_without_a_readable_header_is_dropped_with_a_message(
+    engine: tuple[Engine, int], capsys: pytest.CaptureFixture[str], frame: bytes, why: str
+) -> None:
+    eng, replies = engine
+    eng.handle(memoryview(frame))
+    assert _nothing_to_read(replies)
+    assert "dropped a malformed request frame" in capsys.readouterr().err
+    _still_serves(eng, replies)
+
+
+def _body_frame(op: int, body: bytes) -> memoryview:
+    return memoryview(bytes((op, 0, len(_TAG))) + _TAG + _IDS + b"\x00" + body)
+
+
+@pytest.mark.parametrize(
+    ("frame", "error_type"),
+    [
+        (_body_frame(250, b"\x83j"), "ValueError"),
+        (_body_frame(Op.CALL, b"\x83\xff"), "snakebridge._etf.DecodeError"),
+        (_body_frame(Op.CALL, b"\x83"), "snakebridge._etf.DecodeError"),
+        (_body_frame(Op.CALL, b"\x83a\x01\x00"), "snakebridge._etf.DecodeError"),
+        (_body_frame(Op.CALL_MODULE, b"\x09math"), "IndexError"),
+        (_body_frame(Op.CALL_MODULE, b"\x02\xff\xfe\x04sqrt\x83j"), "UnicodeDecodeError"),
+        (_body_frame(Op.CALL_MODULE, b"\x04math\x04sqrt\x83a"), "snakebridge._etf.DecodeError"),
+    ],
+    ids=[
+        "unknown op",
+        "unknown tag",
+        "no term",
+        "trailing bytes",
+        "names past the end",
+        "names not utf-8",
+        "truncated args",
+    ],
+)
+def test_a_frame_with_a_bad_body_is_answered_with_an_error(
+    engine: tuple[Engine, int], frame: memoryview, error_type: str
+) -> None:
+    eng, replies = engine
+    eng.handle(frame)
+    kind, tag, (struct, error) = read_reply(replies, _ERROR_STRUCTS)
+    assert (kind, tag) == (Kind.ERROR, _TAG)
+    if struct == "EncodeError":  # the request's body could not be decoded
+        assert error_type == "snakebridge._etf.DecodeError"
+        assert error["path"] == "(as decoded in Python)"
+    else:
+        assert (struct, error["type"]) == ("PythonError", error_type)
+    _still_serves(eng, replies)
