@@ -49,8 +49,8 @@ def _nothing_to_read(fd: int) -> bool:
     [
         (b"", "shorter than its header"),
         (b"\x01", "shorter than its header"),
-        (bytes((Op.CALL, 0, 0)) + b"\x00" * 10, "shorter than its header"),
-        (bytes((Op.CALL, 0, 200)) + b"\x00" * 30, "ends inside its tag"),
+        (bytes((Op.CALL, 0, 0)) + b"\x00" * 10, "ends inside its header"),
+        (bytes((Op.CALL, 0, 200)) + b"\x00" * 30, "ends inside its header"),
         (bytes((Op.CALL, 0, 0)) + _IDS + b"\x09\x83j", "ends inside its header"),
         (bytes((Op.CALL, Flag.HAS_BLOBS, 0)) + b"\x00" * 17 + b"\xff" * 4, "ends inside"),
     ],
@@ -62,7 +62,9 @@ def test_a_frame_without_a_readable_header_is_dropped_with_a_message(
     eng, replies = engine
     eng.handle(memoryview(frame))
     assert _nothing_to_read(replies)
-    assert "dropped a malformed request frame" in capsys.readouterr().err
+    message = capsys.readouterr().err
+    assert f"dropped a malformed request frame ({len(frame)} bytes)" in message
+    assert why in message
     _still_serves(eng, replies)
 
 

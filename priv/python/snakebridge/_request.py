@@ -46,12 +46,14 @@ class Request:
 
 
 def parse_header(frame: bytes) -> tuple[Request, int]:
-    """The request header, and the offset of its ETF body."""
-    if len(frame) < 20:
-        raise ValueError(f"request frame of {len(frame)} bytes is shorter than its header")
+    """The request header, and the offset of its ETF body.
+
+    Raises ValueError, or IndexError for a frame of under 3 bytes, if the header does
+    not fit in the frame.
+    """
     tag_end = 3 + frame[2]
     if tag_end + 17 > len(frame):
-        raise ValueError("request frame ends inside its tag")
+        raise ValueError(f"request frame of {len(frame)} bytes ends inside its header")
     session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
     body = tag_end + 17 + frame[tag_end + 16]
     if frame[1] & _HAS_BLOBS:

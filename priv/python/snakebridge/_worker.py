@@ -86,6 +86,7 @@ _NO_REPLY = int(Flag.NO_REPLY)
 _AUTO = int(ReturnMode.AUTO)
 _VALUE = int(ReturnMode.VALUE)
 _OK = int(Kind.OK)
+_OK_BYTE = bytes((_OK,))
 _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 _CALL_MODULE = int(Op.CALL_MODULE)
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
@@ -352,7 +353,8 @@ class Engine:
         codec = self._main_codec  # handle() runs on the main thread only
         codec.session = request.session
         codec.caller = request.caller
-        codec.blobs = blobs
+        if blobs is not _NO_BLOBS:
+            codec.blobs = blobs
         try:
             request.body = _decode(codec, request.op, head, offset)
         except Exception as exc:
@@ -360,7 +362,7 @@ class Engine:
                 self.reply_error(request, exc)
             return
         finally:
-            if blobs:
+            if blobs is not _NO_BLOBS:
                 codec.blobs = _NO_BLOBS  # let the frame's buffer go
         # Run it (in one function with the parsing: a Python call costs ~70 ns here).
         active = self.active
@@ -399,17 +401,13 @@ class Engine:
             self._resume()
             return
         active.pop()
-        flags = request.flags
-        if type(result) in _PLAIN and not flags & _NO_REPLY:
-            # The commonest reply of all, a scalar by value, is written right here;
-            # reply() encodes everything else.
-            term = None if flags & _RETURN_MASK else scalar_term(result)
-            if term is None:
-                self.reply(request, result)
-            else:
-                self.writer.write_small(_KIND_BYTES[_OK] + request.tag + term)
-        else:
+        # The commonest reply of all, a scalar to a request with no flags (return mode
+        # auto, a reply wanted), is written right here; _finish sees to everything else.
+        term = None if request.flags else scalar_term(result)
+        if term is None:
             self._finish(request, result)
+        else:
+            self.writer.write_small(_OK_BYTE + request.tag + term)
         if active:
             self._resume()
 
