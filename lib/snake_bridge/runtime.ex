@@ -6,10 +6,9 @@ defmodule SnakeBridge.Runtime do
   # Routing: a request that carries refs goes to the worker holding them (checked
   # against the worker's incarnation, so a ref never reaches a replacement worker);
   # otherwise to the worker of the caller's session. The caller writes the frame
-  # straight to the port, tagged with an alias of its own; the worker's router forwards
-  # the reply to that alias (see SnakeBridge.Worker). Once the call is over the alias is
-  # dead, so a late reply to an abandoned call is dropped by the runtime instead of
-  # landing in the mailbox.
+  # straight to the port, tagged with its reply address; the worker's router forwards
+  # the replies there (see SnakeBridge.Router, which also says how a call that is given
+  # up leaves nothing behind in the mailbox).
   #
   # Crash detection: a call that is still waiting after @watch_after ms monitors its
   # worker. Nearly every call is answered before that, and a monitor with its removal
@@ -26,6 +25,7 @@ defmodule SnakeBridge.Runtime do
     Pool,
     Ref,
     RefError,
+    Router,
     Session,
     Shm,
     TimeoutError,
@@ -237,24 +237,27 @@ defmodule SnakeBridge.Runtime do
     caller = Session.caller_id()
     {op, body} = encode_body(op, body)
     {blob_flag, body} = Shm.frame_body(body)
-    reply_to = :erlang.alias()
 
     # A request on the control socket (stats) is not counted in flight, and its tag
-    # tells the worker process so (see Pool and Worker).
-    {parent, channel, tag, load} =
+    # tells the router so (see Pool and Router).
+    {parent, channel, tag, box, id, load} =
       if opt(opts, :channel, nil) == :control do
-        {<<>>, :control, :erlang.term_to_binary({:uncounted, reply_to}), nil}
+        alias = :erlang.alias()
+        {<<>>, :control, Router.alias_tag(alias), alias, :uncounted, nil}
       else
         {parent, channel} = parent(meta.name, index)
-        {parent, channel, :erlang.term_to_binary(reply_to), load}
+        {tag, id} = Router.call_tag()
+        {parent, channel, tag, :snakebridge_reply, id, load}
       end
 
     header =
       <<Wire.op(op), flags(opts) + blob_flag, byte_size(tag), tag::binary, session.id::64,
         caller::64, byte_size(parent), parent::binary>>
 
+    # Replies come as {box, id, kind, payload}.
     call = %{
-      reply_to: reply_to,
+      box: box,
+      id: id,
       monitor: nil,
       tag: tag,
       pid: pid,
@@ -273,7 +276,7 @@ defmodule SnakeBridge.Runtime do
     size = :erlang.iolist_size(body)
 
     if size > meta.max_frame do
-      :erlang.unalias(reply_to)
+      finish(call)
       Pool.count_out(load)
       {:error, too_large(size, meta.max_frame)}
     else
@@ -359,18 +362,31 @@ defmodule SnakeBridge.Runtime do
 
   defp watch(call), do: call
 
-  defp finish(%{reply_to: reply_to, monitor: monitor}) do
-    :erlang.unalias(reply_to)
+  # The call got its final reply, or its worker is gone.
+  defp finish(%{box: box, monitor: monitor}) do
+    if is_reference(box), do: :erlang.unalias(box)
     if monitor, do: Process.demonitor(monitor, [:flush])
+  end
+
+  # The call is given up while its worker may still answer it.
+  defp abandon(%{box: :snakebridge_reply} = call) do
+    Router.abandon(call.port, call.tag, call.id, &discard_segments/2)
+    finish(call)
+  end
+
+  defp abandon(call), do: finish(call)
+
+  defp discard_segments(kind, payload) do
+    if (kind &&& @shm_flag) != 0, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
   end
 
   defp await(call, deadline), do: await(call, deadline, remaining(deadline))
 
   # `wait` is the time left, in ms; an unwatched call waits at most @watch_after of it
   # before it watches its worker and goes on waiting.
-  defp await(%{reply_to: reply_to, monitor: monitor} = call, deadline, wait) do
+  defp await(%{box: box, id: id, monitor: monitor} = call, deadline, wait) do
     receive do
-      {^reply_to, kind, payload} ->
+      {^box, ^id, kind, payload} ->
         case kind &&& @kind_mask do
           @ok ->
             finish(call)
@@ -385,8 +401,9 @@ defmodule SnakeBridge.Runtime do
             await(call, deadline)
         end
 
+      # The router stops before its worker does, so nothing for this call follows.
       {:DOWN, ^monitor, :process, pid, reason} ->
-        :erlang.unalias(reply_to)
+        finish(call)
         {:error, crash_error(call, pid, reason)}
     after
       if(monitor, do: wait, else: min(wait, @watch_after)) ->
@@ -429,34 +446,35 @@ defmodule SnakeBridge.Runtime do
   # holding the GIL), costs the worker its life: it is killed and replaced.
   defp timed_out(%{on_timeout: :abandon} = call) do
     _ = :gen_tcp.send(call.control, control_frame(:cancel, {[call.tag]}))
-    finish(call)
+    abandon(call)
     {:error, %TimeoutError{timeout: call.timeout}}
   end
 
   defp timed_out(call) do
     answer = :erlang.alias([:reply])
-    tag = :erlang.term_to_binary({:uncounted, answer})
+    tag = Router.alias_tag(answer)
     frame = [<<Wire.op(:cancel), 0, byte_size(tag), tag::binary, 0::128, 0>>]
     _ = :gen_tcp.send(call.control, [frame | :erlang.term_to_binary({[call.tag]})])
     await_unwind(watch(call), answer, now_ms() + call.grace)
   end
 
-  defp await_unwind(%{reply_to: reply_to, monitor: monitor} = call, answer, grace_deadline) do
+  defp await_unwind(%{box: box, id: id, monitor: monitor} = call, answer, grace_deadline) do
     receive do
-      {^reply_to, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
+      {^box, ^id, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
         Callback.refuse(call, decode(kind, payload), "the call timed out")
         await_unwind(call, answer, grace_deadline)
 
-      {^reply_to, kind, payload} ->
+      {^box, ^id, kind, payload} ->
         finish(call)
         :erlang.unalias(answer)
-        if (kind &&& @shm_flag) != 0, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
+        discard_segments(kind, payload)
         {:error, %TimeoutError{timeout: call.timeout}}
 
-      {^answer, _kind, payload} ->
+      {^answer, :uncounted, _kind, payload} ->
         case :erlang.binary_to_term(payload, [:safe]) do
           :queued ->
-            finish(call)
+            # Skipped when the worker reaches it, and answered then: not waited for.
+            abandon(call)
             {:error, %TimeoutError{timeout: call.timeout}}
 
           :running ->
@@ -464,7 +482,7 @@ defmodule SnakeBridge.Runtime do
         end
 
       {:DOWN, ^monitor, :process, _pid, _reason} ->
-        :erlang.unalias(reply_to)
+        finish(call)
         :erlang.unalias(answer)
         {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
     after
@@ -473,9 +491,9 @@ defmodule SnakeBridge.Runtime do
         Worker.restart(call.pid, "a call ignored its cancellation for #{call.grace} ms")
 
         receive do
-          {:DOWN, ^monitor, :process, _pid, _reason} -> :erlang.unalias(reply_to)
+          {:DOWN, ^monitor, :process, _pid, _reason} -> finish(call)
         after
-          5_000 -> finish(call)
+          5_000 -> abandon(call)
         end
 
         {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}

@@ -2,10 +2,9 @@ defmodule SnakeBridge.Worker do
   @moduledoc false
   # One Python worker process: owns its Erlang port and its control socket.
   #
-  # Callers write request frames straight to the port (any process may), so a call costs
-  # one hop through this process, not two: the worker only reads each reply's header,
-  # decodes the caller's alias from it and forwards the payload, undecoded, to that
-  # alias. Payloads are sub-binaries of the port's binary, so nothing is copied here.
+  # Callers write request frames straight to the port (any process may), and the port's
+  # replies go to the worker's router (SnakeBridge.Router), which forwards each to its
+  # caller: a call is one hop, not two. The router passes everything else on to here.
   #
   # The Python side is a nanny process (the port's program) and the worker it forks; see
   # docs/PROTOCOL.md. When the worker dies the nanny reports how (EXITED frame), and
@@ -17,13 +16,10 @@ defmodule SnakeBridge.Worker do
   # retries with exponential backoff, so a broken environment never spins.
 
   use GenServer, restart: :permanent
-  import Bitwise
   require Logger
 
-  alias SnakeBridge.{Interpreter, Pool, Wire, WorkerCrashError}
+  alias SnakeBridge.{Interpreter, Pool, Router, Wire, WorkerCrashError}
 
-  @callback_kind Wire.kind(:callback)
-  @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
   @event Wire.kind(:event)
   @log Wire.kind(:log)
   @exited Wire.kind(:exited)
@@ -99,7 +95,7 @@ defmodule SnakeBridge.Worker do
     case boot(%{state | incarnation: incarnation}) do
       {:ok, state} ->
         load = Pool.new_load()
-        router = spawn_router(state.port, load)
+        router = Router.start_link(state.port, load)
         entry = {:ready, self(), state.port, state.control, incarnation, load}
         Pool.put_entry(state.pool, state.index, entry)
         reply_waiters(entry)
@@ -249,50 +245,9 @@ defmodule SnakeBridge.Worker do
     {:stop, {:shutdown, error}, close(state)}
   end
 
-  # Replies are every call's path, so once the worker is up its port is connected to a
-  # plain receive loop that forwards them: a GenServer's dispatch costs about 0.35 µs a
-  # message here (measured). Everything else goes on to this process, which owns the
-  # port's life; the router is linked to it and dies with it.
-  defp spawn_router(port, load) do
-    worker = self()
-    router = spawn_link(fn -> route(port, worker, load) end)
-    Port.connect(port, router)
-    router
-  end
-
-  defp route(port, worker, load) do
-    receive do
-      {^port, {:data, <<kind, size, tag::binary-size(size), payload::binary>>}}
-      when (kind &&& @kind_mask) <= @callback_kind ->
-        forward_reply(kind, tag, payload, load)
-        route(port, worker, load)
-
-      message ->
-        send(worker, message)
-        route(port, worker, load)
-    end
-  end
-
-  defp forward_reply(kind, tag, payload, load) do
-    case :erlang.binary_to_term(tag) do
-      {:uncounted, reply_to} ->
-        send(reply_to, {reply_to, kind, payload})
-
-      reply_to ->
-        send(reply_to, {reply_to, kind, payload})
-        # A final reply (not a callback) ends its request: count it out (see Pool).
-        if (kind &&& @kind_mask) != @callback_kind, do: Pool.count_out(load)
-    end
-  end
-
   @impl true
   def handle_info({port, {:data, data}}, %{port: port} = state) do
     case data do
-      <<kind, size, tag::binary-size(size), payload::binary>>
-      when (kind &&& @kind_mask) <= @callback_kind ->
-        forward_reply(kind, tag, payload, state.load)
-        {:noreply, state}
-
       <<@log, 0, stream, line::binary>> ->
         {:noreply, log(state, stream, line)}
 
@@ -323,7 +278,7 @@ defmodule SnakeBridge.Worker do
 
   def handle_info({:EXIT, router, reason}, %{router: router} = state) when reason != :normal do
     {:stop, {:shutdown, %WorkerCrashError{reason: "its reply router died: #{inspect(reason)}"}},
-     close(state)}
+     close(%{state | router: nil})}
   end
 
   def handle_info({:EXIT, _from, _reason}, state), do: {:noreply, state}
@@ -339,6 +294,9 @@ defmodule SnakeBridge.Worker do
   end
 
   defp close(state) do
+    # Before the port closes and this process exits: so no reply is forwarded after a
+    # caller has seen this process go down (see Runtime).
+    if state.router, do: Router.stop(state.router)
     if state.control, do: :gen_tcp.close(state.control)
 
     if state.port do
@@ -349,7 +307,7 @@ defmodule SnakeBridge.Worker do
       end
     end
 
-    %{state | port: nil, control: nil}
+    %{state | port: nil, control: nil, router: nil}
   end
 
   defp quick?(%{started_at: nil}), do: true

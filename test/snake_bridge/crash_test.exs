@@ -96,7 +96,7 @@ defmodule SnakeBridge.CrashTest do
     reply_to = :erlang.alias()
     tag = :erlang.term_to_binary({:uncounted, reply_to})
     Port.command(port, <<250, 0, byte_size(tag), tag::binary, 0::128, 0, 131, 106>>)
-    assert_receive {^reply_to, _kind, payload}, 5_000
+    assert_receive {^reply_to, :uncounted, _kind, payload}, 5_000
 
     assert %PythonError{type: "ValueError", message: "unknown op code 250"} =
              :erlang.binary_to_term(payload)

@@ -1,0 +1,169 @@
+defmodule SnakeBridge.Router do
+  @moduledoc false
+  # How a reply finds its caller: the tag a request carries, and the process that reads
+  # the worker's port and forwards each reply to the tag's caller.
+  #
+  # Replies are every call's path, so each worker's port is connected to a plain
+  # receive loop (a GenServer's dispatch costs about 0.35 µs a message here, measured)
+  # that reads only a reply's header and forwards its payload, undecoded and uncopied (a
+  # sub-binary of the port's binary). Everything else that comes on the port (log
+  # lines, events, the nanny's exit report) goes on to the SnakeBridge.Worker process,
+  # which owns the port's life; the router is linked to it and stopped with it.
+  #
+  # Tags (opaque bytes to Python, echoed in every reply to the request):
+  #
+  #   * <<0, id::signed-64, pid::binary>>: a request on the port, counted in flight
+  #     (see Pool). `pid` is the caller's pid in external term format, which the router
+  #     decodes once per caller and then finds in a cache; the caller receives
+  #     {:snakebridge_reply, id, kind, payload}, `id` unique to the call.
+  #   * the external term format of {:uncounted, alias}: a request that waits behind no
+  #     call and is not counted (stats, the answer to a cancel). The caller receives
+  #     {alias, :uncounted, kind, payload}; once it removes the alias, late replies are
+  #     dropped by the runtime.
+  #
+  # The first kind costs no alias and no term decoding per call (0.45 µs of a 12 µs
+  # call, measured). Its replies go to the caller's pid, so a caller that stops waiting
+  # before the final reply (a timeout) abandons the call here: the router drops what
+  # still comes for it, and the caller flushes what was forwarded before.
+
+  import Bitwise
+
+  alias SnakeBridge.{Pool, Wire}
+
+  @callback_kind Wire.kind(:callback)
+  @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
+  # Pids cached per router; past this many callers the cache starts over.
+  @max_cached_pids 4096
+
+  @doc "Starts the router of `port` (already owned by the calling worker process)."
+  def start_link(port, load) do
+    worker = self()
+    router = spawn_link(fn -> route(port, worker, load, %{}, %{}) end)
+    Port.connect(port, router)
+    router
+  end
+
+  @doc "Stops `router` and waits until it is gone (the caller traps exits)."
+  def stop(router) do
+    Process.exit(router, :kill)
+
+    receive do
+      {:EXIT, ^router, _reason} -> :ok
+    end
+  end
+
+  @doc "A counted request's tag, and the id its replies carry."
+  def call_tag do
+    id = :erlang.unique_integer()
+    {<<0, id::signed-64, pid_tag()::binary>>, id}
+  end
+
+  @doc "An uncounted request's tag: replies go to `alias`."
+  def alias_tag(alias), do: :erlang.term_to_binary({:uncounted, alias})
+
+  defp pid_tag do
+    case Process.get(:snakebridge_pid_tag) do
+      nil ->
+        tag = :erlang.term_to_binary(self())
+        Process.put(:snakebridge_pid_tag, tag)
+        tag
+
+      tag ->
+        tag
+    end
+  end
+
+  @doc """
+  Stops waiting for the counted request `tag` (id `id`) sent to `port`: the router
+  drops the replies it has not forwarded yet, and those it has are flushed from the
+  mailbox. Segments a flushed final reply names are deleted with `discard`.
+  """
+  def abandon(port, tag, id, discard) do
+    case Port.info(port, :connected) do
+      {:connected, router} ->
+        monitor = Process.monitor(router)
+        send(router, {:abandon, tag, self(), monitor})
+
+        # The router forwards in order, so everything it sent for `tag` is here before
+        # its acknowledgement.
+        receive do
+          {:snakebridge_abandoned, ^monitor} -> Process.demonitor(monitor, [:flush])
+          {:DOWN, ^monitor, :process, _pid, _reason} -> :ok
+        end
+
+        # A final reply that came before the router heard of it ends the call: the
+        # router will see nothing more for it to drop.
+        if flush(id, discard), do: send(router, {:forget, tag})
+
+      # The port is closed: its router is gone and forwards nothing more.
+      nil ->
+        flush(id, discard)
+    end
+
+    :ok
+  end
+
+  @doc "Removes the replies to `id` already in the mailbox; true if the final one was."
+  def flush(id, discard, final? \\ false) do
+    receive do
+      {:snakebridge_reply, ^id, kind, payload} ->
+        final = (kind &&& @kind_mask) != @callback_kind
+        if final, do: discard.(kind, payload)
+        flush(id, discard, final? or final)
+    after
+      0 -> final?
+    end
+  end
+
+  # `pids`: caller pids by their external term format. `dropped`: tags of abandoned
+  # calls still in flight.
+  defp route(port, worker, load, pids, dropped) do
+    receive do
+      {^port, {:data, <<kind, size, tag::binary-size(size), payload::binary>>}}
+      when (kind &&& @kind_mask) <= @callback_kind ->
+        final = (kind &&& @kind_mask) != @callback_kind
+
+        case tag do
+          <<0, id::signed-64, pid_bin::binary>> ->
+            if final, do: Pool.count_out(load)
+
+            if dropped != %{} and Map.has_key?(dropped, tag) do
+              dropped = if final, do: Map.delete(dropped, tag), else: dropped
+              route(port, worker, load, pids, dropped)
+            else
+              {pid, pids} = pid(pids, pid_bin)
+              send(pid, {:snakebridge_reply, id, kind, payload})
+              route(port, worker, load, pids, dropped)
+            end
+
+          _ ->
+            {:uncounted, alias} = :erlang.binary_to_term(tag)
+            send(alias, {alias, :uncounted, kind, payload})
+            route(port, worker, load, pids, dropped)
+        end
+
+      {:abandon, tag, from, ref} ->
+        send(from, {:snakebridge_abandoned, ref})
+        route(port, worker, load, pids, Map.put(dropped, tag, true))
+
+      {:forget, tag} ->
+        route(port, worker, load, pids, Map.delete(dropped, tag))
+
+      message ->
+        send(worker, message)
+        route(port, worker, load, pids, dropped)
+    end
+  end
+
+  defp pid(pids, pid_bin) do
+    case pids do
+      %{^pid_bin => pid} ->
+        {pid, pids}
+
+      _ ->
+        pid = :erlang.binary_to_term(pid_bin)
+        pids = if map_size(pids) < @max_cached_pids, do: pids, else: %{}
+        {pid, Map.put(pids, pid_bin, pid)}
+    end
+  end
+end
