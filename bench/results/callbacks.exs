@@ -1,10 +1,10 @@
 %{
   callback_round_trip_ns: %{
-    max: 17132,
-    median: 16884,
-    min: 16266,
+    max: 16411,
+    median: 16090,
+    min: 15511,
     n: 30,
-    p99: 17132
+    p99: 16411
   },
   command: "taskset -c 0 mix run bench/callbacks.exs",
   goal_met: true,
@@ -18,7 +18,7 @@
     otp: "25",
     python: "3.11.7"
   },
-  plain_call_ns: %{max: 339_266, median: 15713, min: 14562, n: 30000, p99: 22373},
-  ratio_median: 1.075,
+  plain_call_ns: %{max: 57266, median: 12038, min: 11347, n: 30000, p99: 14531},
+  ratio_median: 1.337,
   workload: "Python `for i in range(10000): f(i)` with f = fn x -> x end, one call"
 }

@@ -1,8 +1,8 @@
 %{
-  api_ns: %{max: 297_443, median: 15363, min: 14201, n: 40000, p99: 22674},
+  api_ns: %{max: 1_171_397, median: 12058, min: 11327, n: 40000, p99: 14241},
   command: "taskset -c 0 mix run bench/pool_overhead.exs",
-  direct_ns: %{max: 929_106, median: 15052, min: 13990, n: 40000, p99: 26750},
-  floor_ns: %{max: 94801, median: 8303, min: 7761, n: 40000, p99: 9945},
+  direct_ns: %{max: 578_533, median: 11788, min: 11136, n: 40000, p99: 23656},
+  floor_ns: %{max: 41492, median: 8363, min: 7911, n: 40000, p99: 9084},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,8 +12,8 @@
     otp: "25",
     python: "3.11.7"
   },
-  pool_ns: %{max: 947_954, median: 15293, min: 14192, n: 40000, p99: 22654},
-  ratio_direct_floor: 1.813,
-  ratio_pool_direct: 1.016,
-  ratio_pool_floor: 1.842
+  pool_ns: %{max: 1_272_689, median: 12008, min: 11326, n: 40000, p99: 13871},
+  ratio_direct_floor: 1.41,
+  ratio_pool_direct: 1.019,
+  ratio_pool_floor: 1.436
 }

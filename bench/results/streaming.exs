@@ -12,13 +12,13 @@
     python: "3.11.7"
   },
   results: %{
-    "auto" => %{batch: :auto, items: 1_000_000, items_per_s: 13_193_689, reps: 15},
-    "batch 1" => %{batch: 1, items: 20000, items_per_s: 49476, reps: 5},
-    "batch 64" => %{batch: 64, items: 1_000_000, items_per_s: 2_491_121, reps: 5},
+    "auto" => %{batch: :auto, items: 1_000_000, items_per_s: 13_648_708, reps: 15},
+    "batch 1" => %{batch: 1, items: 20000, items_per_s: 55516, reps: 5},
+    "batch 64" => %{batch: 64, items: 1_000_000, items_per_s: 2_681_000, reps: 5},
     "batch 8192" => %{
       batch: 8192,
       items: 1_000_000,
-      items_per_s: 13_681_531,
+      items_per_s: 14_276_436,
       reps: 15
     }
   },

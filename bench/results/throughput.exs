@@ -10,30 +10,30 @@
     otp: "25",
     python: "3.11.7"
   },
-  one_worker_calls_per_s: 546.4,
+  one_worker_calls_per_s: 528.7,
   one_worker_round_ns: %{
-    max: 374_201_016,
-    median: 366_010_530,
-    min: 346_060_754,
+    max: 386_678_086,
+    median: 378_305_818,
+    min: 360_930_324,
     n: 10,
-    p99: 374_201_016
+    p99: 386_678_086
   },
   processes: 8,
   single_call_ns: %{
-    max: 2_543_894,
-    median: 1_928_426,
-    min: 1_817_150,
+    max: 1_976_027,
+    median: 1_859_534,
+    min: 1_818_162,
     n: 50,
-    p99: 2_543_894
+    p99: 1_976_027
   },
-  speedup: 1.821,
-  two_workers_calls_per_s: 995.1,
+  speedup: 1.924,
+  two_workers_calls_per_s: 1017.0,
   two_workers_round_ns: %{
-    max: 208_354_419,
-    median: 200_989_062,
-    min: 188_894_233,
+    max: 204_986_345,
+    median: 196_666_414,
+    min: 187_397_320,
     n: 10,
-    p99: 208_354_419
+    p99: 204_986_345
   },
   work: "sum(range(200000))"
 }
