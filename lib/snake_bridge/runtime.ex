@@ -348,7 +348,9 @@ defmodule SnakeBridge.Runtime do
     %{monitor: monitor} = call = watch(call)
 
     receive do
-      {:DOWN, ^monitor, :process, pid, reason} -> {:error, crash_error(call, pid, reason)}
+      {:DOWN, ^monitor, :process, pid, reason} ->
+        finish(call)
+        {:error, crash_error(call, pid, reason)}
     after
       1_000 ->
         finish(call)
