@@ -221,9 +221,69 @@ defmodule SnakeBridgeTest do
       assert SnakeBridge.eval("p[0] + p[1]", %{"p" => %Point{x: 1, y: 2}}) == {:ok, 3}
     end
 
+    defmodule Label do
+      defstruct [:text]
+    end
+
+    defimpl SnakeBridge.Encoder, for: Label do
+      # Encodes to itself when asked to: a loop the bridge must stop.
+      def encode(%{text: :self} = label), do: label
+      def encode(%{text: text}), do: text
+    end
+
     test "EncodeError names where the value sits" do
       assert {:error, %EncodeError{path: ~s(bindings["k"][1])}} =
                SnakeBridge.eval("k", %{"k" => [1, self()]})
+    end
+
+    test "keys that are equal once encoded are an EncodeError, not merged" do
+      assert {:error, %EncodeError{reason: reason}} =
+               SnakeBridge.eval("x", %{"x" => %{%Label{text: "a"} => 1, "a" => 2}})
+
+      assert reason =~ "equal once encoded"
+
+      assert {:error, %EncodeError{}} =
+               SnakeBridge.eval("x", %{"x" => %{%Label{text: :b} => 1, "b" => 2}})
+    end
+
+    test "an Encoder that keeps returning structs to encode is an EncodeError" do
+      assert {:error, %EncodeError{reason: reason}} =
+               SnakeBridge.eval("x", %{"x" => %Label{text: :self}})
+
+      assert reason =~ "32 times in a row"
+    end
+
+    test "the float-special atoms do not collide with strings of the same text" do
+      assert {:ok, 2} = SnakeBridge.eval("len(x)", %{"x" => %{:nan => 1, "nan" => 2}})
+      assert {:ok, 2} = SnakeBridge.eval("len(x)", %{"x" => %{:infinity => 1, "infinity" => 2}})
+    end
+
+    test "a %SnakeBridge.Shm{} built by hand is refused before anything is sent" do
+      path = Path.join(System.tmp_dir!(), "snakebridge-shm-victim-#{System.unique_integer()}")
+      File.write!(path, "secret")
+      forged = %SnakeBridge.Shm{path: "/dev/shm/../.." <> path, size: 6}
+
+      assert {:error, %EncodeError{path: ~s(bindings["x"])}} =
+               SnakeBridge.eval("x", %{"x" => forged})
+
+      # Also next to a big binary, which takes the rewriting path.
+      big = :binary.copy("a", 70_000)
+      assert {:error, %EncodeError{}} = SnakeBridge.eval("x", %{"x" => [big, forged]})
+      assert File.read!(path) == "secret"
+      File.rm!(path)
+    end
+
+    test "str and bytes keys of 64 KiB or more come back as keys" do
+      {:ok, map} = SnakeBridge.eval("{'x' * 70000: 1, b'y' * 70000: 2, ('z' * 70000,): 3}")
+
+      assert map == %{
+               :binary.copy("x", 70_000) => 1,
+               SnakeBridge.bytes(:binary.copy("y", 70_000)) => 2,
+               {:binary.copy("z", 70_000)} => 3
+             }
+
+      assert SnakeBridge.eval("sorted(map(repr, x.values()))", %{"x" => map}) ==
+               {:ok, ["1", "2", "3"]}
     end
   end
 end

@@ -10,7 +10,11 @@ defmodule SnakeBridge.Args do
 
   alias SnakeBridge.{EncodeError, Ref, RefError, Shm}
 
-  @passthrough [SnakeBridge.Bytes, SnakeBridge.Array, Shm, Date, Time, NaiveDateTime, DateTime]
+  @passthrough [SnakeBridge.Bytes, SnakeBridge.Array, Date, Time, NaiveDateTime, DateTime]
+  # SnakeBridge.Encoder results that are themselves structs to encode: a chain longer
+  # than this is taken for a loop.
+  @max_encodings 32
+  @not_str [nil, true, false, :nan, :infinity, :neg_infinity]
 
   @typedoc "The worker the refs in a term live on, if any."
   @type worker :: {atom, non_neg_integer, pos_integer} | nil
@@ -19,48 +23,56 @@ defmodule SnakeBridge.Args do
   @spec prepare(term, String.t(), worker) ::
           {:ok, term, worker} | {:error, EncodeError.t() | RefError.t()}
   def prepare(term, root, worker \\ nil) do
-    case scan(term, worker) do
+    case scan(term, worker, false) do
       {:ok, worker} -> {:ok, term, worker}
       :rewrite -> rewrite(term, root, worker)
-      :invalid -> {:error, locate(term, root)}
+      :invalid -> {:error, locate(term, root, false)}
     end
   catch
     {:cross_worker, a, b} -> {:error, cross_worker(a, b)}
+    {:encoding, reason, value} -> {:error, %EncodeError{path: root, value: value, reason: reason}}
   end
 
-  # Pass 1: {:ok, worker} | :rewrite (an Encoder struct is inside) | :invalid
-  defp scan(term, worker)
+  # {:ok, worker} | :rewrite (an Encoder struct or a big binary is inside) | :invalid.
+  # `rewritten`: the term is the rewrite's output, whose %Shm{} segments it made itself;
+  # anywhere else a %Shm{} is a struct like any other, and refused.
+  defp scan(term, worker, _rewritten)
        when is_integer(term) or is_float(term) or is_atom(term) or is_function(term),
        do: {:ok, worker}
 
-  defp scan(term, worker) when is_binary(term),
+  defp scan(term, worker, _rewritten) when is_binary(term),
     do: if(Shm.out_of_band?(term), do: :rewrite, else: {:ok, worker})
 
-  defp scan([], worker), do: {:ok, worker}
+  defp scan([], worker, _rewritten), do: {:ok, worker}
 
-  defp scan([head | tail], worker) do
-    case scan(head, worker) do
-      {:ok, worker} -> scan_tail(tail, worker)
+  defp scan([head | tail], worker, rewritten) do
+    case scan(head, worker, rewritten) do
+      {:ok, worker} -> scan_tail(tail, worker, rewritten)
       other -> other
     end
   end
 
-  defp scan(%Ref{worker: ref_worker}, worker), do: {:ok, same_worker(worker, ref_worker)}
-  defp scan(%MapSet{} = set, worker), do: scan(MapSet.to_list(set), worker)
+  defp scan(%Ref{worker: ref_worker}, worker, _rewritten),
+    do: {:ok, same_worker(worker, ref_worker)}
 
-  defp scan(%struct{data: data}, worker) when struct in [SnakeBridge.Bytes, SnakeBridge.Array],
-    do: scan(data, worker)
+  defp scan(%MapSet{} = set, worker, rewritten), do: scan(MapSet.to_list(set), worker, rewritten)
 
-  defp scan(%struct{}, worker) when struct in @passthrough, do: {:ok, worker}
+  defp scan(%struct{data: data}, worker, rewritten)
+       when struct in [SnakeBridge.Bytes, SnakeBridge.Array],
+       do: scan(data, worker, rewritten)
 
-  defp scan(%_{} = struct, _worker) do
+  defp scan(%struct{}, worker, _rewritten) when struct in @passthrough, do: {:ok, worker}
+  defp scan(%Shm{}, worker, true), do: {:ok, worker}
+
+  defp scan(%_{} = struct, _worker, _rewritten) do
     if SnakeBridge.Encoder.impl_for(struct) != nil, do: :rewrite, else: :invalid
   end
 
-  defp scan(map, worker) when is_map(map) do
+  defp scan(map, worker, rewritten) when is_map(map) do
     if colliding_key(map) == nil do
       Enum.reduce_while(map, {:ok, worker}, fn {key, value}, {:ok, worker} ->
-        with {:ok, worker} <- scan(key, worker), {:ok, worker} <- scan(value, worker) do
+        with {:ok, worker} <- scan(key, worker, rewritten),
+             {:ok, worker} <- scan(value, worker, rewritten) do
           {:cont, {:ok, worker}}
         else
           other -> {:halt, other}
@@ -71,11 +83,13 @@ defmodule SnakeBridge.Args do
     end
   end
 
-  defp scan(tuple, worker) when is_tuple(tuple), do: scan(Tuple.to_list(tuple), worker)
-  defp scan(_other, _worker), do: :invalid
+  defp scan(tuple, worker, rewritten) when is_tuple(tuple),
+    do: scan(Tuple.to_list(tuple), worker, rewritten)
 
-  defp scan_tail(tail, worker) when is_list(tail), do: scan(tail, worker)
-  defp scan_tail(_improper, _worker), do: :invalid
+  defp scan(_other, _worker, _rewritten), do: :invalid
+
+  defp scan_tail(tail, worker, rewritten) when is_list(tail), do: scan(tail, worker, rewritten)
+  defp scan_tail(_improper, _worker, _rewritten), do: :invalid
 
   defp same_worker(nil, worker), do: worker
   defp same_worker(worker, worker), do: worker
@@ -85,9 +99,9 @@ defmodule SnakeBridge.Args do
   defp rewrite(term, root, worker) do
     replaced = replace(term)
 
-    case scan(replaced, worker) do
+    case scan(replaced, worker, true) do
       {:ok, worker} -> {:ok, replaced, worker}
-      _ -> {:error, locate(replaced, root)}
+      _ -> {:error, locate(replaced, root, true)}
     end
   end
 
@@ -107,39 +121,70 @@ defmodule SnakeBridge.Args do
 
   defp replace(%struct{} = value) when struct in @passthrough, do: value
 
-  defp replace(%_{} = value) do
-    if SnakeBridge.Encoder.impl_for(value) != nil,
-      do: replace(SnakeBridge.Encoder.encode(value)),
-      else: value
+  # Every %Shm{} in the output is one this walk made; one in the input is refused.
+  defp replace(%Shm{} = value),
+    do: throw({:encoding, "SnakeBridge.Shm is internal and cannot be sent", value})
+
+  defp replace(%_{} = value), do: encode_struct(value, value, @max_encodings)
+
+  defp replace(map) when is_map(map) do
+    replaced = Map.new(map, fn {k, v} -> {replace(k), replace(v)} end)
+
+    if map_size(replaced) < map_size(map),
+      do: throw({:encoding, "two keys are equal once encoded by SnakeBridge.Encoder", map}),
+      else: replaced
   end
 
-  defp replace(map) when is_map(map), do: Map.new(map, fn {k, v} -> {replace(k), replace(v)} end)
   defp replace(other), do: other
+
+  defp encode_struct(%struct{} = value, original, left)
+       when struct not in @passthrough and struct != Shm do
+    cond do
+      SnakeBridge.Encoder.impl_for(value) == nil ->
+        value
+
+      left == 0 ->
+        throw(
+          {:encoding,
+           "SnakeBridge.Encoder gave a struct to encode again #{@max_encodings} times in a row",
+           original}
+        )
+
+      true ->
+        encode_struct(SnakeBridge.Encoder.encode(value), original, left - 1)
+    end
+  end
+
+  defp encode_struct(other, _original, _left), do: replace(other)
 
   defp map_list([head | tail]), do: [replace(head) | map_list(tail)]
   defp map_list(tail), do: tail
 
   # Slow path, only on error: walk again, this time keeping the path, to say where.
-  defp locate(term, path) do
-    case find_invalid(term, path) do
+  # `rewritten` as in scan/3.
+  defp locate(term, path, rewritten) do
+    case find_invalid(term, path, rewritten) do
       nil -> %EncodeError{path: path, value: term, reason: "cannot be sent"}
       error -> error
     end
   end
 
-  defp find_invalid(term, path) when is_list(term) do
+  defp find_invalid(term, path, rw) when is_list(term) do
     if term != [] and Keyword.keyword?(term) do
-      Enum.find_value(term, fn {key, value} -> find_invalid(value, "#{path}[#{inspect(key)}]") end)
+      Enum.find_value(term, fn {key, value} ->
+        find_invalid(value, "#{path}[#{inspect(key)}]", rw)
+      end)
     else
-      find_in_list(term, path, 0)
+      find_in_list(term, path, 0, rw)
     end
   end
 
-  defp find_invalid(%Ref{}, _path), do: nil
-  defp find_invalid(%MapSet{} = set, path), do: find_in_list(MapSet.to_list(set), path, 0)
-  defp find_invalid(%struct{}, _path) when struct in @passthrough, do: nil
+  defp find_invalid(%Ref{}, _path, _rw), do: nil
+  defp find_invalid(%MapSet{} = set, path, rw), do: find_in_list(MapSet.to_list(set), path, 0, rw)
+  defp find_invalid(%struct{}, _path, _rw) when struct in @passthrough, do: nil
+  defp find_invalid(%Shm{}, _path, true), do: nil
 
-  defp find_invalid(%struct{} = value, path) do
+  defp find_invalid(%struct{} = value, path, _rw) do
     %EncodeError{
       path: path,
       value: value,
@@ -147,11 +192,12 @@ defmodule SnakeBridge.Args do
     }
   end
 
-  defp find_invalid(map, path) when is_map(map) do
+  defp find_invalid(map, path, rw) when is_map(map) do
     case colliding_key(map) do
       nil ->
         Enum.find_value(map, fn {key, value} ->
-          find_invalid(key, path <> "(key)") || find_invalid(value, path <> "[#{inspect(key)}]")
+          find_invalid(key, path <> "(key)", rw) ||
+            find_invalid(value, path <> "[#{inspect(key)}]", rw)
         end)
 
       key ->
@@ -163,10 +209,10 @@ defmodule SnakeBridge.Args do
     end
   end
 
-  defp find_invalid(tuple, path) when is_tuple(tuple),
-    do: find_in_list(Tuple.to_list(tuple), path, 0)
+  defp find_invalid(tuple, path, rw) when is_tuple(tuple),
+    do: find_in_list(Tuple.to_list(tuple), path, 0, rw)
 
-  defp find_invalid(term, path) do
+  defp find_invalid(term, path, _rw) do
     cond do
       is_pid(term) ->
         %EncodeError{path: path, value: term, reason: "a pid has no Python form"}
@@ -185,20 +231,21 @@ defmodule SnakeBridge.Args do
     end
   end
 
-  defp find_in_list([head | tail], path, index) do
-    find_invalid(head, "#{path}[#{index}]") || find_in_list(tail, path, index + 1)
+  defp find_in_list([head | tail], path, index, rw) do
+    find_invalid(head, "#{path}[#{index}]", rw) || find_in_list(tail, path, index + 1, rw)
   end
 
-  defp find_in_list([], _path, _index), do: nil
+  defp find_in_list([], _path, _index, _rw), do: nil
 
-  defp find_in_list(improper, path, _index) do
+  defp find_in_list(improper, path, _index, _rw) do
     %EncodeError{path: path, value: improper, reason: "an improper list has no Python form"}
   end
 
-  # An atom key and a string key with the same text become the same Python str key.
+  # An atom key and a string key with the same text become the same Python str key
+  # (except the atoms that become None, booleans and float specials).
   defp colliding_key(map) do
     Enum.find_value(map, fn
-      {key, _} when is_atom(key) and key not in [nil, true, false] ->
+      {key, _} when is_atom(key) and key not in @not_str ->
         if Map.has_key?(map, Atom.to_string(key)), do: key
 
       _ ->

@@ -125,8 +125,12 @@ defmodule SnakeBridge.Shm do
 
   defp map_segments(%MapSet{} = set, fun), do: MapSet.new(set, &map_segments(&1, fun))
 
-  defp map_segments(map, fun) when is_map(map),
-    do: :maps.map(fn _key, value -> map_segments(value, fun) end, map)
+  # Keys too: a str or bytes key of BLOB_MIN bytes or more travels out of band as well.
+  defp map_segments(map, fun) when is_map(map) do
+    for {key, value} <- :maps.to_list(map), into: %{} do
+      {map_segments(key, fun), map_segments(value, fun)}
+    end
+  end
 
   defp map_segments(other, _fun), do: other
 

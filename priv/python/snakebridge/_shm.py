@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from typing import Any
 
 from snakebridge._etf import DecodeError, Encoder, text_or_bytes
@@ -41,6 +42,9 @@ def worker_directory(pid: int) -> str:
     return os.path.join(ROOT, f"snakebridge-{pid}")
 
 
+_BEAM_SEGMENT = re.compile(re.escape(ROOT) + r"/snakebridge-beam-[0-9]+/[0-9]+")
+
+
 def read_segment(fields: dict[str, Any], blobs: memoryview) -> str | bytes:
     """The binary a segment stands for (str if UTF-8, like any binary).
 
@@ -55,10 +59,12 @@ def read_segment(fields: dict[str, Any], blobs: memoryview) -> str | bytes:
             raise DecodeError(f"inline blob {fields!r} lies outside the frame's blob area")
         view = blobs[offset : offset + size]
         return text_or_bytes(view.tobytes())
-    if type(path) is not str or not path.startswith(ROOT + "/"):
+    # Only a file the BEAM wrote for a request (see SnakeBridge.Shm): the worker deletes
+    # what it reads, so nothing else may be named here.
+    if type(path) is not str or _BEAM_SEGMENT.fullmatch(path) is None:
         raise DecodeError(f"malformed %SnakeBridge.Shm{{}}: {fields!r}")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError as exc:
         raise DecodeError(f"shared-memory segment {path} is gone: {exc}") from None
     try:
