@@ -120,7 +120,7 @@ defmodule SnakeBridge do
              (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
     with {:ok, target, worker} <- prepare_target(module),
          {:ok, args, worker} <- Args.prepare(args, "args", worker),
-         {:ok, kwargs, worker} <- Args.prepare(kwargs, "kwargs", worker) do
+         {:ok, kwargs, worker} <- Args.prepare_keywords(kwargs, "kwargs", worker) do
       Runtime.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
     end
   end
@@ -223,7 +223,7 @@ defmodule SnakeBridge do
   @spec eval(String.t(), map | keyword, opts) :: {:ok, term} | {:error, error}
   def eval(code, bindings \\ %{}, opts \\ [])
       when is_binary(code) and (is_map(bindings) or is_list(bindings)) and is_list(opts) do
-    with {:ok, bindings, worker} <- Args.prepare(bindings, "bindings") do
+    with {:ok, bindings, worker} <- Args.prepare_keywords(bindings, "bindings", nil) do
       Runtime.request(:eval, {code, bindings}, worker, opts)
     end
   end

@@ -59,6 +59,40 @@ defmodule SnakeBridgeTest do
       assert SnakeBridge.call("math", "sqrt", [4]) == {:ok, 2.0}
     end
 
+    test "keyword arguments must be names, each given once" do
+      assert {:error, %EncodeError{path: "kwargs[1]", reason: reason}} =
+               SnakeBridge.call("builtins", "dict", [], [{:a, 1}, {"a", 2}])
+
+      assert reason =~ "given twice"
+
+      assert {:error, %EncodeError{path: "kwargs[0]"}} =
+               SnakeBridge.call("builtins", "dict", [], [{1, 2}])
+
+      assert {:error, %EncodeError{path: "bindings(key)"}} = SnakeBridge.eval("1", %{1 => 2})
+      assert {:error, %EncodeError{path: "bindings[1]"}} = SnakeBridge.eval("a", a: 1, a: 2)
+    end
+
+    test "a timeout that is not a non-negative integer or :infinity raises ArgumentError" do
+      for bad <- [-5, 1.5, :never] do
+        assert_raise ArgumentError, ~r/:timeout/, fn ->
+          SnakeBridge.call("math", "sqrt", [4], [], timeout: bad)
+        end
+      end
+    end
+
+    test "messages and str() with lone surrogates come back as text, escaped" do
+      {:error, %PythonError{} = error} = SnakeBridge.eval("raise ValueError('a\\ud800')")
+      assert error.message == "a\\ud800"
+      assert Exception.message(error) == "ValueError: a\\ud800"
+      assert is_binary(error.traceback)
+
+      code = "class A:\n    def __str__(self):\n        return 'a\\ud800'\nA()"
+      assert to_string(SnakeBridge.eval!(code)) == "a\\ud800"
+
+      code = "class S(str): pass\nclass B:\n    def __str__(self):\n        return S('hi')\nB()"
+      assert to_string(SnakeBridge.eval!(code)) == "hi"
+    end
+
     test "wrong argument types raise ArgumentError" do
       assert_raise ArgumentError, fn -> SnakeBridge.call(:math, "sqrt", [4]) end
       assert_raise ArgumentError, fn -> SnakeBridge.call("math", "sqrt", 4) end

@@ -33,6 +33,56 @@ defmodule SnakeBridge.Args do
     {:encoding, reason, value} -> {:error, %EncodeError{path: root, value: value, reason: reason}}
   end
 
+  @doc false
+  # Keyword arguments or eval bindings: a keyword list or a map whose keys are names
+  # (atoms or UTF-8 strings, each given once), then prepared like any term.
+  @spec prepare_keywords(list | map, String.t(), worker) ::
+          {:ok, term, worker} | {:error, EncodeError.t() | RefError.t()}
+  def prepare_keywords([], _root, worker), do: {:ok, [], worker}
+
+  def prepare_keywords(keywords, root, worker) do
+    case keyword_problem(keywords) do
+      nil ->
+        prepare(keywords, root, worker)
+
+      {at, value, reason} ->
+        {:error, %EncodeError{path: root <> at, value: value, reason: reason}}
+    end
+  end
+
+  defp keyword_problem(map) when is_map(map) do
+    Enum.find_value(map, fn {key, _value} ->
+      if name_text(key) == nil, do: {"(key)", key, "a keyword name must be an atom or a string"}
+    end)
+  end
+
+  defp keyword_problem(list), do: keyword_list_problem(list, 0, %{})
+
+  defp keyword_list_problem([], _index, _seen), do: nil
+
+  defp keyword_list_problem([{name, _value} = pair | rest], index, seen) do
+    case name_text(name) do
+      nil ->
+        {"[#{index}]", pair, "a keyword name must be an atom or a string"}
+
+      text when is_map_key(seen, text) ->
+        {"[#{index}]", pair, "the keyword #{inspect(text)} is given twice"}
+
+      text ->
+        keyword_list_problem(rest, index + 1, Map.put(seen, text, true))
+    end
+  end
+
+  defp keyword_list_problem([other | _rest], index, _seen),
+    do: {"[#{index}]", other, "a keyword argument must be a {name, value} pair"}
+
+  defp keyword_list_problem(improper, _index, _seen),
+    do: {"", improper, "an improper list has no Python form"}
+
+  defp name_text(name) when is_atom(name) and name not in @not_str, do: Atom.to_string(name)
+  defp name_text(name) when is_binary(name), do: if(String.valid?(name), do: name)
+  defp name_text(_name), do: nil
+
   # {:ok, worker} | :rewrite (an Encoder struct or a big binary is inside) | :invalid.
   # `rewritten`: the term is the rewrite's output, whose %Shm{} segments it made itself;
   # anywhere else a %Shm{} is a struct like any other, and refused.

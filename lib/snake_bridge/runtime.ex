@@ -170,7 +170,12 @@ defmodule SnakeBridge.Runtime do
   end
 
   defp deadline(:infinity), do: :infinity
-  defp deadline(timeout), do: now_ms() + timeout
+  defp deadline(timeout) when is_integer(timeout) and timeout >= 0, do: now_ms() + timeout
+
+  defp deadline(other) do
+    raise ArgumentError,
+          "expected :timeout to be a non-negative integer (ms) or :infinity, got: #{inspect(other)}"
+  end
 
   # The monotonic clock in milliseconds. Asking :erlang for :millisecond costs ~120 ns
   # (a unit conversion); the native clock and one division ~80 ns, twice a call. The
@@ -392,11 +397,13 @@ defmodule SnakeBridge.Runtime do
         case kind &&& @kind_mask do
           @ok ->
             finish(call)
-            {:ok, decode(kind, payload)}
+            decoded(kind, payload)
 
           @error ->
             finish(call)
-            {:error, error(decode(kind, payload), call)}
+
+            with {:ok, exception} <- decoded(kind, payload),
+                 do: {:error, error(exception, call)}
 
           @callback_kind ->
             Callback.run(call, decode(kind, payload))
@@ -413,6 +420,25 @@ defmodule SnakeBridge.Runtime do
           do: await(watch(call), deadline),
           else: timed_out(call)
     end
+  end
+
+  # A final reply, or the error that the VM refused to decode it: a Python dict (or set)
+  # whose keys are distinct in Python but equal in Elixir, such as two NaN keys (each
+  # NaN is a distinct key) or a DataFrame's repeated column names, makes a map with a
+  # repeated key.
+  defp decoded(kind, payload) do
+    {:ok, decode(kind, payload)}
+  rescue
+    ArgumentError ->
+      {:error,
+       %EncodeError{
+         path: "(the reply)",
+         value: nil,
+         reason:
+           "the result has a dict or set whose keys are distinct in Python but equal in " <>
+             "Elixir (two NaN keys, or a DataFrame's repeated column names), so it has no " <>
+             "map form; return: :ref keeps it in Python"
+       }}
   end
 
   # A reply payload: plain ETF, or ETF with segments to resolve (see SnakeBridge.Shm).

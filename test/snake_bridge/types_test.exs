@@ -123,6 +123,29 @@ defmodule SnakeBridge.TypesTest do
              ) == ~U[2020-01-02 00:00:00Z]
     end
 
+    test "a time or naive datetime with fold=1 stays in Python, so nothing is lost" do
+      code = "import datetime\ndatetime.datetime(2024, 11, 3, 1, 30, fold=1)"
+      assert %Ref{type: "datetime.datetime"} = naive = SnakeBridge.eval!(code)
+      assert SnakeBridge.eval!("x.fold", %{"x" => naive}) == 1
+
+      assert %Ref{type: "datetime.time"} =
+               SnakeBridge.eval!("import datetime\ndatetime.time(1, 30, fold=1)")
+
+      assert SnakeBridge.eval!("import datetime\ndatetime.time(1, 30)") == ~T[01:30:00]
+    end
+
+    test "keys distinct in Python but equal in Elixir are an error, not a raise" do
+      for code <- ["{float('nan'): 1, float('nan'): 2}", "{float('nan'), float('nan')}"] do
+        assert {:error, %EncodeError{path: "(the reply)"}} = SnakeBridge.eval(code)
+        assert {:ok, %Ref{}} = SnakeBridge.eval(code, %{}, return: :ref)
+      end
+
+      frame = SnakeBridge.eval!("import pandas\npandas.DataFrame([[1, 2]], columns=['a', 'a'])")
+      assert {:error, %EncodeError{reason: reason}} = SnakeBridge.to_elixir(frame)
+      assert reason =~ "repeated column names"
+      assert SnakeBridge.eval!("1") == 1
+    end
+
     test "numpy scalars become numbers and booleans" do
       assert SnakeBridge.eval!("import numpy\nnumpy.float32(0.5)") === 0.5
       assert SnakeBridge.eval!("import numpy\nnumpy.int64(7)") === 7

@@ -86,7 +86,10 @@ fixed_zones = st.builds(
     st.one_of(st.just(()), st.tuples(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ+-", min_size=1))),
 )
 zones = st.one_of(st.none(), st.just(UTC), st.sampled_from([PARIS, NEW_YORK]), fixed_zones)
-datetimes = st.datetimes(timezones=zones, allow_imaginary=False)
+datetimes = st.datetimes(timezones=zones, allow_imaginary=False).map(
+    # Elixir's NaiveDateTime has no fold: fold=1 ones go to the fallback (tested below).
+    lambda value: value if value.tzinfo else value.replace(fold=0)
+)
 hashables = st.one_of(st.integers(), st.text(), st.tuples(st.integers(), st.text()))
 values = st.recursive(
     st.one_of(
@@ -94,7 +97,7 @@ values = st.recursive(
         st.sets(hashables),
         st.frozensets(st.frozensets(st.integers())).map(set),
         st.dates(),
-        st.times(),
+        st.times().map(lambda value: value.replace(fold=0)),
         datetimes,
         st.integers(),
         st.text(),
@@ -108,6 +111,14 @@ values = st.recursive(
 def test_round_trip_keeps_values_and_types(value: Any) -> None:
     assert same(round_trip(value), value)
     assert same(round_trip(value, make_value_encoder(fallback=fallback)), value)
+
+
+@pytest.mark.parametrize(
+    "value", [dt.time(1, 30, fold=1), dt.datetime(2024, 11, 3, 1, 30, fold=1)], ids=repr
+)
+def test_a_time_or_naive_datetime_with_fold_goes_to_the_fallback(value: Any) -> None:
+    assert round_trip(value) == ("ref", type(value).__name__)
+    assert round_trip(value, make_value_encoder(fallback=fallback)) == ("ref", type(value).__name__)
 
 
 def test_frozensets_come_back_as_sets() -> None:

@@ -24,7 +24,7 @@ import traceback
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from snakebridge._etf import DecodeError
+from snakebridge._etf import DecodeError, utf8_text
 
 if TYPE_CHECKING:
     from snakebridge._etf import Encoder
@@ -138,9 +138,9 @@ def write_error(enc: Encoder, exc: BaseException) -> None:
     enc.atom("type")
     enc.term(qualified_name(cls))
     enc.atom("message")
-    enc.term(_safe_str(exc))
+    enc.term(utf8_text(_safe_str(exc)))
     enc.atom("traceback")
-    enc.term(formatted)
+    enc.term(utf8_text(formatted))
     enc.atom("bases")
     enc.term([qualified_name(base) for base in cls.__mro__ if base is not object])
 

@@ -59,6 +59,7 @@ __all__ = [
     "StructHook",
     "scalar_term",
     "text_or_bytes",
+    "utf8_text",
 ]
 
 # The decoder refuses containers nested deeper than MAX_DEPTH. The encoder hands
@@ -648,6 +649,17 @@ def text_or_bytes(raw: bytes) -> str | bytes:
         return raw.decode()
     except UnicodeDecodeError:
         return raw
+
+
+def utf8_text(text: str) -> str:
+    """`text` as an exact str that encodes to UTF-8, for places Elixir must get a binary
+    (error messages, `str()`, `repr()`): a str subclass becomes a plain str, and lone
+    surrogates become backslash escapes."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode()
+    return str.__str__(text)
 
 
 def _binaries_value(bodies: list[str]) -> list[Any]:

@@ -21,7 +21,7 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from snakebridge._errors import ElixirError
-from snakebridge._etf import Atom
+from snakebridge._etf import Atom, utf8_text
 from snakebridge._registry import OpenContext
 from snakebridge._request import Request
 from snakebridge._wire import Op
@@ -172,13 +172,13 @@ def op_identity(engine: Engine, req: Request) -> Any:
 
 def op_repr(engine: Engine, req: Request) -> str:
     obj, limit = req.body
-    text = repr(obj)
+    text = utf8_text(repr(obj))
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 def op_str(engine: Engine, req: Request) -> str:
     (obj,) = req.body
-    return str(obj)
+    return utf8_text(str(obj))
 
 
 class _AsyncIteratorBridge:

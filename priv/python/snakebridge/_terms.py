@@ -322,8 +322,10 @@ def _zone(obj: dt.datetime) -> tuple[str, str, int, int] | None:
 def _common_handlers(fallback: EncodeFn) -> dict[type, EncodeFn]:
     """Handlers for the exact types both modes send by value."""
 
+    # Elixir's Time and NaiveDateTime have no zone and no fold: a time or naive datetime
+    # with either stays a Python object, so that it round-trips exactly.
     def encode_time(enc: Encoder, obj: Any) -> None:
-        if obj.tzinfo is not None:  # Elixir's Time has no zone
+        if obj.tzinfo is not None or obj.fold:
             fallback(enc, obj)
             return
         _struct(enc, TIME, (("calendar", ISO), *_time_items(obj)))
@@ -331,7 +333,10 @@ def _common_handlers(fallback: EncodeFn) -> dict[type, EncodeFn]:
     def encode_datetime(enc: Encoder, obj: Any) -> None:
         items = _date_items(obj) + _time_items(obj)
         if obj.tzinfo is None:
-            _struct(enc, NAIVE_DATETIME, items)
+            if obj.fold:
+                fallback(enc, obj)
+            else:
+                _struct(enc, NAIVE_DATETIME, items)
             return
         zone = _zone(obj)
         if zone is None:
