@@ -4,6 +4,8 @@ defmodule SnakeBridge.Application do
 
   @impl true
   def start(_type, _args) do
+    SnakeBridge.Shm.remove_directories(own: false)
+
     pools =
       case Application.get_env(:snakebridge, :pools) do
         nil -> [[name: :default]]
@@ -18,4 +20,7 @@ defmodule SnakeBridge.Application do
 
     Supervisor.start_link(children, strategy: :one_for_one, name: SnakeBridge.Supervisor)
   end
+
+  @impl true
+  def stop(_state), do: SnakeBridge.Shm.remove_directories(own: true)
 end

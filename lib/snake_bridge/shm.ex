@@ -56,6 +56,26 @@ defmodule SnakeBridge.Shm do
   end
 
   @doc false
+  # Removes the segment directories of VMs that are no longer running (killed before
+  # they could remove their own), or, with `own: true`, this VM's (as it stops).
+  def remove_directories(own: own?) do
+    if own? do
+      File.rm_rf(beam_dir(System.pid()))
+    else
+      for name <- File.ls!(@root),
+          [_, os_pid] <- [Regex.run(~r/^snakebridge-beam-([0-9]+)$/, name)],
+          not File.exists?("/proc/#{os_pid}"),
+          do: File.rm_rf(Path.join(@root, name))
+    end
+
+    :ok
+  rescue
+    File.Error -> :ok
+  end
+
+  defp beam_dir(os_pid), do: Path.join(@root, "snakebridge-beam-#{os_pid}")
+
+  @doc false
   # Does `binary` travel out of band?
   def out_of_band?(binary), do: byte_size(binary) >= @blob_min
 
@@ -73,7 +93,7 @@ defmodule SnakeBridge.Shm do
   end
 
   defp write(binary) do
-    dir = Path.join(@root, "snakebridge-beam-#{System.pid()}")
+    dir = beam_dir(System.pid())
     File.mkdir_p!(dir)
     path = Path.join(dir, Integer.to_string(System.unique_integer([:positive])))
     File.write!(path, binary, [:raw])

@@ -65,4 +65,20 @@ defmodule SnakeBridge.ShmTest do
       true -> Process.sleep(20) && wait_until(fun, tries - 1)
     end
   end
+
+  test "segment directories of VMs no longer running are removed, others kept" do
+    # Above Linux's largest pid (2^22), so never a running process.
+    stale = "/dev/shm/snakebridge-beam-999999999"
+    own = "/dev/shm/snakebridge-beam-#{System.pid()}"
+    File.mkdir_p!(stale)
+    File.write!(Path.join(stale, "1"), "left behind")
+    File.mkdir_p!(own)
+
+    assert SnakeBridge.Shm.remove_directories(own: false) == :ok
+    refute File.exists?(stale)
+    assert File.dir?(own)
+
+    assert SnakeBridge.Shm.remove_directories(own: true) == :ok
+    refute File.exists?(own)
+  end
 end
