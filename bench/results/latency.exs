@@ -1,8 +1,8 @@
 %{
-  call_ns: %{max: 386_126, median: 11748, min: 11387, n: 40000, p99: 14141},
-  codec_roundtrip_ns: 2333,
+  call_ns: %{max: 368_049, median: 11977, min: 11497, n: 40000, p99: 20510},
+  codec_roundtrip_ns: 2240,
   command: "taskset -c 0 mix run bench/latency.exs",
-  floor_ns: %{max: 160_078, median: 8133, min: 7901, n: 40000, p99: 9384},
+  floor_ns: %{max: 82883, median: 8342, min: 8042, n: 40000, p99: 9244},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-24",
@@ -12,5 +12,5 @@
     otp: "25",
     python: "3.11.7"
   },
-  ratio_median: 1.444
+  ratio_median: 1.436
 }
