@@ -54,8 +54,10 @@ defmodule SnakeBridge.Router do
 
   @doc "A counted request's tag, and the id its replies carry."
   def call_tag do
-    id = :erlang.unique_integer()
-    {<<0, id::signed-64, pid_tag()::binary>>, id}
+    tag = <<0, :erlang.unique_integer()::signed-64, pid_tag()::binary>>
+    # The id as the router will read it back (unique integers may outgrow 64 bits).
+    <<0, id::signed-64, _pid::binary>> = tag
+    {tag, id}
   end
 
   @doc "An uncounted request's tag: replies go to `alias`."
