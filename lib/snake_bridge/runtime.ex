@@ -92,8 +92,9 @@ defmodule SnakeBridge.Runtime do
   def reply_atoms, do: @reply_atoms
 
   @repr_limit 200
-  @watch_after 50
   @repr_timeout 500
+  # See "Crash detection" in the module comment.
+  @watch_after 50
 
   # ------------------------------------------------------------------ requests
 

@@ -80,13 +80,13 @@ _SMALL_PAYLOAD = PIPE_BUF - 4 - 1 - 256
 
 # Every possible kind byte, prebuilt: a reply costs no bytes() call for it.
 _KIND_BYTES = [bytes((code,)) for code in range(256)]
+_OK_BYTE = _KIND_BYTES[int(Kind.OK)]
 # Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
 _RETURN_MASK = int(Flag.RETURN_MASK)
 _NO_REPLY = int(Flag.NO_REPLY)
 _AUTO = int(ReturnMode.AUTO)
 _VALUE = int(ReturnMode.VALUE)
 _OK = int(Kind.OK)
-_OK_BYTE = bytes((_OK,))
 _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 _CALL_MODULE = int(Op.CALL_MODULE)
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
