@@ -4,27 +4,27 @@
 #
 # 1. floor: a 20-byte frame echoed by a minimal Python loop on fds 3/4;
 # 2. direct: the call frame for math.sqrt(16) sent straight to this process's worker
-#    (SnakeBridge.Runtime.__direct__/4: the worker, its pool's facts and the session
+#    (SnakeBridge.Call.__direct__/4: the worker, its pool's facts and the session
 #    resolved once, up front);
-# 3. pool: the same frame through SnakeBridge.Runtime.request/4, which routes it on
+# 3. pool: the same frame through SnakeBridge.Call.request/4, which routes it on
 #    every call (pool lookup, session, worker entry and incarnation check, queue limit);
 # 4. api: SnakeBridge.call("math", "sqrt", [16]), which also scans the arguments.
 #
 # Goal: pool / direct ≤ 1.1.
 Code.require_file("bench_helper.exs", __DIR__)
 
-alias SnakeBridge.Runtime
+alias SnakeBridge.Call
 
 python = BenchHelper.python()
 echo = BenchHelper.open_echo(python)
 payload = :binary.copy("x", 20)
 body = {"math", "sqrt", [16], []}
-route = Runtime.__route__(:default)
+route = Call.__route__(:default)
 
 cases = [
   floor: fn -> BenchHelper.echo(echo, payload) end,
-  direct: fn -> {:ok, 4.0} = Runtime.__direct__(:call, body, route, []) end,
-  pool: fn -> {:ok, 4.0} = Runtime.request(:call, body, nil, []) end,
+  direct: fn -> {:ok, 4.0} = Call.__direct__(:call, body, route, []) end,
+  pool: fn -> {:ok, 4.0} = Call.request(:call, body, nil, []) end,
   api: fn -> {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16]) end
 ]
 

@@ -74,7 +74,9 @@ defmodule SnakeBridge do
   > awaits from many processes overlap.
   """
 
-  alias SnakeBridge.{Args, Bytes, Context, Iteration, Ref, Runtime, Session, Sessions}
+  alias SnakeBridge.{Bytes, Call, Options, Ref, Session}
+  alias SnakeBridge.Call.{Args, Context, Iteration, PoolRequests, RefOps}
+  alias SnakeBridge.Pool.{Housekeeping, Sessions}
 
   @typedoc "A dotted Python module name (`\"os.path\"`) or a ref."
   @type target :: String.t() | Ref.t()
@@ -118,10 +120,12 @@ defmodule SnakeBridge do
       when (is_binary(module) or is_struct(module, Ref)) and
              (is_binary(function) or is_atom(function)) and is_list(args) and
              (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
+    opts = Options.call!(opts, "SnakeBridge.call/5")
+
     with {:ok, target, worker} <- prepare_target(module),
          {:ok, args, worker} <- Args.prepare(args, "args", worker),
          {:ok, kwargs, worker} <- Args.prepare_keywords(kwargs, "kwargs", worker) do
-      Runtime.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
+      Call.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
     end
   end
 
@@ -170,8 +174,10 @@ defmodule SnakeBridge do
   def attr(module_or_ref, name, opts \\ [])
       when (is_binary(module_or_ref) or is_struct(module_or_ref, Ref)) and
              (is_binary(name) or is_atom(name)) and is_list(opts) do
+    opts = Options.call!(opts, "SnakeBridge.attr/3")
+
     with {:ok, target, worker} <- Args.prepare(module_or_ref, "target") do
-      Runtime.request(:getattr, {target, name_text(name)}, worker, opts)
+      Call.request(:getattr, {target, name_text(name)}, worker, opts)
     end
   end
 
@@ -185,7 +191,7 @@ defmodule SnakeBridge do
       when (is_binary(target) or is_struct(target, Ref)) and (is_binary(name) or is_atom(name)) do
     with {:ok, target, worker} <- Args.prepare(target, "target"),
          {:ok, value, worker} <- Args.prepare(value, "value", worker),
-         {:ok, nil} <- Runtime.request(:setattr, {target, name_text(name), value}, worker, []) do
+         {:ok, nil} <- Call.request(:setattr, {target, name_text(name), value}, worker, []) do
       :ok
     end
   end
@@ -196,7 +202,7 @@ defmodule SnakeBridge do
   """
   @spec get_item(Ref.t(), term, opts) :: {:ok, term} | {:error, error}
   def get_item(%Ref{} = ref, key, opts \\ []) when is_list(opts),
-    do: Runtime.ref_request(:getitem, ref, [key], opts)
+    do: RefOps.request(:getitem, ref, [key], Options.call!(opts, "SnakeBridge.get_item/3"))
 
   @doc "Like `get_item/3`, but returns the value or raises the error."
   @spec get_item!(Ref.t(), term, opts) :: term
@@ -205,7 +211,7 @@ defmodule SnakeBridge do
   @doc "Sets `obj[key] = value`."
   @spec set_item(Ref.t(), term, term) :: :ok | {:error, error}
   def set_item(%Ref{} = ref, key, value) do
-    with {:ok, nil} <- Runtime.ref_request(:setitem, ref, [key, value], []), do: :ok
+    with {:ok, nil} <- RefOps.request(:setitem, ref, [key, value], []), do: :ok
   end
 
   @doc """
@@ -223,8 +229,10 @@ defmodule SnakeBridge do
   @spec eval(String.t(), map | keyword, opts) :: {:ok, term} | {:error, error}
   def eval(code, bindings \\ %{}, opts \\ [])
       when is_binary(code) and (is_map(bindings) or is_list(bindings)) and is_list(opts) do
+    opts = Options.call!(opts, "SnakeBridge.eval/3")
+
     with {:ok, bindings, worker} <- Args.prepare_keywords(bindings, "bindings", nil) do
-      Runtime.request(:eval, {code, bindings}, worker, opts)
+      Call.request(:eval, {code, bindings}, worker, opts)
     end
   end
 
@@ -246,7 +254,7 @@ defmodule SnakeBridge do
   def to_elixir(value) do
     case Args.prepare(value, "value") do
       {:ok, value, nil} -> {:ok, value}
-      {:ok, value, worker} -> Runtime.request(:to_elixir, {value}, worker, return: :value)
+      {:ok, value, worker} -> Call.request(:to_elixir, {value}, worker, return: :value)
       {:error, error} -> {:error, error}
     end
   end
@@ -278,7 +286,7 @@ defmodule SnakeBridge do
   @doc "Frees the Python object behind `ref` now. Idempotent; always `:ok`."
   @spec release(Ref.t()) :: :ok
   def release(%Ref{id: id} = ref) do
-    Runtime.release_refs(ref, [id])
+    Housekeeping.release_refs(ref, [id])
     :ok
   end
 
@@ -354,7 +362,7 @@ defmodule SnakeBridge do
   """
   @spec session((() -> result), keyword) :: result when result: term
   def session(fun, opts \\ []) when is_function(fun, 0) and is_list(opts) do
-    pool = Keyword.get(opts, :pool, :default)
+    pool = pool_option!(opts, "SnakeBridge.session/2")
     session = Session.new(pool, nil)
     previous = Process.get({Session, pool})
     Session.put_current(session)
@@ -378,7 +386,19 @@ defmodule SnakeBridge do
   """
   @spec open_session(keyword) :: {:ok, Session.t()}
   def open_session(opts \\ []) when is_list(opts) do
-    {:ok, Session.new(Keyword.get(opts, :pool, :default), nil)}
+    {:ok, Session.new(pool_option!(opts, "SnakeBridge.open_session/1"), nil)}
+  end
+
+  defp pool_option!(opts, where) do
+    Options.validate!(opts, [:pool], where)
+
+    case Keyword.get(opts, :pool, :default) do
+      pool when is_atom(pool) ->
+        pool
+
+      other ->
+        raise ArgumentError, "expected :pool to be a pool name (an atom), got: #{inspect(other)}"
+    end
   end
 
   @doc """
@@ -420,7 +440,7 @@ defmodule SnakeBridge do
   def release_session(%Session{} = session) do
     Session.forget(session)
     Sessions.disown(session)
-    Runtime.release_session(session)
+    PoolRequests.release_session(session)
     :ok
   end
 
@@ -430,7 +450,7 @@ defmodule SnakeBridge do
   sessions, pending calls, OS pid and RSS in bytes.
   """
   @spec stats(atom) :: map
-  def stats(pool \\ :default) when is_atom(pool), do: Runtime.stats(pool)
+  def stats(pool \\ :default) when is_atom(pool), do: PoolRequests.stats(pool)
 
   defp unwrap!({:ok, value}), do: value
   defp unwrap!({:error, error}), do: raise(error)

@@ -36,5 +36,5 @@ defmodule SnakeBridge.Array do
   Python); contiguous ones cross without any copy in Python.
   """
   @spec from_ref(SnakeBridge.Ref.t()) :: {:ok, t} | {:error, Exception.t()}
-  def from_ref(%SnakeBridge.Ref{} = ref), do: SnakeBridge.Runtime.array_export(ref)
+  def from_ref(%SnakeBridge.Ref{} = ref), do: SnakeBridge.Call.RefOps.array_export(ref)
 end

@@ -88,7 +88,7 @@ defimpl Inspect, for: SnakeBridge.Ref do
   # inspect/1 must never hang or crash: the repr is asked for with a short timeout and
   # any failure (slow or raising __repr__, dead worker, released ref) just leaves it out.
   def inspect(ref, _opts) do
-    case SnakeBridge.Runtime.short_repr(ref) do
+    case SnakeBridge.Call.RefOps.short_repr(ref) do
       {:ok, repr} -> concat(["#SnakeBridge.Ref<", ref.type, " ", repr, ">"])
       {:error, note} -> concat(["#SnakeBridge.Ref<", ref.type, " (", note, ")>"])
     end
@@ -96,21 +96,21 @@ defimpl Inspect, for: SnakeBridge.Ref do
 end
 
 defimpl String.Chars, for: SnakeBridge.Ref do
-  def to_string(ref), do: SnakeBridge.Runtime.str!(ref)
+  def to_string(ref), do: SnakeBridge.Call.RefOps.str!(ref)
 end
 
 defimpl Enumerable, for: SnakeBridge.Ref do
   def reduce(ref, acc, fun), do: Enumerable.reduce(SnakeBridge.stream(ref), acc, fun)
 
   def count(ref) do
-    case SnakeBridge.Runtime.len(ref) do
+    case SnakeBridge.Call.RefOps.len(ref) do
       {:ok, count} -> {:ok, count}
       :error -> {:error, __MODULE__}
     end
   end
 
   def member?(ref, element) do
-    case SnakeBridge.Runtime.contains(ref, element) do
+    case SnakeBridge.Call.RefOps.contains(ref, element) do
       {:ok, member?} -> {:ok, member?}
       :error -> {:error, __MODULE__}
     end

@@ -21,7 +21,8 @@ defmodule SnakeBridge.Session do
   @typedoc "A session."
   @type t :: %__MODULE__{id: pos_integer, pool: atom, worker: non_neg_integer}
 
-  alias SnakeBridge.{Pool, RefError, Sessions}
+  alias SnakeBridge.RefError
+  alias SnakeBridge.Pool.{Sessions, Table}
 
   @doc false
   # The session a call on `pool` uses: `explicit` (the :session option) if given, else
@@ -82,8 +83,8 @@ defmodule SnakeBridge.Session do
   @doc false
   # A new session owned by the calling process; `worker` nil means the least busy one.
   def new(pool, worker) do
-    meta = Pool.meta(pool)
-    session = %__MODULE__{id: next_id(), pool: pool, worker: worker || Pool.least_busy(meta)}
+    meta = Table.meta(pool)
+    session = %__MODULE__{id: next_id(), pool: pool, worker: worker || Table.least_busy(meta)}
     # own/2 watches the process too: a first call costs the Sessions server one message.
     caller = Process.get(:snakebridge_caller) || register_caller()
     Sessions.own(caller, session)

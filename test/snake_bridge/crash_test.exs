@@ -6,7 +6,7 @@ defmodule SnakeBridge.CrashTest do
 
   import SnakeBridge.Test.Lifecycle
 
-  alias SnakeBridge.{Pool, PythonError, RefError, WorkerCrashError}
+  alias SnakeBridge.{PythonError, RefError, WorkerCrashError}
 
   @crashes [
     {"os._exit(1)", "import os\nos._exit(1)", status: 1},
@@ -84,7 +84,8 @@ defmodule SnakeBridge.CrashTest do
     await_pool(:crash_malformed)
     getpid = fn -> SnakeBridge.eval("import os\nos.getpid()", %{}, pool: :crash_malformed) end
     {:ok, os_pid} = getpid.()
-    {:ready, _pid, port, _control, _incarnation, _load} = Pool.entry(:crash_malformed, 0)
+    {:ready, _server, %{port: port}, _incarnation, _load} =
+      SnakeBridge.Pool.Table.entry(:crash_malformed, 0)
 
     # No header to answer: dropped (and said so on the worker's stderr, see
     # tests/python/test_requests.py).

@@ -3,7 +3,7 @@ defmodule SnakeBridge.RouterTest do
   # comes back as if the worker had written it.
   use ExUnit.Case, async: true
 
-  alias SnakeBridge.Router
+  alias SnakeBridge.Pool.Router
 
   @ok 0
   @error 1

@@ -78,7 +78,7 @@ defmodule SnakeBridge.SoakTest do
     ref_calls(50_000)
     short_lived(1_000)
     warm = memory()
-    sessions_before = SnakeBridge.Sessions.count()
+    sessions_before = SnakeBridge.Pool.Sessions.count()
 
     {calls_us, @calls} = :timer.tc(fn -> ref_calls(@calls) end)
     middle = memory()
@@ -103,7 +103,7 @@ defmodule SnakeBridge.SoakTest do
     assert final.refs == 0
     assert final.sessions == 0
     assert Enum.all?(final.per_worker, &(&1.callbacks == 0 and &1.pending == 0))
-    assert SnakeBridge.Sessions.count() == sessions_before
+    assert SnakeBridge.Pool.Sessions.count() == sessions_before
 
     # Memory is back where it was.
     assert growth(after_soak.beam, warm.beam) < 0.10

@@ -1,4 +1,4 @@
-defmodule SnakeBridge.Router do
+defmodule SnakeBridge.Pool.Router do
   @moduledoc false
   # How a reply finds its caller: the tag a request carries, and the process that reads
   # the worker's port and forwards each reply to the tag's caller.
@@ -7,13 +7,13 @@ defmodule SnakeBridge.Router do
   # receive loop (a GenServer's dispatch costs about 0.35 µs a message here, measured)
   # that reads only a reply's header and forwards its payload, undecoded and uncopied (a
   # sub-binary of the port's binary). Everything else that comes on the port (log
-  # lines, events, the nanny's exit report) goes on to the SnakeBridge.Worker process,
+  # lines, events, the nanny's exit report) goes on to the SnakeBridge.Pool.WorkerServer process,
   # which owns the port's life; the router is linked to it and stopped with it.
   #
   # Tags (opaque bytes to Python, echoed in every reply to the request):
   #
   #   * <<0, id::signed-64, pid::binary>>: a request on the port, counted in flight
-  #     (see Pool). `pid` is the caller's pid in external term format, which the router
+  #     (see Pool.Table). `pid` is the caller's pid in external term format, which the router
   #     decodes once per caller and then finds in a cache; the caller receives
   #     {:snakebridge_reply, id, kind, payload}, `id` unique to the call.
   #   * the external term format of {:uncounted, alias}: a request that waits behind no
@@ -28,7 +28,8 @@ defmodule SnakeBridge.Router do
 
   import Bitwise
 
-  alias SnakeBridge.{Pool, Wire}
+  alias SnakeBridge.Pool.Table
+  alias SnakeBridge.Wire
 
   @callback_kind Wire.kind(:callback)
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
@@ -127,7 +128,7 @@ defmodule SnakeBridge.Router do
 
         case tag do
           <<0, id::signed-64, pid_bin::binary>> ->
-            if final, do: Pool.count_out(load)
+            if final, do: Table.count_out(load)
 
             if dropped != %{} and Map.has_key?(dropped, tag) do
               dropped = if final, do: Map.delete(dropped, tag), else: dropped

@@ -1,9 +1,10 @@
-defmodule SnakeBridge.Worker do
+defmodule SnakeBridge.Pool.WorkerServer do
   @moduledoc false
-  # One Python worker process: owns its Erlang port and its control socket.
+  # The server of one worker: owns the Python process's Erlang port and control socket,
+  # and publishes how to reach it in the pool's table (SnakeBridge.Pool.Entry).
   #
   # Callers write request frames straight to the port (any process may), and the port's
-  # replies go to the worker's router (SnakeBridge.Router), which forwards each to its
+  # replies go to the worker's router (SnakeBridge.Pool.Router), which forwards each to its
   # caller: a call is one hop, not two. The router passes everything else on to here.
   #
   # The Python side is a nanny process (the port's program) and the worker it forks; see
@@ -18,7 +19,10 @@ defmodule SnakeBridge.Worker do
   use GenServer, restart: :permanent
   require Logger
 
-  alias SnakeBridge.{Interpreter, Pool, Router, Wire, WorkerCrashError}
+  require SnakeBridge.Pool.Entry
+  alias SnakeBridge.{Interpreter, Wire, WorkerCrashError}
+  alias SnakeBridge.Pool.{Entry, Router, Table}
+  alias SnakeBridge.Pool.Transport.LocalPort
 
   @event Wire.kind(:event)
   @log Wire.kind(:log)
@@ -67,13 +71,13 @@ defmodule SnakeBridge.Worker do
   def init({pool, index, config}) do
     Process.flag(:trap_exit, true)
     state = %__MODULE__{pool: pool, index: index, config: config}
-    Pool.put_entry(pool, index, {:starting, self()})
+    Table.put_entry(pool, index, {:starting, self()})
     {:ok, state, {:continue, :boot}}
   end
 
   @impl true
   def handle_continue(:boot, state) do
-    case Pool.restart_delay(state.pool, state.index) do
+    case Table.restart_delay(state.pool, state.index) do
       {0, _last_crash} ->
         start(state)
 
@@ -82,7 +86,7 @@ defmodule SnakeBridge.Worker do
         # meanwhile answer calls at once with how it last died instead of holding them.
         reason = "it keeps crashing soon after starting; next start in #{delay} ms"
         error = %{last_crash | reason: reason}
-        Pool.put_entry(state.pool, state.index, {:failed, self(), error})
+        Table.put_entry(state.pool, state.index, {:failed, self(), error})
         reply_waiters({:failed, self(), error})
         Process.send_after(self(), :start, delay)
         {:noreply, state}
@@ -94,10 +98,14 @@ defmodule SnakeBridge.Worker do
 
     case boot(%{state | incarnation: incarnation}) do
       {:ok, state} ->
-        load = Pool.new_load()
+        load = Table.new_load()
         router = Router.start_link(state.port, load)
-        entry = {:ready, self(), state.port, state.control, incarnation, load}
-        Pool.put_entry(state.pool, state.index, entry)
+        transport = %LocalPort{port: state.port, control: state.control}
+
+        entry =
+          Entry.ready(server: self(), transport: transport, incarnation: incarnation, load: load)
+
+        Table.put_entry(state.pool, state.index, entry)
         reply_waiters(entry)
         started_at = System.monotonic_time(:millisecond)
         {:noreply, %{state | started_at: started_at, failures: 0, load: load, router: router}}
@@ -112,7 +120,7 @@ defmodule SnakeBridge.Worker do
         )
 
         error = %WorkerCrashError{reason: "the worker failed to start: #{message}"}
-        Pool.put_entry(state.pool, state.index, {:failed, self(), error})
+        Table.put_entry(state.pool, state.index, {:failed, self(), error})
         reply_waiters({:failed, self(), error})
         Process.send_after(self(), :retry_boot, backoff)
         {:noreply, %{close(state) | failures: failures}}
@@ -220,7 +228,7 @@ defmodule SnakeBridge.Worker do
 
   @impl true
   def handle_call(:await_ready, from, state) do
-    case Pool.entry(state.pool, state.index) do
+    case Table.entry(state.pool, state.index) do
       {:starting, _} ->
         waiters = Process.get(:waiters, [])
         Process.put(:waiters, [from | waiters])
@@ -269,7 +277,7 @@ defmodule SnakeBridge.Worker do
         describe_exit(report)
     )
 
-    Pool.note_death(state.pool, state.index, quick?(state), error)
+    Table.note_death(state.pool, state.index, quick?(state), error)
     {:stop, {:shutdown, error}, %{state | port: nil}}
   end
 
@@ -287,15 +295,15 @@ defmodule SnakeBridge.Worker do
   @impl true
   def terminate(reason, state) do
     with {:shutdown, %WorkerCrashError{} = error} <- reason,
-         do: Pool.note_exit(state.pool, state.index, self(), error)
+         do: Table.note_exit(state.pool, state.index, self(), error)
 
     close(state)
-    Pool.delete_entry(state.pool, state.index, self())
+    Table.delete_entry(state.pool, state.index, self())
   end
 
   defp close(state) do
     # Before the port closes and this process exits: so no reply is forwarded after a
-    # caller has seen this process go down (see Runtime).
+    # caller has seen this process go down (see SnakeBridge.Call).
     if state.router, do: Router.stop(state.router)
     if state.control, do: :gen_tcp.close(state.control)
 
@@ -316,7 +324,13 @@ defmodule SnakeBridge.Worker do
     do: System.monotonic_time(:millisecond) - started_at < @quick_death_ms
 
   defp handle_event({:orphan_callback, callback_id, fun, args, owner}, state) do
-    SnakeBridge.Callback.run_orphan(state.control, callback_id, fun, args, owner)
+    SnakeBridge.Call.Callback.run_orphan(
+      %LocalPort{port: state.port, control: state.control},
+      callback_id,
+      fun,
+      args,
+      owner
+    )
   end
 
   defp handle_event(event, state) do

@@ -1,4 +1,4 @@
-defmodule SnakeBridge.Sessions do
+defmodule SnakeBridge.Pool.Sessions do
   @moduledoc false
   # Watches every process that has called Python, and cleans up after it.
   #
@@ -14,7 +14,8 @@ defmodule SnakeBridge.Sessions do
 
   use GenServer
 
-  alias SnakeBridge.{Runtime, Session}
+  alias SnakeBridge.Session
+  alias SnakeBridge.Pool.Housekeeping
 
   @callers __MODULE__.Callers
   # Ids of the sessions not yet released, written by the processes that open and
@@ -131,7 +132,7 @@ defmodule SnakeBridge.Sessions do
         Enum.each(owned, &:ets.delete(@live, &1.id))
 
         for pool <- watched.pools do
-          Runtime.caller_gone(pool, watched.caller, Enum.filter(owned, &(&1.pool == pool)))
+          Housekeeping.caller_gone(pool, watched.caller, Enum.filter(owned, &(&1.pool == pool)))
         end
 
         sessions = Map.drop(state.sessions, Enum.to_list(watched.sessions))

@@ -1,4 +1,4 @@
-defmodule SnakeBridge.Callback do
+defmodule SnakeBridge.Call.Callback do
   @moduledoc false
   # Runs the Elixir functions that Python calls.
   #
@@ -11,7 +11,9 @@ defmodule SnakeBridge.Callback do
   # Python receives either {:ok, value} or {kind, message, error_kind, stacktrace}
   # with kind :error or :owner_gone, and raises snakebridge.ElixirError for the latter.
 
-  alias SnakeBridge.{Args, Runtime, Sessions, Shm, Wire}
+  alias SnakeBridge.Shm
+  alias SnakeBridge.Call.{Args, Header}
+  alias SnakeBridge.Pool.{Sessions, Transport}
 
   @doc false
   def run(call, {callback_id, fun, args, channel, owner}) do
@@ -22,25 +24,25 @@ defmodule SnakeBridge.Callback do
         owner_gone(owner)
       end
 
-    respond(call, channel, callback_id, outcome)
+    respond(call.transport, channel, call.session.id, call.caller, callback_id, outcome)
   end
 
   @doc false
   # Answers a callback with an error without running it (its call was abandoned).
   def refuse(call, {callback_id, _fun, _args, channel, _owner}, why) do
-    respond(call, channel, callback_id, {:error, why, "exit", ""})
+    outcome = {:error, why, "exit", ""}
+    respond(call.transport, channel, call.session.id, call.caller, callback_id, outcome)
   end
 
   @doc false
   # A callback Python invoked outside any call (e.g. from a thread it started): run it
-  # in a fresh task, answered over the control socket.
-  def run_orphan(control, callback_id, fun, args, owner) do
+  # in a fresh task, answered over the control channel of `transport`.
+  def run_orphan(transport, callback_id, fun, args, owner) do
     Task.Supervisor.start_child(SnakeBridge.TaskSupervisor, fn ->
       outcome =
         if Sessions.alive?(owner), do: invoke(fun, args, nil, nil), else: owner_gone(owner)
 
-      call = %{control: control, session: %{id: 0}, caller: 0}
-      respond(call, :control, callback_id, outcome)
+      respond(transport, :control, 0, 0, callback_id, outcome)
     end)
   end
 
@@ -83,7 +85,7 @@ defmodule SnakeBridge.Callback do
   defp restore(key, nil), do: Process.delete(key)
   defp restore(key, previous), do: Process.put(key, previous)
 
-  defp respond(call, channel, callback_id, outcome) do
+  defp respond(transport, channel, session_id, caller, callback_id, outcome) do
     body =
       case outcome do
         {:ok, value} ->
@@ -98,12 +100,12 @@ defmodule SnakeBridge.Callback do
 
     {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
 
-    frame = [
-      <<Wire.op(:callback_result), blob_flag, 0, call.session.id::64, call.caller::64, 0>>
-      | body
-    ]
+    header = Header.build(:callback_result, blob_flag, <<>>, session_id, caller, <<>>)
 
-    Runtime.transmit(channel, call, frame)
+    case channel do
+      :main -> Transport.send_frame(transport, [header | body])
+      :control -> Transport.send_control(transport, [header | body])
+    end
   end
 
   defp error_outcome(error) do

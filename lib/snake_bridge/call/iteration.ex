@@ -1,17 +1,20 @@
-defmodule SnakeBridge.Iteration do
+defmodule SnakeBridge.Call.Iteration do
   @moduledoc false
   # Python iteration as a lazy Elixir stream. One round trip pulls up to a batch of
   # items; the next batch is asked for only when the consumer has taken the previous
   # one, so a side-effecting generator never runs more than one batch ahead.
 
-  alias SnakeBridge.{Ref, Runtime}
+  alias SnakeBridge.{Options, Ref}
+  alias SnakeBridge.Call.RefOps
+  alias SnakeBridge.Pool.Housekeeping
 
   @first_batch 32
   @max_batch 8192
 
   @doc false
   def stream(%Ref{} = ref, opts) do
-    batch = opts |> Keyword.validate!(batch: :auto) |> Keyword.fetch!(:batch)
+    Options.validate!(opts, [:batch], "SnakeBridge.stream/2")
+    batch = Keyword.get(opts, :batch, :auto)
 
     unless batch == :auto or (is_integer(batch) and batch > 0) do
       raise ArgumentError,
@@ -22,7 +25,7 @@ defmodule SnakeBridge.Iteration do
   end
 
   defp open(ref, batch) do
-    case Runtime.ref_request(:iter_open, ref, [], return: :ref) do
+    case RefOps.request(:iter_open, ref, [], return: :ref) do
       {:ok, iterator} ->
         {iterator, batch, if(batch == :auto, do: @first_batch, else: batch), :cont}
 
@@ -35,7 +38,7 @@ defmodule SnakeBridge.Iteration do
   defp next({_iterator, _batch, _size, {:raise, error}}), do: raise(error)
 
   defp next({iterator, batch, size, :cont}) do
-    case Runtime.ref_request(:iter_next, iterator, [size], []) do
+    case RefOps.request(:iter_next, iterator, [size], []) do
       {:ok, {items, :cont}} -> {items, {iterator, batch, grow(batch, size), :cont}}
       {:ok, {items, :done}} -> {items, {iterator, batch, size, :done}}
       {:ok, {items, {:error, error}}} -> {items, {iterator, batch, size, {:raise, error}}}
@@ -47,7 +50,7 @@ defmodule SnakeBridge.Iteration do
   defp grow(_fixed, size), do: size
 
   defp close({iterator, _batch, _size, _status}) do
-    _ = Runtime.ref_request(:iter_close, iterator, [], [])
-    SnakeBridge.release(iterator)
+    _ = RefOps.request(:iter_close, iterator, [], [])
+    Housekeeping.release_refs(iterator, [iterator.id])
   end
 end

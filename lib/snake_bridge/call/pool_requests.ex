@@ -1,0 +1,58 @@
+defmodule SnakeBridge.Call.PoolRequests do
+  @moduledoc false
+  # Requests addressed to every worker of a pool: releasing a session everywhere, and
+  # the pool's live figures.
+
+  alias SnakeBridge.{Call, Session}
+  alias SnakeBridge.Pool.{Entry, Table}
+
+  require Entry
+
+  @doc "Releases a session on every worker of its pool and waits until each has done so."
+  @spec release_session(Session.t()) :: :ok
+  def release_session(%Session{pool: pool} = session) do
+    for {index, Entry.ready(incarnation: incarnation)} <- Table.ready_entries(pool) do
+      Call.request(:release_session, {}, {pool, index, incarnation}, session: session)
+    end
+
+    :ok
+  end
+
+  @doc "Live figures of `pool` (see `SnakeBridge.stats/1`)."
+  @spec stats(atom) :: map
+  def stats(pool) do
+    meta = Table.meta(pool)
+    per_worker = for index <- 0..(meta.size - 1), do: worker_stats(meta, index)
+
+    %{
+      workers: meta.size,
+      sessions: per_worker |> Enum.map(&Map.get(&1, :sessions, 0)) |> Enum.sum(),
+      refs: per_worker |> Enum.map(&Map.get(&1, :refs, 0)) |> Enum.sum(),
+      queued: Table.queued(meta),
+      per_worker: per_worker
+    }
+  end
+
+  defp worker_stats(meta, index) do
+    case Table.entry(meta, index) do
+      Entry.ready(incarnation: incarnation) ->
+        # Over the control channel: a worker busy with a long call still answers. One
+        # too wedged to answer is left alone: its own callers' timeouts deal with it.
+        opts = [channel: :control, timeout: 5_000, on_timeout: :abandon]
+
+        case Call.request(:stats, {}, {meta.name, index, incarnation}, opts) do
+          {:ok, stats} -> Map.merge(stats, %{index: index, status: :ready})
+          {:error, error} -> %{index: index, status: :unavailable, error: error}
+        end
+
+      {:failed, _server, error} ->
+        %{index: index, status: :failed, error: error}
+
+      {:starting, _server} ->
+        %{index: index, status: :starting}
+
+      :absent ->
+        %{index: index, status: :absent}
+    end
+  end
+end

@@ -1,0 +1,124 @@
+defmodule SnakeBridge.Call.Reply do
+  @moduledoc false
+  # A reply's payload as Elixir terms: plain ETF, or ETF with segments to resolve
+  # (SnakeBridge.Shm), and the errors a reply can stand for.
+
+  import Bitwise
+
+  alias SnakeBridge.{EncodeError, Shm, TimeoutError, Wire, WorkerCrashError}
+  alias SnakeBridge.Pool.Table
+
+  @shm_flag Wire.shm_flag()
+  @blob_flag Wire.blob_flag()
+
+  # Atoms that replies contain, kept in this module's literals so that they exist
+  # before the first `binary_to_term(_, [:safe])`. Struct names are written as atoms:
+  # they are data here, not modules this one calls.
+  @reply_atoms [
+    :"Elixir.SnakeBridge.Ref",
+    :"Elixir.SnakeBridge.Bytes",
+    :"Elixir.SnakeBridge.Array",
+    :"Elixir.SnakeBridge.PythonError",
+    :"Elixir.SnakeBridge.RefError",
+    :"Elixir.SnakeBridge.EncodeError",
+    :"Elixir.Calendar.ISO",
+    :id,
+    :type,
+    :session,
+    :worker,
+    :dtype,
+    :shape,
+    :data,
+    :traceback,
+    :bases,
+    :reason,
+    :message,
+    :path,
+    :value,
+    :refs,
+    :sessions,
+    :pending,
+    :callbacks,
+    :os_pid,
+    :rss,
+    :protocol,
+    :python,
+    :pid,
+    :control,
+    :cont,
+    :done,
+    :cancelled,
+    :orphan_callback,
+    :hello,
+    :main,
+    :limit,
+    :released,
+    :unknown,
+    :nan,
+    :infinity,
+    :neg_infinity
+  ]
+
+  @doc "The atoms a reply may contain (see the comment above)."
+  @spec atoms() :: [atom]
+  def atoms, do: @reply_atoms
+
+  @doc """
+  A final reply's payload, or the error that the VM refused to decode it: a Python
+  dict (or set) whose keys are distinct in Python but equal in Elixir, such as two NaN
+  keys (each NaN is a distinct key) or a DataFrame's repeated column names, makes a
+  map with a repeated key.
+  """
+  @spec decoded(byte, binary) :: {:ok, term} | {:error, EncodeError.t()}
+  def decoded(kind, payload) do
+    {:ok, decode(kind, payload)}
+  rescue
+    ArgumentError ->
+      {:error,
+       %EncodeError{
+         path: "(the reply)",
+         value: nil,
+         reason:
+           "the result has a dict or set whose keys are distinct in Python but equal in " <>
+             "Elixir (two NaN keys, or a DataFrame's repeated column names), so it has no " <>
+             "map form; return: :ref keeps it in Python"
+       }}
+  end
+
+  @doc "A reply payload as a term, its segments resolved."
+  @spec decode(byte, binary) :: term
+  def decode(kind, payload) when (kind &&& @blob_flag) != 0 do
+    <<size::32, etf::binary-size(size), blobs::binary>> = payload
+    Shm.resolve(:erlang.binary_to_term(etf, [:safe]), blobs)
+  end
+
+  def decode(kind, payload) when (kind &&& @shm_flag) != 0,
+    do: Shm.resolve(:erlang.binary_to_term(payload, [:safe]), <<>>)
+
+  def decode(_kind, payload), do: :erlang.binary_to_term(payload, [:safe])
+
+  @doc "Deletes the segment files a reply that nobody will read names."
+  @spec discard_segments(byte, binary) :: :ok
+  def discard_segments(kind, payload) do
+    if (kind &&& @shm_flag) != 0, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
+    :ok
+  end
+
+  @doc "The error an ERROR reply's decoded payload stands for."
+  @spec error(term, timeout) :: Exception.t()
+  def error(:cancelled, timeout), do: %TimeoutError{timeout: timeout}
+  def error(exception, _timeout), do: exception
+
+  @doc "The error for a worker server that went down with `reason` during a call."
+  @spec crash_error(atom, non_neg_integer, pid, term) :: WorkerCrashError.t()
+  def crash_error(_pool, _index, _server, {:shutdown, %WorkerCrashError{} = error}), do: error
+
+  # It had stopped before the call watched it: how it stopped is in the pool's record.
+  def crash_error(pool, index, server, :noproc) do
+    Table.exit_reason(pool, index, server) ||
+      %WorkerCrashError{reason: "the worker is not running"}
+  end
+
+  def crash_error(_pool, _index, _server, reason),
+    do: %WorkerCrashError{reason: "the worker stopped: #{inspect(reason)}"}
+end

@@ -1,0 +1,104 @@
+defmodule SnakeBridge.Call.Route do
+  @moduledoc false
+  # Where a request goes: a request that carries refs goes to the worker holding them
+  # (checked against the worker's incarnation, so a ref never reaches a replacement
+  # worker); otherwise to the worker of the caller's session.
+
+  require SnakeBridge.Pool.Entry
+  alias SnakeBridge.{RefError, Session, WorkerCrashError}
+  alias SnakeBridge.Pool.{Entry, Table, WorkerServer}
+
+  @doc "The pool a request goes to: the refs' pool, else the `:pool` option's."
+  @spec pool(Entry.worker_id() | nil, keyword) :: atom
+  def pool({pool, _index, _incarnation}, _opts), do: pool
+  def pool(nil, []), do: :default
+  def pool(nil, opts), do: Keyword.get(opts, :pool, :default)
+
+  @doc "The session a request runs in. A released session is refused (Session.resolve/2)."
+  @spec session(atom, keyword) :: {:ok, Session.t()} | {:error, RefError.t()}
+  def session(pool, []), do: Session.resolve(pool, nil)
+
+  def session(pool, opts) do
+    case Keyword.get(opts, :session) do
+      %Session{pool: ^pool} = session -> Session.resolve(pool, session)
+      _ -> Session.resolve(pool, nil)
+    end
+  end
+
+  @doc """
+  The ready entry of worker `index`, waiting for a worker that is starting until
+  `deadline`. `worker_id` (the refs' worker, or nil) must still be the one there.
+  """
+  @spec ready_entry(Table.meta(), non_neg_integer, Entry.worker_id() | nil, integer | :infinity) ::
+          {:ok, Entry.ready()} | {:error, RefError.t() | WorkerCrashError.t()}
+  def ready_entry(meta, index, worker_id, deadline) do
+    case Table.entry(meta, index) do
+      Entry.ready(incarnation: incarnation) = entry ->
+        if worker_id == nil or elem(worker_id, 2) == incarnation,
+          do: {:ok, entry},
+          else: {:error, worker_lost(worker_id)}
+
+      # The ref's incarnation is gone whatever comes next.
+      _not_ready when worker_id != nil ->
+        {:error, worker_lost(worker_id)}
+
+      {:starting, server} ->
+        await_start(server, meta, index, deadline)
+
+      {:failed, _server, error} ->
+        {:error, error}
+
+      :absent ->
+        # Between a worker's death and its replacement's init: a few milliseconds.
+        if remaining(deadline) == 0 do
+          {:error,
+           %WorkerCrashError{reason: "worker #{index} of #{inspect(meta.name)} is not running"}}
+        else
+          Process.sleep(5)
+          # Read the pool again: it may have been restarted or stopped meanwhile.
+          ready_entry(Table.meta(meta.name), index, worker_id, deadline)
+        end
+    end
+  end
+
+  defp await_start(server, meta, index, deadline) do
+    WorkerServer.await_ready(server, remaining(deadline))
+    ready_entry(Table.meta(meta.name), index, nil, deadline)
+  catch
+    :exit, {:timeout, _} ->
+      {:error,
+       %WorkerCrashError{reason: "worker #{index} of #{inspect(meta.name)} is still starting"}}
+
+    # It died while starting: its replacement may be up already.
+    :exit, _ ->
+      ready_entry(Table.meta(meta.name), index, nil, deadline)
+  end
+
+  @doc "The error for a ref whose worker is gone."
+  @spec worker_lost(Entry.worker_id()) :: RefError.t()
+  def worker_lost(worker_id) do
+    %RefError{
+      reason: :worker_lost,
+      message: "the worker that held this ref (#{inspect(worker_id)}) died and was replaced"
+    }
+  end
+
+  @doc "The deadline, in `now_ms/0` time, of a call with `timeout`."
+  @spec deadline(timeout) :: integer | :infinity
+  def deadline(:infinity), do: :infinity
+  def deadline(timeout), do: now_ms() + timeout
+
+  @doc "Milliseconds left until `deadline`."
+  @spec remaining(integer | :infinity) :: timeout
+  def remaining(:infinity), do: :infinity
+  def remaining(deadline), do: max(deadline - now_ms(), 0)
+
+  # The monotonic clock in milliseconds. Asking :erlang for :millisecond costs ~120 ns
+  # (a unit conversion); the native clock and one division ~80 ns, twice a call. The
+  # native unit is fixed for a given OS and VM build (nanoseconds on Linux), so it is
+  # read when this module is compiled, on the machine that runs it.
+  @native_per_ms System.convert_time_unit(1, :millisecond, :native)
+  @doc "The monotonic clock in milliseconds."
+  @spec now_ms() :: integer
+  def now_ms, do: div(:erlang.monotonic_time(), @native_per_ms)
+end

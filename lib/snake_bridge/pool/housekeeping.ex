@@ -1,0 +1,51 @@
+defmodule SnakeBridge.Pool.Housekeeping do
+  @moduledoc false
+  # Frames that clean up and want no answer: releasing refs, and forgetting a caller
+  # that has exited. They are sent without waiting, by whoever notices (release/1, the
+  # Sessions server), so they never hold anybody up.
+
+  require SnakeBridge.Pool.Entry
+  alias SnakeBridge.{Ref, Session}
+  alias SnakeBridge.Call.Header
+  alias SnakeBridge.Pool.{Entry, Table, Transport}
+
+  @doc """
+  After a caller's death: cancels its calls in flight on every worker of `pool` and
+  releases the sessions it owned there, without waiting.
+
+  A worker with nothing in flight has nothing of the caller's to cancel (a request is
+  counted before it is sent), so it gets no cancellation. A busy one gets it twice: on
+  the control channel to interrupt the calls at once, then on the main channel behind
+  the caller's last frame, where it lets the worker forget the caller.
+  """
+  @spec caller_gone(atom, non_neg_integer, [Session.t()]) :: :ok
+  def caller_gone(pool, caller, sessions) do
+    cancel = Header.one_way(:cancel_caller, {caller})
+    releases = Enum.map(sessions, &Header.one_way(:release_session, {}, &1.id))
+
+    for {_index, Entry.ready(transport: transport, load: load)} <- Table.ready_entries(pool) do
+      if :atomics.get(load, 1) > 0 do
+        Transport.send_control(transport, cancel)
+        Transport.send_frame(transport, cancel)
+      end
+
+      Enum.each(releases, &Transport.send_frame(transport, &1))
+    end
+
+    :ok
+  end
+
+  @doc "Releases refs without waiting (release/1 is idempotent and never fails)."
+  @spec release_refs(Ref.t(), [binary]) :: :ok
+  def release_refs(%Ref{worker: {pool, index, incarnation}, session: session}, ids) do
+    with meta when meta != nil <- Table.lookup(pool),
+         Entry.ready(incarnation: ^incarnation, transport: transport) <- Table.entry(meta, index) do
+      Transport.send_frame(transport, Header.one_way(:release, {ids}, session))
+    end
+
+    :ok
+  rescue
+    # The pool stopped meanwhile, and its objects with it.
+    ArgumentError -> :ok
+  end
+end

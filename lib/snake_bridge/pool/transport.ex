@@ -1,0 +1,50 @@
+defmodule SnakeBridge.Pool.Transport do
+  @moduledoc false
+  # How callers reach a worker: the one seam between the call path and where the
+  # Python process runs.
+  #
+  # A transport carries request frames to the worker (its main channel, read in order,
+  # and its control channel, read while the worker is busy), routes the worker's
+  # replies to their callers (each implementation has its router), and says which node
+  # the worker runs on. The call path only ever uses the functions below; it never
+  # touches a port or a socket itself, so a worker on another node is a second
+  # implementation, not a change to the call path.
+  #
+  # Implementations are structs, and dispatch is on the struct's module: one remote
+  # call with a variable module, a few nanoseconds on a call that costs microseconds.
+
+  @typedoc "A transport: a struct whose module implements this behaviour."
+  @type t :: struct
+
+  @typedoc "A counted request's tag and the id its replies carry (see Pool.Router)."
+  @type tag :: binary
+
+  @doc "Writes a frame on the main channel; `:closed` if the worker is gone."
+  @callback send_frame(t, iodata) :: :ok | :closed
+
+  @doc "Writes a frame on the control channel; `:closed` if the worker is gone."
+  @callback send_control(t, iodata) :: :ok | :closed
+
+  @doc """
+  Stops waiting for the counted request `tag` (reply id `id`): its router drops what
+  still comes for it, and what was already forwarded is flushed from the caller's
+  mailbox; `discard` is given the kind and payload of a flushed final reply.
+  """
+  @callback abandon(t, tag, integer, (byte, binary -> term)) :: :ok
+
+  @doc "The node the worker runs on."
+  @callback node(t) :: node
+
+  @doc false
+  def send_frame(%module{} = transport, frame), do: module.send_frame(transport, frame)
+
+  @doc false
+  def send_control(%module{} = transport, frame), do: module.send_control(transport, frame)
+
+  @doc false
+  def abandon(%module{} = transport, tag, id, discard),
+    do: module.abandon(transport, tag, id, discard)
+
+  @doc false
+  def node(%module{} = transport), do: module.node(transport)
+end
