@@ -84,6 +84,7 @@ defmodule SnakeBridge.CrashTest do
     await_pool(:crash_malformed)
     getpid = fn -> SnakeBridge.eval("import os\nos.getpid()", %{}, pool: :crash_malformed) end
     {:ok, os_pid} = getpid.()
+
     {:ready, _server, %{port: port}, _incarnation, _load} =
       SnakeBridge.Pool.Table.entry(:crash_malformed, 0)
 
