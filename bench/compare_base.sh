@@ -40,10 +40,7 @@ for round in $(seq "$rounds"); do
   done
 done
 
-awk '$2 == "base" {b[++nb] = $3} $2 == "here" {h[++nh] = $3}
-  END {
-    n = asort(b); asort(h)
-    mb = (n % 2) ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
-    mh = (n % 2) ? h[(n + 1) / 2] : (h[n / 2] + h[n / 2 + 1]) / 2
-    printf "median ratio: base %.3f, here %.3f, here/base %.3f\n", mb, mh, mh / mb
-  }' "$out" | tee -a "$out"
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+base=$(awk '$2 == "base" {print $3}' "$out" | median)
+mine=$(awk '$2 == "here" {print $3}' "$out" | median)
+echo "median ratio: base $base, here $mine, here/base $(awk -v a="$mine" -v b="$base" 'BEGIN {printf "%.3f", a / b}')" | tee -a "$out"
