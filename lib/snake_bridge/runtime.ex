@@ -549,17 +549,19 @@ defmodule SnakeBridge.Runtime do
   # releases the sessions it owned there, without waiting.
   #
   # A worker with nothing in flight has nothing of the caller's to cancel (a request is
-  # counted before it is sent), so it gets no cancellation. A busy one gets it twice:
-  # on the control socket to interrupt the calls at once, then on fd 3 behind the
-  # caller's last frame, where it lets the worker forget the caller (Engine.caller_done).
+  # counted before it is sent), so it gets no cancellation. A busy one gets
+  # CANCEL_CALLER on the control socket to interrupt the calls at once, then
+  # CALLER_DONE on fd 3 behind the caller's last frame, which lets the worker forget
+  # the caller (Cancellation.caller_done).
   def caller_gone(pool, caller, sessions) do
     cancel = control_frame(:cancel_caller, {caller})
+    done = control_frame(:caller_done, {caller})
     releases = Enum.map(sessions, &release_session_frame/1)
 
     each_ready(pool, fn _index, {:ready, _pid, port, control, _, load} ->
       if :atomics.get(load, 1) > 0 do
         :gen_tcp.send(control, cancel)
-        transmit(:main, %{port: port}, cancel)
+        transmit(:main, %{port: port}, done)
       end
 
       Enum.each(releases, &transmit(:main, %{port: port}, &1))

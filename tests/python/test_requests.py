@@ -3,14 +3,13 @@ answered with an error, and the worker goes on serving the next request."""
 
 from __future__ import annotations
 
-import os
-import struct
 from collections.abc import Iterator
 
 import pytest
-from engine_pipes import engine_with_pipes, read_reply, request_frame
+from engine_pipes import engine_with_pipes, nothing_to_read, read_reply, request_frame
 
 from snakebridge._etf import StructHook
+from snakebridge._request import build_header
 from snakebridge._wire import Flag, Kind, Op
 from snakebridge._worker import Engine
 
@@ -19,7 +18,7 @@ _ERROR_STRUCTS: dict[str, StructHook] = {
     f"Elixir.SnakeBridge.{name}": lambda fields, name=name: (name, fields)
     for name in ("EncodeError", "PythonError")
 }
-_IDS = struct.pack(">QQ", 1, 1)
+_CALL = build_header(Op.CALL, session=1, caller=1)  # 20 bytes: 3 + 16 + 1
 
 
 @pytest.fixture
@@ -33,26 +32,15 @@ def _still_serves(eng: Engine, replies: int) -> None:
     assert read_reply(replies) == (Kind.OK, _TAG, 4.0)
 
 
-def _nothing_to_read(fd: int) -> bool:
-    os.set_blocking(fd, False)
-    try:
-        os.read(fd, 1)
-    except BlockingIOError:
-        return True
-    finally:
-        os.set_blocking(fd, True)
-    return False
-
-
 @pytest.mark.parametrize(
     ("frame", "why"),
     [
         (b"", "shorter than its header"),
-        (b"\x01", "shorter than its header"),
-        (bytes((Op.CALL, 0, 0)) + b"\x00" * 10, "ends inside its header"),
-        (bytes((Op.CALL, 0, 200)) + b"\x00" * 30, "ends inside its header"),
-        (bytes((Op.CALL, 0, 0)) + _IDS + b"\x09\x83j", "ends inside its header"),
-        (bytes((Op.CALL, Flag.HAS_BLOBS, 0)) + b"\x00" * 17 + b"\xff" * 4, "ends inside"),
+        (_CALL[:1], "shorter than its header"),
+        (_CALL[:13], "ends inside its header"),
+        (build_header(Op.CALL, tag=b"t" * 200)[:33], "ends inside its header"),
+        (_CALL[:-1] + b"\x09\x83j", "ends inside its header"),
+        (build_header(Op.CALL, flags=Flag.HAS_BLOBS) + b"\xff" * 4, "ends inside"),
     ],
     ids=["empty", "one byte", "short", "tag past the end", "parent past the end", "blobs"],
 )
@@ -61,7 +49,7 @@ def test_a_frame_without_a_readable_header_is_dropped_with_a_message(
 ) -> None:
     eng, replies = engine
     eng.handle(memoryview(frame))
-    assert _nothing_to_read(replies)
+    assert nothing_to_read(replies)
     message = capsys.readouterr().err
     assert f"dropped a malformed request frame ({len(frame)} bytes)" in message
     assert why in message
@@ -69,7 +57,7 @@ def test_a_frame_without_a_readable_header_is_dropped_with_a_message(
 
 
 def _body_frame(op: int, body: bytes) -> memoryview:
-    return memoryview(bytes((op, 0, len(_TAG))) + _TAG + _IDS + b"\x00" + body)
+    return memoryview(build_header(op, tag=_TAG, session=1, caller=1) + body)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Requests: the fixed header in front of every request frame (see docs/PROTOCOL.md)."""
+"""Requests: the fixed header in front of every request frame, read and built (see
+docs/PROTOCOL.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from snakebridge._wire import Flag
 
-__all__ = ["Request", "parse_header", "split_frame", "tag_of"]
+__all__ = ["NO_BLOBS", "Request", "build_header", "parse_header", "split_frame", "tag_of"]
 
 _SESSION_CALLER = struct.Struct(">QQ")
 _new = object.__new__
@@ -73,7 +74,36 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     return request, body
 
 
-_NO_BLOBS = memoryview(b"")
+# The blob area of a frame that has none: one shared empty view, compared by identity.
+NO_BLOBS = memoryview(b"")
+
+
+def build_header(
+    op: int,
+    *,
+    flags: int = 0,
+    tag: bytes = b"",
+    session: int = 0,
+    caller: int = 0,
+    parent: bytes = b"",
+) -> bytes:
+    """A request frame's header, as `parse_header` reads it; the ETF body follows.
+
+    The Python side never sends requests: this is the one builder for the tests and
+    tools that play the Elixir side. `tag` and `parent` are given without their length
+    bytes. With `Flag.HAS_BLOBS` in `flags`, the body starts with its ETF's size.
+    """
+    if len(tag) > 255 or len(parent) > 255:
+        raise ValueError("a request's tag and parent are at most 255 bytes each")
+    return b"".join(
+        (
+            bytes((op, flags, len(tag))),
+            tag,
+            _SESSION_CALLER.pack(session, caller),
+            bytes((len(parent),)),
+            parent,
+        )
+    )
 
 
 def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
@@ -83,7 +113,7 @@ def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
     follow the term instead of sitting in it, and only the small part is copied here.
     """
     if not frame[1] & _HAS_BLOBS:
-        return (frame if type(frame) is bytes else bytes(frame)), _NO_BLOBS
+        return (frame if type(frame) is bytes else bytes(frame)), NO_BLOBS
     view = memoryview(frame)
     tag_end = 3 + view[2]
     body = tag_end + 17 + view[tag_end + 16]

@@ -31,8 +31,8 @@ from collections.abc import Callable, Collection, ItemsView, KeysView, Mapping, 
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
-from ._shm import SHM_STRUCT
+from snakebridge._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
+from snakebridge._shm import SHM_STRUCT
 
 __all__ = ["encode_array", "make_decoder", "make_encoder", "make_value_encoder"]
 
