@@ -9,7 +9,7 @@ import pytest
 from engine_pipes import engine_with_pipes, nothing_to_read, read_reply, request_frame
 
 from snakebridge._etf import StructHook
-from snakebridge._request import build_header
+from snakebridge._request import build_header, parse_header, split_frame
 from snakebridge._wire import Flag, Kind, Op
 from snakebridge._worker import Engine
 
@@ -94,3 +94,28 @@ def test_a_frame_with_a_bad_body_is_answered_with_an_error(
     else:
         assert (struct, error["type"]) == ("PythonError", error_type)
     _still_serves(eng, replies)
+
+
+@pytest.mark.parametrize("op", list(Op))
+@pytest.mark.parametrize("flags", [0, 1, 2, Flag.NO_REPLY, Flag.NO_REPLY | 2])
+def test_parse_header_reads_what_build_header_builds(op: Op, flags: int) -> None:
+    tag, parent = b"\x00" + b"t" * 40, (7).to_bytes(8, "big")
+    head = build_header(op, flags=flags, tag=tag, session=2**64 - 1, caller=12345, parent=parent)
+    request, offset = parse_header(head + b"\x83j")
+    assert (request.op, request.flags, request.tag) == (op, flags, bytes((len(tag),)) + tag)
+    assert (request.session, request.caller, request.parent) == (2**64 - 1, 12345, parent)
+    assert (offset, request.wants_reply) == (len(head), not flags & Flag.NO_REPLY)
+
+
+def test_a_built_header_with_blobs_leaves_room_for_the_etf_size() -> None:
+    head = build_header(Op.CALL, flags=Flag.HAS_BLOBS, tag=b"x")
+    etf = b"\x83j"
+    frame = head + len(etf).to_bytes(4, "big") + etf + b"blob bytes"
+    head_and_etf, blobs = split_frame(frame)
+    _, offset = parse_header(head_and_etf)
+    assert (head_and_etf[offset:], blobs.tobytes()) == (etf, b"blob bytes")
+
+
+def test_build_header_refuses_a_tag_longer_than_its_length_byte() -> None:
+    with pytest.raises(ValueError, match="at most 255 bytes"):
+        build_header(Op.CALL, tag=b"t" * 256)

@@ -1,5 +1,8 @@
-"""Requests: the fixed header in front of every request frame, read and built (see
-docs/PROTOCOL.md)."""
+"""Requests: the fixed header in front of every request frame, read and built.
+
+The layout is in docs/PROTOCOL.md ("Request frames"). The worker only reads headers;
+`build_header` is for the tests and tools that play the Elixir side.
+"""
 
 from __future__ import annotations
 
