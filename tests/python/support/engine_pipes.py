@@ -14,7 +14,6 @@ from snakebridge._etf import Decoder, StructHook
 from snakebridge._registry import Registry
 from snakebridge._request import build_header
 from snakebridge._terms import make_encoder
-from snakebridge._wire import Op
 from snakebridge._worker import Engine
 
 
@@ -40,10 +39,16 @@ def engine_with_pipes() -> Iterator[tuple[Engine, int]]:
 
 
 def request_frame(
-    op: Op, body: tuple[Any, ...], *, tag: bytes = b"", flags: int = 0, caller: int = 0
+    op: int,
+    body: tuple[Any, ...],
+    *,
+    tag: bytes = b"",
+    flags: int = 0,
+    caller: int = 0,
+    parent: bytes = b"",
 ) -> memoryview:
-    """A request frame as Elixir sends it (session 0, no parent)."""
-    head = build_header(op, flags=flags, tag=tag, caller=caller)
+    """A request frame as Elixir sends it (session 0)."""
+    head = build_header(op, flags=flags, tag=tag, caller=caller, parent=parent)
     chunks = make_encoder(fallback=lambda enc, obj: None).encode(body)
     return memoryview(head + b"".join(bytes(c) for c in chunks))
 
