@@ -13,17 +13,17 @@ import pytest
 
 from snakebridge._channel import FrameReader, FrameWriter
 from snakebridge._errors import ElixirError
-from snakebridge._ops import (
+from snakebridge._idioms import (
     IterBatch,
-    OpContext,
     op_contains,
     op_ctx_enter,
     op_ctx_exit,
     op_iter_close,
     op_iter_next,
     op_len,
-    op_release_session,
 )
+from snakebridge._op_context import OpContext
+from snakebridge._ops import op_release_session
 from snakebridge._reentry import check_stack_room
 from snakebridge._registry import Registry
 from snakebridge._request import Request

@@ -20,7 +20,8 @@ import threading
 from collections.abc import Callable
 
 from snakebridge._channel import ChannelClosed, FrameReader
-from snakebridge._ops import CONTROL_OPS, OpContext
+from snakebridge._op_context import OpContext
+from snakebridge._ops import CONTROL_OPS
 from snakebridge._replies import Replies
 from snakebridge._request import parse_header, split_frame
 

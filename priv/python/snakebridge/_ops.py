@@ -1,10 +1,11 @@
 """Ops: what each request does, one handler per op code, in one table.
 
-A handler takes an `OpContext` (the few parts of the worker an op may use) and the
-decoded request, and returns the value to send back; whoever ran it encodes that by the
-request's return mode. Handlers never write to the channel and never catch user
-exceptions: the caller turns whatever they raise into an error reply, so every op gets
-the same error handling.
+A handler takes an `OpContext` (the few parts of the worker an op may use, see
+`_op_context`) and the decoded request, and returns the value to send back; whoever ran
+it encodes that by the request's return mode. Handlers never write to the channel and
+never catch user exceptions: the caller turns whatever they raise into an error reply,
+so every op gets the same error handling. The ops for Python's own idioms (iteration,
+len/in, with-blocks) are in `_idioms`.
 
 `bind` decodes a request's body and finds its handler. It is the only reader of the
 table, whichever thread or channel the request came on: the main loop, a thread waiting
@@ -17,18 +18,24 @@ import ast
 import builtins
 import functools
 import importlib
-import itertools
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from snakebridge._cancellation import Cancellation
-from snakebridge._errors import ElixirError
 from snakebridge._etf import Atom, Decoder, utf8_text
-from snakebridge._registry import OpenContext, Registry, RunAsync
+from snakebridge._idioms import (
+    op_contains,
+    op_ctx_enter,
+    op_ctx_exit,
+    op_iter_close,
+    op_iter_next,
+    op_iter_open,
+    op_len,
+)
+from snakebridge._op_context import Handler, OpContext
 from snakebridge._request import Request, tag_of
 from snakebridge._wire import Op
 
@@ -36,9 +43,6 @@ __all__ = [
     "AWAIT_RESULT",
     "CONTROL_OPS",
     "ArrayExport",
-    "Handler",
-    "IterBatch",
-    "OpContext",
     "bind",
     "op_array_export",
     "op_call",
@@ -46,17 +50,10 @@ __all__ = [
     "op_caller_done",
     "op_cancel",
     "op_cancel_caller",
-    "op_contains",
-    "op_ctx_enter",
-    "op_ctx_exit",
     "op_eval",
     "op_getattr",
     "op_getitem",
     "op_identity",
-    "op_iter_close",
-    "op_iter_next",
-    "op_iter_open",
-    "op_len",
     "op_release",
     "op_release_session",
     "op_repr",
@@ -67,21 +64,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class OpContext:
-    """What handlers may use of the worker: nothing else of it reaches them."""
-
-    registry: Registry
-    # Blocks until an awaitable is done on the worker's event loop.
-    run_async: RunAsync
-    cancellation: Cancellation
-    # Hands an item to the thread waiting on a callback id (InFlight.deliver).
-    deliver: Callable[[int, tuple[str, Any]], None]
-    stats: Callable[[], dict[Atom, Any]]
-
-
-Handler = Callable[[OpContext, Request], Any]
-
 # Ops whose result is awaited when it is a coroutine or other awaitable.
 AWAIT_RESULT = frozenset({Op.CALL, Op.CALL_MODULE, Op.EVAL})
 
@@ -90,15 +72,6 @@ AWAIT_RESULT = frozenset({Op.CALL, Op.CALL_MODULE, Op.EVAL})
 CONTROL_OPS = frozenset({Op.CANCEL, Op.CANCEL_CALLER, Op.CALLBACK_RESULT, Op.STATS})
 
 _CALL_MODULE = int(Op.CALL_MODULE)
-
-
-@dataclass(slots=True)
-class IterBatch:
-    """Up to `max_items` items, and whether the iterator continues, ended or raised."""
-
-    items: list[Any]
-    status: str
-    error: BaseException | None = None
 
 
 @dataclass(slots=True)
@@ -243,95 +216,6 @@ def op_repr(ctx: OpContext, req: Request) -> str:
 def op_str(ctx: OpContext, req: Request) -> str:
     (obj,) = req.body
     return utf8_text(str(obj))
-
-
-class _AsyncIteratorBridge:
-    """A blocking iterator over an async iterator, driven on the worker's event loop."""
-
-    def __init__(self, run_async: RunAsync, aiterator: Any) -> None:
-        self._run_async = run_async
-        self._aiterator = aiterator
-
-    def __iter__(self) -> _AsyncIteratorBridge:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            return self._run_async(self._aiterator.__anext__())
-        except StopAsyncIteration:
-            raise StopIteration from None
-
-    def close(self) -> None:
-        aclose = getattr(self._aiterator, "aclose", None)
-        if aclose is not None:
-            self._run_async(aclose())
-
-
-def op_iter_open(ctx: OpContext, req: Request) -> Iterator[Any]:
-    (obj,) = req.body
-    if hasattr(obj, "__aiter__") and not hasattr(obj, "__iter__"):
-        return _AsyncIteratorBridge(ctx.run_async, obj.__aiter__())
-    return iter(obj)
-
-
-def op_iter_next(ctx: OpContext, req: Request) -> IterBatch:
-    iterator, max_items = req.body
-    items: list[Any] = []
-    try:
-        # list.extend keeps the items pulled before an exception, so they are delivered
-        # ahead of the error, as Python's own for-loop would have seen them.
-        items.extend(itertools.islice(iterator, max_items))
-    except Exception as exc:
-        return IterBatch(items, "error", exc)
-    return IterBatch(items, "cont" if len(items) == max_items else "done")
-
-
-def op_iter_close(ctx: OpContext, req: Request) -> None:
-    """Closes generators (so their `finally` blocks run) but not other iterators: a file
-    object is its own iterator, and stopping a loop over it must not close the file."""
-    (iterator,) = req.body
-    if isinstance(iterator, types.GeneratorType | _AsyncIteratorBridge):
-        iterator.close()
-
-
-def op_len(ctx: OpContext, req: Request) -> int:
-    (obj,) = req.body
-    return len(obj)
-
-
-def op_contains(ctx: OpContext, req: Request) -> bool:
-    """`in`, only where `__contains__` exists: falling back to iteration would consume a
-    generator, so the Elixir side iterates instead (a TypeError tells it to)."""
-    obj, item = req.body
-    if not hasattr(type(obj), "__contains__"):
-        raise TypeError(f"{type(obj).__qualname__!r} object has no __contains__")
-    return item in obj
-
-
-def op_ctx_enter(ctx: OpContext, req: Request) -> tuple[int, Any]:
-    (manager,) = req.body
-    cls = type(manager)
-    if hasattr(cls, "__enter__") and hasattr(cls, "__exit__"):
-        exit_fn, is_async = cls.__exit__, False
-        value = cls.__enter__(manager)
-    elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
-        exit_fn, is_async = cls.__aexit__, True
-        value = ctx.run_async(cls.__aenter__(manager))
-    else:
-        raise TypeError(
-            f"{cls.__qualname__!r} object does not support the context manager protocol"
-        )
-    ctx_id = ctx.registry.open_context(req.session, OpenContext(manager, exit_fn, is_async))
-    return ctx_id, value
-
-
-def op_ctx_exit(ctx: OpContext, req: Request) -> bool:
-    ctx_id, error = req.body
-    context = ctx.registry.take_context(req.session, ctx_id)
-    exc = (
-        None if error is None else ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
-    )
-    return context.close(exc, ctx.run_async)
 
 
 def op_release(ctx: OpContext, req: Request) -> None:

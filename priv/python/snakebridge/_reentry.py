@@ -21,7 +21,7 @@ from snakebridge._callbacks import ElixirFunction
 from snakebridge._errors import CallbackOwnerGone, CallCancelled, ElixirError
 from snakebridge._etf import Atom
 from snakebridge._inflight import InFlight, Waiter, current_request
-from snakebridge._ops import Handler, OpContext
+from snakebridge._op_context import Handler, OpContext
 from snakebridge._replies import Replies
 from snakebridge._request import Request
 

@@ -20,8 +20,10 @@ from snakebridge._callbacks import ElixirFunction, Invoke
 from snakebridge._channel import FrameWriter
 from snakebridge._errors import RefError, qualified_name, write_error
 from snakebridge._etf import Atom, Encoder, ErlFun
+from snakebridge._idioms import IterBatch
 from snakebridge._inflight import InFlight, current_request
-from snakebridge._ops import AWAIT_RESULT, ArrayExport, Handler, IterBatch, bind
+from snakebridge._op_context import Handler
+from snakebridge._ops import AWAIT_RESULT, ArrayExport, bind
 from snakebridge._registry import Registry
 from snakebridge._request import NO_BLOBS, Request
 from snakebridge._shm import SegmentWriter, read_segment

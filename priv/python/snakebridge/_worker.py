@@ -30,7 +30,8 @@ from snakebridge._control import ControlDispatch
 from snakebridge._errors import CallCancelled
 from snakebridge._etf import Atom, scalar_term
 from snakebridge._inflight import InFlight, Waiter
-from snakebridge._ops import OpContext, bind
+from snakebridge._op_context import OpContext
+from snakebridge._ops import bind
 from snakebridge._reentry import Callbacks, unwrap
 from snakebridge._registry import Registry
 from snakebridge._replies import OK_BYTE, Replies
