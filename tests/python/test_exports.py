@@ -106,6 +106,7 @@ EXPORTS: dict[str, list[str]] = {
         "NO_BLOBS",
         "Request",
         "build_header",
+        "drop_malformed",
         "parse_header",
         "split_frame",
         "tag_of",

@@ -81,6 +81,14 @@ class Cancellation:
         """True if a call the main thread is inside has been cancelled."""
         return any(self.is_marked(r) for r in list(self._inflight.active))
 
+    def resume(self) -> None:
+        """Main thread, back in an enclosing call's code (or idle): let SIGINT interrupt
+        again if inside a call, and honour a cancel that arrived meanwhile."""
+        inflight = self._inflight
+        inflight.interruptible = bool(inflight.active)
+        if inflight.interruptible and self.active_marked():
+            raise CallCancelled("the call was cancelled by Elixir (timeout or caller exit)")
+
     def on_interrupt(self, signum: int, frame: FrameType | None) -> None:
         """SIGINT handler (main thread)."""
         if self._inflight.interruptible and self.active_marked():

@@ -1,12 +1,13 @@
 """Re-entrancy: running an Elixir function from Python, and the calls it makes back.
 
 Calling an `ElixirFunction` sends a CALLBACK frame to the Elixir caller of the call in
-progress and waits for its CALLBACK_RESULT. On the main thread the main loop serves fd
-3 meanwhile (`Engine.serve_until`): calls the callback makes (tagged with the
-callback's id as their parent) run right there, nested. On any other thread the result,
-and the calls the callback makes, come through the control thread into the waiting
-thread's inbox, and run there. With no call in progress (a thread the user started),
-an Elixir task runs the function: an `orphan_callback` event.
+progress and waits for its CALLBACK_RESULT. On the main thread, the wait serves fd 3
+(`_serve_main`): calls the callback makes (tagged with the callback's id as their
+parent) run right there, nested, through the main loop's own `handle`; unrelated calls
+are set aside and run when the outer call is done. On any other thread the result, and
+the calls the callback makes, come through the control thread into the waiting thread's
+inbox, and run there. With no call in progress (a thread the user started), an Elixir
+task runs the function: an `orphan_callback` event.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from collections.abc import Callable
 from typing import Any
 
 from snakebridge._callbacks import ElixirFunction
+from snakebridge._cancellation import Cancellation
 from snakebridge._errors import CallbackOwnerGone, CallCancelled, ElixirError
 from snakebridge._etf import Atom
 from snakebridge._inflight import InFlight, Waiter, current_request
 from snakebridge._op_context import Handler, OpContext
 from snakebridge._replies import Replies
-from snakebridge._request import Request
+from snakebridge._request import Request, drop_malformed, parse_header, split_frame
+from snakebridge._wire import Op
 
 __all__ = ["Callbacks", "check_stack_room", "unwrap"]
 
@@ -33,6 +36,9 @@ __all__ = ["Callbacks", "check_stack_room", "unwrap"]
 # its caller waiting; so a callback refuses to nest when fewer than _STACK_RESERVE
 # levels remain, and every call it leads to starts with room to report its own errors.
 _STACK_RESERVE = 200
+
+# Served at once even while main waits on a callback: they never run user code.
+_SERVED_WHILE_WAITING = frozenset({Op.RELEASE, Op.STATS})
 
 
 class Callbacks:
@@ -44,13 +50,17 @@ class Callbacks:
         inflight: InFlight,
         replies: Replies,
         context: OpContext,
-        serve_main: Callable[[int], Any],
+        cancellation: Cancellation,
+        read_frame: Callable[[], memoryview],
+        handle: Callable[[bytes], None],
     ) -> None:
         self._inflight = inflight
         self._replies = replies
         self._context = context
-        # The main thread's wait: serve fd 3 until this callback's result is in.
-        self._serve_main = serve_main
+        self._cancellation = cancellation
+        # fd 3's reader, and the main loop's request handler.
+        self._read_frame = read_frame
+        self._handle = handle
         self._ids = itertools.count(1)
 
     def invoke(self, fn: ElixirFunction, args: tuple[Any, ...]) -> Any:
@@ -94,6 +104,46 @@ class Callbacks:
             self._replies.send_callback(request, payload)
         finally:
             inflight.interruptible = interruptible
+
+    def _serve_main(self, callback_id: int) -> Any:
+        """Main thread: serve fd 3 until the callback's result arrives; that result."""
+        inflight = self._inflight
+        waiter = Waiter(None)
+        inflight.waiters[callback_id] = waiter
+        inflight.main_callbacks.append(callback_id)
+        try:
+            self._cancellation.resume()
+            while waiter.inbox.empty():
+                self._serve_one()
+            _, outcome = waiter.inbox.get()
+            return unwrap(outcome)
+        finally:
+            inflight.main_callbacks.pop()
+            del inflight.waiters[callback_id]
+
+    def _serve_one(self) -> None:
+        """Read one frame while main waits on callbacks: a callback's result goes to its
+        waiter, a call nested in one of them runs now, anything else waits."""
+        frame = bytes(self._read_frame())
+        try:
+            head, blobs = split_frame(frame)
+            request, offset = parse_header(head)
+        except (ValueError, IndexError) as exc:
+            drop_malformed(frame, exc)
+            return
+        if request.op == Op.CALLBACK_RESULT:
+            handler = self._replies.decode(request, head, offset, blobs)
+            handler(self._context, request)
+        elif self._nests_in_main(request) or request.op in _SERVED_WHILE_WAITING:
+            self._handle(frame)
+        else:
+            self._inflight.deferred.append(frame)
+
+    def _nests_in_main(self, request: Request) -> bool:
+        return (
+            len(request.parent) == 8
+            and int.from_bytes(request.parent) in self._inflight.main_callbacks
+        )
 
     def _wait(self, waiter: Waiter) -> Any:
         """A non-main thread: wait for the result, running the calls nested in it."""

@@ -7,11 +7,20 @@ The layout is in docs/PROTOCOL.md ("Request frames"). The worker only reads head
 from __future__ import annotations
 
 import struct
+import sys
 from typing import Any
 
 from snakebridge._wire import Flag
 
-__all__ = ["NO_BLOBS", "Request", "build_header", "parse_header", "split_frame", "tag_of"]
+__all__ = [
+    "NO_BLOBS",
+    "Request",
+    "build_header",
+    "drop_malformed",
+    "parse_header",
+    "split_frame",
+    "tag_of",
+]
 
 _SESSION_CALLER = struct.Struct(">QQ")
 _new = object.__new__
@@ -129,3 +138,15 @@ def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
 def tag_of(raw_tag: bytes) -> bytes:
     """A tag as Elixir sends it in a body (no length byte), in `Request.tag` form."""
     return bytes((len(raw_tag),)) + raw_tag
+
+
+def drop_malformed(frame: memoryview | bytes, exc: Exception) -> None:
+    """Drop a request frame whose header cannot be read (`parse_header` raised `exc`).
+
+    It has no tag to answer, so it is said so on stderr (which reaches Elixir's Logger).
+    """
+    why = "it is shorter than its header" if isinstance(exc, IndexError) else str(exc)
+    print(
+        f"snakebridge: dropped a malformed request frame ({len(frame)} bytes): {why}",
+        file=sys.stderr,
+    )

@@ -10,11 +10,9 @@ Threads of a worker process:
 * **asyncio** (see `_aio`) awaits the coroutines that calls return.
 * any threads the user's code starts.
 
-`Engine` wires the layers together and keeps the main loop: `handle` for one request,
-and `serve_until` for the re-entrant wait on an Elixir callback (see `_reentry`): calls
-that the callback makes (tagged with the callback's id as their parent) run right there,
-nested; unrelated calls are set aside and run when the outer call is done. Cancellation
-(`_cancellation`) decides when a SIGINT may raise `CallCancelled` in main.
+`Engine` wires the layers together and keeps the main loop: `run`, and `handle` for one
+request. While a call waits on an Elixir callback, `_reentry` serves fd 3 with the same
+`handle`; `_cancellation` decides when a SIGINT may raise `CallCancelled` in main.
 """
 
 from __future__ import annotations
@@ -29,13 +27,13 @@ from snakebridge._channel import FrameReader, FrameWriter
 from snakebridge._control import ControlDispatch
 from snakebridge._errors import CallCancelled
 from snakebridge._etf import Atom, scalar_term
-from snakebridge._inflight import InFlight, Waiter
+from snakebridge._inflight import InFlight
 from snakebridge._op_context import OpContext
 from snakebridge._ops import bind
-from snakebridge._reentry import Callbacks, unwrap
+from snakebridge._reentry import Callbacks
 from snakebridge._registry import Registry
 from snakebridge._replies import OK_BYTE, Replies
-from snakebridge._request import NO_BLOBS, Request, parse_header, split_frame
+from snakebridge._request import NO_BLOBS, drop_malformed, parse_header, split_frame
 from snakebridge._wire import Flag, Op
 
 __all__ = ["Engine"]
@@ -43,8 +41,6 @@ __all__ = ["Engine"]
 # Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
 _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
-# Served at once even while main waits on a callback: they never run user code.
-_SERVED_WHILE_WAITING = frozenset({Op.RELEASE, Op.STATS})
 
 
 class Engine:
@@ -84,7 +80,9 @@ class Engine:
             inflight=inflight,
             replies=self.replies,
             context=self.context,
-            serve_main=self.serve_until,
+            cancellation=self.cancellation,
+            read_frame=reader.read_frame,
+            handle=self.handle,
         )
         self.replies.invoke = self.callbacks.invoke
         self.control = ControlDispatch(replies=self.replies, context=self.context)
@@ -110,7 +108,7 @@ class Engine:
                 head, blobs = (frame if type(frame) is bytes else bytes(frame)), NO_BLOBS
             request, offset = parse_header(head)
         except (ValueError, IndexError) as exc:
-            _drop_malformed(frame, exc)
+            drop_malformed(frame, exc)
             return
         if request.op == _CALLBACK_RESULT:
             print("snakebridge: callback result for no waiting callback", file=sys.stderr)
@@ -151,14 +149,14 @@ class Engine:
                 self.replies.reply_cancelled(request)
             if active and not self.cancellation.is_marked(request):
                 raise  # an enclosing call was cancelled: keep unwinding to it
-            self._resume()
+            self.cancellation.resume()
             return
         except BaseException as exc:
             inflight.interruptible = False
             active.pop()
             if request.wants_reply:
                 self.replies.reply_error(request, exc)
-            self._resume()
+            self.cancellation.resume()
             return
         active.pop()
         # The commonest reply of all, a scalar to a request with no flags (return mode
@@ -169,54 +167,7 @@ class Engine:
         else:
             self.writer.write_small(OK_BYTE + request.tag + term)
         if active:
-            self._resume()
-
-    def _resume(self) -> None:
-        """Back in the enclosing call's code (or idle): honour a cancel that arrived meanwhile."""
-        inflight = self.inflight
-        inflight.interruptible = bool(inflight.active)
-        if inflight.interruptible and self.cancellation.active_marked():
-            raise CallCancelled("the call was cancelled by Elixir (timeout or caller exit)")
-
-    def serve_until(self, callback_id: int) -> Any:
-        """Main thread: serve fd 3 until the callback's result arrives; that result."""
-        inflight = self.inflight
-        waiter = Waiter(None)
-        inflight.waiters[callback_id] = waiter
-        inflight.main_callbacks.append(callback_id)
-        try:
-            self._resume()
-            while waiter.inbox.empty():
-                self._serve_while_waiting()
-            _, outcome = waiter.inbox.get()
-            return unwrap(outcome)
-        finally:
-            inflight.main_callbacks.pop()
-            del inflight.waiters[callback_id]
-
-    def _serve_while_waiting(self) -> None:
-        """Read one frame while main waits on callbacks: a callback's result goes to its
-        waiter, a call nested in one of them runs now, anything else waits."""
-        frame = bytes(self.reader.read_frame())
-        try:
-            head, blobs = split_frame(frame)
-            request, offset = parse_header(head)
-        except (ValueError, IndexError) as exc:
-            _drop_malformed(frame, exc)
-            return
-        if request.op == _CALLBACK_RESULT:
-            handler = self.replies.decode(request, head, offset, blobs)
-            handler(self.context, request)
-        elif self._nests_in_main(request) or request.op in _SERVED_WHILE_WAITING:
-            self.handle(frame)
-        else:
-            self.inflight.deferred.append(frame)
-
-    def _nests_in_main(self, request: Request) -> bool:
-        return (
-            len(request.parent) == 8
-            and int.from_bytes(request.parent) in self.inflight.main_callbacks
-        )
+            self.cancellation.resume()
 
     def stats(self) -> dict[Atom, Any]:
         sessions, refs = self.registry.counts()
@@ -228,16 +179,6 @@ class Engine:
             Atom("os_pid"): os.getpid(),
             Atom("rss"): _rss_bytes(),
         }
-
-
-def _drop_malformed(frame: memoryview | bytes, exc: Exception) -> None:
-    """A request frame whose header cannot be read has no tag to answer: it is dropped,
-    and said so on stderr (which reaches Elixir's Logger)."""
-    why = "it is shorter than its header" if isinstance(exc, IndexError) else str(exc)
-    print(
-        f"snakebridge: dropped a malformed request frame ({len(frame)} bytes): {why}",
-        file=sys.stderr,
-    )
 
 
 def _rss_bytes() -> int:
