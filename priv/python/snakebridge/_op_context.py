@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from snakebridge._cancellation import Cancellation
 from snakebridge._etf import Atom
 from snakebridge._registry import Registry, RunAsync
 from snakebridge._request import Request
@@ -25,7 +24,12 @@ class OpContext:
     registry: Registry
     # Blocks until an awaitable is done on the worker's event loop.
     run_async: RunAsync
-    cancellation: Cancellation
+    # Cancellation (see `_cancellation.Cancellation`): mark and interrupt calls by tag
+    # (True if one was running), or a dead caller's; forget a caller whose last frame
+    # has been read.
+    cancel: Callable[[set[bytes]], bool]
+    cancel_caller: Callable[[int], None]
+    caller_done: Callable[[int], None]
     # Hands an item to the thread waiting on a callback id (InFlight.deliver).
     deliver: Callable[[int, tuple[str, Any]], None]
     stats: Callable[[], dict[Atom, Any]]

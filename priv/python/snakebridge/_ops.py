@@ -229,19 +229,19 @@ def op_release_session(ctx: OpContext, req: Request) -> None:
 
 def op_caller_done(ctx: OpContext, req: Request) -> None:
     (caller,) = req.body
-    ctx.cancellation.caller_done(caller)
+    ctx.caller_done(caller)
 
 
 def op_cancel(ctx: OpContext, req: Request) -> Atom:
     """`:running` if one of the calls had started (it is interrupted), else `:queued`."""
     (tags,) = req.body
     marked = {tag_of(t if type(t) is bytes else t.encode()) for t in tags}
-    return Atom("running" if ctx.cancellation.cancel(marked) else "queued")
+    return Atom("running" if ctx.cancel(marked) else "queued")
 
 
 def op_cancel_caller(ctx: OpContext, req: Request) -> None:
     (caller,) = req.body
-    ctx.cancellation.cancel_caller(caller)
+    ctx.cancel_caller(caller)
 
 
 def op_callback_result(ctx: OpContext, req: Request) -> None:

@@ -72,7 +72,9 @@ class Engine:
         self.context = OpContext(
             registry=registry,
             run_async=self.aio.run,
-            cancellation=self.cancellation,
+            cancel=self.cancellation.cancel,
+            cancel_caller=self.cancellation.cancel_caller,
+            caller_done=self.cancellation.caller_done,
             deliver=inflight.deliver,
             stats=self.stats,
         )
