@@ -19,7 +19,12 @@ defmodule SnakeBridge.Pool do
   type, raises `ArgumentError` when the pool starts.
 
     * `:name` — the pool's name, an atom (default `:default`);
-    * `:size` — how many worker processes (default: `System.schedulers_online/0`);
+    * `:size` — how many worker processes, on each of the pool's nodes (default:
+      `System.schedulers_online/0`);
+    * `:node` — the connected node the workers run on (default: this node); see
+      "Pools on other nodes" below;
+    * `:nodes` — a list of nodes to spread the workers over, `:size` on each (give
+      `:node` or `:nodes`, not both);
     * `:python` — the interpreter's path (default: see "Interpreter" below);
     * `:venv` — a virtualenv whose `bin/python` to use (default `".venv"`, if it
       exists);
@@ -36,6 +41,15 @@ defmodule SnakeBridge.Pool do
     * `:kill_grace` — how long an interrupted call may take to unwind before its
       worker is replaced, in ms (default 2 000).
 
+  ## Pools on other nodes
+
+  With `node: :"py@gpu-host"` (or `nodes: [...]`), each worker's Python process runs on
+  that node, and calls reach it over Erlang distribution: the calling code does not
+  change. The far node must run SnakeBridge (the same version, started) with the
+  Python environment the pool needs (the interpreter, `python_deps`); the path
+  options (`:python`, `:venv`, `:python_path`) are read there. A node that is down
+  leaves its workers failed until it comes back. See "Nodes" in docs/LIFECYCLE.md.
+
   ## Interpreter
 
   First found wins: the `:python` option or config, the `SNAKEBRIDGE_PYTHON`
@@ -44,12 +58,14 @@ defmodule SnakeBridge.Pool do
 
   use Supervisor
 
-  alias SnakeBridge.Pool.{Table, WorkerServer}
+  alias SnakeBridge.Pool.{Remote, Table, WorkerServer}
 
   @max_frame_limit 4_294_967_295
 
   @defaults [
     size: nil,
+    node: nil,
+    nodes: nil,
     python: nil,
     venv: nil,
     python_path: [],
@@ -65,6 +81,8 @@ defmodule SnakeBridge.Pool do
   @type option ::
           {:name, atom}
           | {:size, pos_integer}
+          | {:node, node}
+          | {:nodes, [node, ...]}
           | {:python, String.t()}
           | {:venv, String.t()}
           | {:python_path, [String.t()]}
@@ -85,7 +103,7 @@ defmodule SnakeBridge.Pool do
   Raises `ArgumentError` for an unknown option or a value of the wrong type:
 
       iex> SnakeBridge.Pool.start_link(name: :doc_pool, sise: 2)
-      ** (ArgumentError) unknown option :sise for SnakeBridge.Pool; valid: [:name, :size, :python, :venv, :python_path, :env, :max_frame, :max_refs, :max_queue, :timeout, :kill_grace]
+      ** (ArgumentError) unknown option :sise for SnakeBridge.Pool; valid: [:name, :size, :node, :nodes, :python, :venv, :python_path, :env, :max_frame, :max_refs, :max_queue, :timeout, :kill_grace]
   """
   @spec start_link([option]) :: Supervisor.on_start()
   def start_link(opts) when is_list(opts) do
@@ -109,7 +127,24 @@ defmodule SnakeBridge.Pool do
     opts = Keyword.merge(@defaults, app_env) |> Keyword.merge(opts)
     opts = Keyword.put(opts, :size, opts[:size] || System.schedulers_online())
     Enum.each(opts, &check_value/1)
-    opts |> Keyword.put_new(:name, :default) |> Map.new()
+    nodes = nodes!(opts[:node], opts[:nodes])
+
+    # `size` is per node; the table counts every worker of the pool.
+    opts
+    |> Keyword.put_new(:name, :default)
+    |> Keyword.drop([:node])
+    |> Keyword.merge(nodes: nodes, size: opts[:size] * length(nodes))
+    |> Map.new()
+  end
+
+  defp nodes!(nil, nil), do: [node()]
+  defp nodes!(node, nil), do: [node]
+  defp nodes!(nil, nodes), do: nodes
+
+  defp nodes!(node, nodes) do
+    raise ArgumentError,
+          "expected :node or :nodes, not both, got: node: #{inspect(node)}, " <>
+            "nodes: #{inspect(nodes)}"
   end
 
   @doc false
@@ -123,6 +158,11 @@ defmodule SnakeBridge.Pool do
 
   defp valid?(:name, value), do: is_atom(value)
   defp valid?(:size, value), do: is_integer(value) and value > 0
+  defp valid?(:node, value), do: value == nil or (is_atom(value) and value != false)
+
+  defp valid?(:nodes, value),
+    do: value == nil or (is_list(value) and value != [] and Enum.all?(value, &is_atom/1))
+
   defp valid?(key, value) when key in [:python, :venv], do: value == nil or is_binary(value)
   defp valid?(:python_path, value), do: is_list(value) and Enum.all?(value, &is_binary/1)
   defp valid?(:env, value), do: is_list(value) and Enum.all?(value, &env_pair?/1)
@@ -142,6 +182,8 @@ defmodule SnakeBridge.Pool do
 
   defp expected(:name), do: "an atom"
   defp expected(:size), do: "a positive integer"
+  defp expected(:node), do: "a node name (an atom)"
+  defp expected(:nodes), do: "a non-empty list of node names (atoms)"
   defp expected(key) when key in [:python, :venv], do: "a path (a string) or nil"
   defp expected(:python_path), do: "a list of directories (strings)"
   defp expected(:env), do: "a list of {name, value} string pairs (nil unsets)"
@@ -150,12 +192,20 @@ defmodule SnakeBridge.Pool do
   defp expected(key) when key in [:max_queue, :kill_grace], do: "a non-negative integer (ms)"
   defp expected(:timeout), do: "a non-negative integer (ms) or :infinity"
 
+  # Workers interleave over the nodes, so a pool's first workers are on different nodes.
+  defp worker_spec(%{nodes: nodes} = config, index) do
+    case Enum.at(nodes, rem(index, length(nodes))) do
+      node when node == node() -> {WorkerServer, {config.name, index, config}}
+      node -> {Remote.Worker, {config.name, index, node, config}}
+    end
+  end
+
   defp supervisor_name(name), do: :"Elixir.SnakeBridge.Pool.#{name}"
 
   @impl true
   def init(config) do
     Table.publish(config)
-    workers = for index <- 0..(config.size - 1), do: {WorkerServer, {config.name, index, config}}
+    workers = for index <- 0..(config.size - 1), do: worker_spec(config, index)
     children = [{__MODULE__.Facts, config.name} | workers]
     # Restarts are paced by each worker (see WorkerServer: quick deaths back off), so
     # the supervisor itself must not give up on a pool whose workers users crash on

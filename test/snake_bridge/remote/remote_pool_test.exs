@@ -1,0 +1,118 @@
+defmodule SnakeBridge.Remote.RemotePoolTest do
+  # A pool whose worker runs on another node (a real :peer node with SnakeBridge and
+  # real Python): the call path is the same as for a local worker.
+  use ExUnit.Case, async: false
+
+  @moduletag :remote
+  @moduletag :soak
+  @moduletag timeout: 60_000
+
+  require SnakeBridge.Pool.Entry
+  alias SnakeBridge.{Pool, Ref, RefError, TimeoutError}
+  alias SnakeBridge.Pool.{Entry, Table, Transport}
+  alias SnakeBridge.Test.Peers
+
+  setup_all do
+    {peer, node} = Peers.start!(:sb_remote_b)
+    on_exit(fn -> Peers.stop(peer) end)
+    {:ok, _} = Pool.start_link(name: :far, node: node, size: 1)
+    Peers.wait_until(fn -> Entry.ready?(Table.entry(:far, 0)) end, 30_000)
+    %{peer: peer, node: node}
+  end
+
+  defp opts, do: [pool: :far]
+
+  defp parent(os_pid) do
+    [_, ppid] = Regex.run(~r/PPid:\s+(\d+)/, File.read!("/proc/#{os_pid}/status"))
+    ppid
+  end
+
+  test "the worker's Python process runs on the far node", %{peer: peer, node: node} do
+    Entry.ready(transport: transport) = Table.entry(:far, 0)
+    assert Transport.node(transport) == node
+
+    # The worker's parent is the nanny, spawned by the far VM's port helper
+    # (erl_child_setup), a child of the far VM.
+    nanny = SnakeBridge.call!("os", "getppid", [], [], opts())
+    assert nanny |> parent() |> parent() == :peer.call(peer, System, :pid, [])
+  end
+
+  test "calls, refs, methods, attributes and eval" do
+    assert SnakeBridge.call("math", "sqrt", [16], [], opts()) == {:ok, 4.0}
+
+    counter = SnakeBridge.call!("collections", "Counter", ["abracadabra"], [], opts())
+    assert %Ref{worker: {:far, 0, _}} = counter
+    assert SnakeBridge.method!(counter, "most_common", [1]) == [{"a", 5}]
+    assert SnakeBridge.attr!(counter, "total") |> is_struct(Ref)
+    assert SnakeBridge.eval!("c['b'] * 10", %{c: counter}, opts()) == 20
+  end
+
+  test "streams a generator" do
+    gen = SnakeBridge.eval!("(i * i for i in range(1000))", %{}, opts())
+    assert Enum.sum(SnakeBridge.stream(gen)) == Enum.sum(for i <- 0..999, do: i * i)
+  end
+
+  test "callbacks run in the calling process, on the calling node, nested calls included" do
+    me = self()
+
+    key = fn word ->
+      send(me, {:ran_in, self(), node()})
+      # A nested call to the same remote worker while it waits for this callback.
+      SnakeBridge.call!("builtins", "len", [word], [], pool: :far)
+    end
+
+    assert SnakeBridge.call("builtins", "sorted", [["bb", "a", "ccc"]], [key: key], opts()) ==
+             {:ok, ["a", "bb", "ccc"]}
+
+    assert_received {:ran_in, pid, node}
+    assert pid == self() and node == node()
+  end
+
+  test "large binaries travel both ways" do
+    payload = :crypto.strong_rand_bytes(3_000_000)
+
+    assert SnakeBridge.call!("builtins", "bytes", [SnakeBridge.bytes(payload)], [], opts()) ==
+             %SnakeBridge.Bytes{data: payload}
+  end
+
+  test "a timeout interrupts the remote Python call: the worker is free at once" do
+    Entry.ready(incarnation: incarnation) = Table.entry(:far, 0)
+
+    assert {:error, %TimeoutError{worker_restarted: false}} =
+             SnakeBridge.call("time", "sleep", [30], [], pool: :far, timeout: 200)
+
+    # Had it only been abandoned, the worker would still be sleeping.
+    assert SnakeBridge.call("math", "sqrt", [4], [], pool: :far, timeout: 5_000) == {:ok, 2.0}
+    assert Entry.ready(incarnation: ^incarnation) = Table.entry(:far, 0)
+  end
+
+  test "a call mixing refs of a local and a remote worker is refused as :cross_worker" do
+    far = SnakeBridge.call!("collections", "Counter", ["ab"], [], opts())
+    near = SnakeBridge.call!("collections", "Counter", ["cd"])
+
+    assert {:error, %RefError{reason: :cross_worker}} = SnakeBridge.method(far, "update", [near])
+  end
+
+  test "a caller that exits on this node releases its refs on the far node" do
+    task =
+      Task.async(fn ->
+        for _ <- 1..5, do: SnakeBridge.call!("collections", "Counter", ["xy"], [], opts())
+        SnakeBridge.stats(:far).refs
+      end)
+
+    assert Task.await(task) >= 5
+    Peers.wait_until(fn -> SnakeBridge.stats(:far).refs == 0 end, 1_000)
+  end
+
+  test "pool options: :node and :nodes are checked" do
+    assert_raise ArgumentError, ~r/expected :node or :nodes, not both/, fn ->
+      Pool.config(node: :a@b, nodes: [:c@d])
+    end
+
+    assert_raise ArgumentError, ~r/expected :nodes to be a non-empty list/, fn ->
+      Pool.config(nodes: [])
+    end
+
+    assert %{size: 4, nodes: [:a@h, :b@h]} = Pool.config(nodes: [:a@h, :b@h], size: 2)
+  end
+end
