@@ -14,8 +14,8 @@ defmodule SnakeBridge.Pool.Remote.Host do
   use GenServer, restart: :temporary
 
   require SnakeBridge.Pool.Entry
-  alias SnakeBridge.{Pool, Wire, WorkerCrashError}
-  alias SnakeBridge.Pool.{Entry, Table, WorkerServer}
+  alias SnakeBridge.{Wire, WorkerCrashError}
+  alias SnakeBridge.Pool.{Config, Entry, Table, WorkerServer}
   alias SnakeBridge.Pool.Transport.LocalPort
 
   # Longer than a worker's own wait for its hello (WorkerServer).
@@ -91,7 +91,7 @@ defmodule SnakeBridge.Pool.Remote.Host do
 
     config =
       (opts ++ [size: 1, nodes: [node()]])
-      |> Pool.config()
+      |> Config.config()
       |> Map.merge(%{name: name, remote: %{worker: worker_id}})
       |> without_segments(same_host?)
 
