@@ -8,7 +8,7 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
   @moduletag timeout: 60_000
 
   require SnakeBridge.Pool.Entry
-  alias SnakeBridge.{Pool, Ref, RefError, TimeoutError}
+  alias SnakeBridge.{Pool, Ref, RefError, Session, TimeoutError}
   alias SnakeBridge.Pool.{Entry, Table, Transport}
   alias SnakeBridge.Test.Peers
 
@@ -68,6 +68,23 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     assert pid == self() and node == node()
   end
 
+  test "a callback Python makes from its own thread after the call returned runs here" do
+    me = self()
+    code = "import threading\nthreading.Timer(0.05, f, ['late']).start()"
+
+    assert SnakeBridge.eval!(code, %{f: fn word -> send(me, {:late, word, node()}) end}, opts()) ==
+             nil
+
+    assert_receive {:late, "late", node}, 5_000
+    assert node == node()
+  end
+
+  test "with_python enters and exits a context manager on the far worker" do
+    lock = SnakeBridge.call!("threading", "Lock", [], [], opts())
+    assert SnakeBridge.with_python(lock, fn _ -> SnakeBridge.method!(lock, "locked") end)
+    refute SnakeBridge.method!(lock, "locked")
+  end
+
   test "large binaries travel both ways" do
     payload = :crypto.strong_rand_bytes(3_000_000)
 
@@ -86,11 +103,30 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     assert Entry.ready(incarnation: ^incarnation) = Table.entry(:far, 0)
   end
 
-  test "a call mixing refs of a local and a remote worker is refused as :cross_worker" do
-    far = SnakeBridge.call!("collections", "Counter", ["ab"], [], opts())
-    near = SnakeBridge.call!("collections", "Counter", ["cd"])
+  test "a pool spread over this node and another: a call mixing their refs is refused",
+       %{node: node} do
+    start_supervised!({Pool, name: :both, nodes: [node(), node], size: 1})
 
+    Peers.wait_until(
+      fn -> Entry.ready?(Table.entry(:both, 0)) and Entry.ready?(Table.entry(:both, 1)) end,
+      30_000
+    )
+
+    Entry.ready(transport: near_transport) = Table.entry(:both, 0)
+    assert Transport.node(near_transport) == node()
+
+    session = fn index ->
+      SnakeBridge.use_session(Session.new(:both, index), fn ->
+        SnakeBridge.call!("collections", "Counter", ["ab"], [], pool: :both)
+      end)
+    end
+
+    near = session.(0)
+    far = session.(1)
+    assert {:both, 0, _} = near.worker
+    assert {:both, 1, _} = far.worker
     assert {:error, %RefError{reason: :cross_worker}} = SnakeBridge.method(far, "update", [near])
+    assert SnakeBridge.method!(near, "most_common", [1]) == [{"a", 1}]
   end
 
   test "a caller that exits on this node releases its refs on the far node" do

@@ -122,9 +122,15 @@ defmodule SnakeBridge.Pool.Remote.Host do
 
   @impl true
   def terminate(_reason, state) do
-    if state.server, do: GenServer.stop(state.server, :shutdown, 10_000)
+    if state.server, do: stop_server(state.server)
     Table.unpublish(state.name)
+  end
+
+  defp stop_server(server) do
+    GenServer.stop(server, :shutdown, 5_000)
   catch
-    :exit, _ -> Table.unpublish(state.name)
+    # Still starting its worker (a server hears no stop until the worker's hello), or
+    # gone already: killed, its port closes with it and the nanny ends the worker.
+    :exit, _ -> Process.exit(server, :kill)
   end
 end
