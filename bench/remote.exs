@@ -13,7 +13,8 @@
 #   * throughput: 8 processes making CPU-bound calls (sum(range(200000))) on a pool of
 #     one worker on node b, and on a pool spread over nodes b and c (one worker each);
 #   * bulk: a 100 MB random binary's round trip to the worker on node b
-#     (builtins.bytes), in MB/s, against the same binary echoed through :erpc.
+#     (builtins.bytes), in MB/s, against the same binary echoed through :erpc; and,
+#     for context, the same round trip to a worker on this node.
 Code.require_file("bench_helper.exs", __DIR__)
 Code.require_file("../test/support/peers.ex", __DIR__)
 
@@ -129,8 +130,14 @@ result =
         true = byte_size(data) == size
       end
 
-      for _ <- 1..2, do: Enum.each([erpc, remote], & &1.())
-      samples = BenchHelper.interleaved([erpc: erpc, remote: remote], 5, 2)
+      # For context: the same round trip to a worker on this node (the pipe's share).
+      local = fn ->
+        {:ok, %SnakeBridge.Bytes{data: data}} = SnakeBridge.call("builtins", "bytes", [bytes])
+        true = byte_size(data) == size
+      end
+
+      for _ <- 1..2, do: Enum.each([erpc, remote, local], & &1.())
+      samples = BenchHelper.interleaved([erpc: erpc, remote: remote, local: local], 5, 2)
       stats = Map.new(samples, fn {name, ns} -> {name, BenchHelper.summary(ns)} end)
       mb_s = fn name -> Float.round(size / 1.0e6 / (stats[name].median / 1.0e9), 1) end
       ratio = Float.round(mb_s.(:remote) / mb_s.(:erpc), 3)
@@ -139,6 +146,7 @@ result =
       100 MB echoed through :erpc (floor): #{mb_s.(:erpc)} MB/s
       100 MB round trip to the remote worker: #{mb_s.(:remote)} MB/s
       remote / floor: #{ratio}
+      (context) 100 MB round trip to a local worker: #{mb_s.(:local)} MB/s
       """)
 
       %{
@@ -148,9 +156,17 @@ result =
         remote_round_trip_ns: stats.remote,
         erpc_mb_s: mb_s.(:erpc),
         remote_mb_s: mb_s.(:remote),
+        local_round_trip_ns: stats.local,
+        local_mb_s: mb_s.(:local),
         ratio: ratio
       }
   end
 
 Peers.stop(peer_b)
-BenchHelper.record("remote_#{mode}", Map.put(result, :machine, BenchHelper.machine()))
+# The machine is shared: its load during the run says how much to trust the figures.
+load = File.read!("/proc/loadavg") |> String.split() |> Enum.take(3) |> Enum.join(" ")
+
+BenchHelper.record(
+  "remote_#{mode}",
+  Map.merge(result, %{machine: BenchHelper.machine(), load_average: load})
+)

@@ -1,13 +1,22 @@
 %{
   command: "mix run bench/remote.exs bulk",
   erpc_echo_ns: %{
-    max: 2_685_233_701,
-    median: 1_588_099_562,
-    min: 1_031_953_530,
+    max: 1_449_605_136,
+    median: 832_107_387,
+    min: 485_674_978,
     n: 10,
-    p99: 2_685_233_701
+    p99: 1_449_605_136
   },
-  erpc_mb_s: 63.0,
+  erpc_mb_s: 120.2,
+  load_average: "9.61 9.68 7.12",
+  local_mb_s: 85.5,
+  local_round_trip_ns: %{
+    max: 1_839_299_888,
+    median: 1_169_864_231,
+    min: 487_195_771,
+    n: 10,
+    p99: 1_839_299_888
+  },
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-29",
@@ -16,7 +25,7 @@
     nproc: 2,
     otp: "25",
     python: %{
-      call_ns: 243.4,
+      call_ns: 252.6,
       config_args:
         "'--prefix=/root/.pyenv/versions/3.11.7' '--enable-shared' '--libdir=/root/.pyenv/versions/3.11.7/lib' 'LDFLAGS=-L/root/.pyenv/versions/3.11.7/lib -Wl,-rpath,/root/.pyenv/versions/3.11.7/lib' 'LIBS=-L/root/.pyenv/versions/3.11.7/lib -Wl,-rpath,/root/.pyenv/versions/3.11.7/lib' 'CPPFLAGS=-I/root/.pyenv/versions/3.11.7/include'",
       lto: false,
@@ -26,13 +35,13 @@
     }
   },
   payload_bytes: 100_000_000,
-  ratio: 0.492,
-  remote_mb_s: 31.0,
+  ratio: 0.374,
+  remote_mb_s: 45.0,
   remote_round_trip_ns: %{
-    max: 4_507_787_947,
-    median: 3_229_310_944,
-    min: 2_316_958_699,
+    max: 2_866_617_943,
+    median: 2_223_351_765,
+    min: 1_601_637_948,
     n: 10,
-    p99: 4_507_787_947
+    p99: 2_866_617_943
   }
 }

@@ -1,19 +1,20 @@
 %{
   command: "taskset -c 0 mix run bench/remote.exs latency",
   floor_erpc_ns: %{
-    max: 77_459_884,
-    median: 72767,
-    min: 62107,
+    max: 16_465_888,
+    median: 82284,
+    min: 61536,
     n: 15000,
-    p99: 4_975_373
+    p99: 4_100_452
   },
   goal: "≤ 1.5",
+  load_average: "8.81 9.41 7.26",
   local_call_ns: %{
-    max: 34_972_864,
-    median: 36759,
-    min: 28955,
+    max: 18_773_386,
+    median: 41278,
+    min: 30107,
     n: 15000,
-    p99: 4_068_733
+    p99: 3_192_058
   },
   machine: %{
     cpu: "AMD EPYC",
@@ -23,7 +24,7 @@
     nproc: 1,
     otp: "25",
     python: %{
-      call_ns: 258.5,
+      call_ns: 234.5,
       config_args:
         "'--prefix=/root/.pyenv/versions/3.11.7' '--enable-shared' '--libdir=/root/.pyenv/versions/3.11.7/lib' 'LDFLAGS=-L/root/.pyenv/versions/3.11.7/lib -Wl,-rpath,/root/.pyenv/versions/3.11.7/lib' 'LIBS=-L/root/.pyenv/versions/3.11.7/lib -Wl,-rpath,/root/.pyenv/versions/3.11.7/lib' 'CPPFLAGS=-I/root/.pyenv/versions/3.11.7/include'",
       lto: false,
@@ -32,12 +33,12 @@
       version: "3.11.7"
     }
   },
-  ratio_remote_over_floor_plus_local: 1.264,
+  ratio_remote_over_floor_plus_local: 1.202,
   remote_call_ns: %{
-    max: 88_240_778,
-    median: 138_479,
-    min: 111_379,
+    max: 12_301_205,
+    median: 148_479,
+    min: 107_602,
     n: 15000,
-    p99: 8_297_615
+    p99: 5_073_077
   }
 }

@@ -42,9 +42,16 @@ defmodule SnakeBridge.Pool.Transport.Remote do
   def node(%__MODULE__{node: node}), do: node
 
   # The segment files this process wrote for the frame it is sending, with their bytes.
+  # Taken out of its list (see SnakeBridge.Shm.clean_up/0) and deleted here: their copy
+  # on this host is of no use to the far one, and a later frame (a callback's answer)
+  # must not send them again.
   defp files(%{same_host?: true}), do: []
 
   defp files(_transport) do
-    for path <- Process.get({SnakeBridge.Shm, :files}, []), do: {path, File.read!(path)}
+    for path <- Process.delete({SnakeBridge.Shm, :files}) || [] do
+      bytes = File.read!(path)
+      File.rm(path)
+      {path, bytes}
+    end
   end
 end
