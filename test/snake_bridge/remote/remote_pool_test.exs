@@ -92,6 +92,30 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
              %SnakeBridge.Bytes{data: payload}
   end
 
+  test "between hosts, a request's segment files travel with it (written there by the relay)" do
+    # Both nodes are on this host: the worker's transport is made to act as between
+    # hosts, and the shared-memory threshold lowered so the request has a file.
+    Entry.ready(transport: transport) = entry = Table.entry(:far, 0)
+    Table.put_entry(:far, 0, Entry.ready(entry, transport: %{transport | same_host?: false}))
+    Application.put_env(:snakebridge, :shm_threshold, 1_000_000)
+    :persistent_term.erase({SnakeBridge.Shm, :threshold})
+
+    on_exit(fn ->
+      Table.put_entry(:far, 0, entry)
+      Application.delete_env(:snakebridge, :shm_threshold)
+      :persistent_term.erase({SnakeBridge.Shm, :threshold})
+    end)
+
+    payload = :crypto.strong_rand_bytes(2_000_000)
+
+    # The caller deletes its copy as it sends it, so the worker can only have read the
+    # one the relay wrote.
+    assert SnakeBridge.call!("builtins", "bytes", [SnakeBridge.bytes(payload)], [], opts()) ==
+             %SnakeBridge.Bytes{data: payload}
+
+    assert Path.wildcard("/dev/shm/snakebridge-beam-#{System.pid()}/*") == []
+  end
+
   test "a timeout interrupts the remote Python call: the worker is free at once" do
     Entry.ready(incarnation: incarnation) = Table.entry(:far, 0)
 
