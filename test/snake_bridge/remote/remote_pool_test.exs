@@ -153,14 +153,19 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     assert SnakeBridge.method!(near, "most_common", [1]) == [{"a", 1}]
   end
 
-  test "a caller that exits on this node releases its refs on the far node" do
-    task =
-      Task.async(fn ->
-        for _ <- 1..5, do: SnakeBridge.call!("collections", "Counter", ["xy"], [], opts())
-        SnakeBridge.stats(:far).refs
+  test "a caller killed on this node releases its refs on the far node within a second" do
+    me = self()
+
+    caller =
+      spawn(fn ->
+        refs = for _ <- 1..5, do: SnakeBridge.call!("collections", "Counter", ["xy"], [], opts())
+        send(me, {:holding, length(refs)})
+        Process.sleep(:infinity)
       end)
 
-    assert Task.await(task) >= 5
+    assert_receive {:holding, 5}, 10_000
+    assert SnakeBridge.stats(:far).refs >= 5
+    Process.exit(caller, :kill)
     Peers.wait_until(fn -> SnakeBridge.stats(:far).refs == 0 end, 1_000)
   end
 
