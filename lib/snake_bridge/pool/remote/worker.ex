@@ -234,7 +234,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
 
   def handle_info({:EXIT, router, reason}, %{router: router} = state) when reason != :normal do
     error = %WorkerCrashError{reason: "its reply router died: #{inspect(reason)}"}
-    {:stop, {:shutdown, error}, state}
+    {:stop, {:shutdown, error}, %{state | router: nil}}
   end
 
   def handle_info(_other, state), do: {:noreply, state}
