@@ -15,7 +15,7 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
   setup_all do
     {peer, node} = Peers.start!(:sb_remote_b)
     on_exit(fn -> Peers.stop(peer) end)
-    {:ok, _} = Pool.start_link(name: :far, node: node, size: 1)
+    {:ok, _} = Pool.start_link(name: :far, node: node, size: 1, kill_grace: 300)
     Peers.wait_until(fn -> Entry.ready?(Table.entry(:far, 0)) end, 30_000)
     %{peer: peer, node: node}
   end
@@ -125,6 +125,27 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     # Had it only been abandoned, the worker would still be sleeping.
     assert SnakeBridge.call("math", "sqrt", [4], [], pool: :far, timeout: 5_000) == {:ok, 2.0}
     assert Entry.ready(incarnation: ^incarnation) = Table.entry(:far, 0)
+  end
+
+  test "a call that ignores its cancellation costs the far worker: replaced, refs lost" do
+    kept = SnakeBridge.call!("collections", "Counter", ["ab"], [], opts())
+
+    stubborn = """
+    import time
+    while True:
+        try:
+            time.sleep(10)
+        except KeyboardInterrupt:
+            pass
+    """
+
+    # The pool's :kill_grace is 300 ms (setup_all).
+    assert {:error, %TimeoutError{worker_restarted: true}} =
+             SnakeBridge.eval(stubborn, %{}, pool: :far, timeout: 200)
+
+    assert {:error, %RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(kept)
+    assert SnakeBridge.call("math", "sqrt", [9], [], pool: :far, timeout: 30_000) == {:ok, 3.0}
+    Peers.wait_until(fn -> Entry.ready?(Table.entry(:far, 0)) end, 30_000)
   end
 
   test "a pool spread over this node and another: a call mixing their refs is refused",
