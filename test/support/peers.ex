@@ -34,9 +34,9 @@ defmodule SnakeBridge.Test.Peers do
 
     :ok = :peer.call(peer, :code, :add_paths, [:code.get_path()])
     :ok = :peer.call(peer, Application, :put_env, [:snakebridge, :pools, []])
+    {:ok, _} = :peer.call(peer, Application, :ensure_all_started, [:snakebridge])
     # Its worker warnings (a worker replaced on purpose) would clutter the test output.
     :ok = :peer.call(peer, Logger, :configure, [[level: :error]])
-    {:ok, _} = :peer.call(peer, Application, :ensure_all_started, [:snakebridge])
     true = Node.connect(node)
     {peer, node}
   end
