@@ -92,8 +92,8 @@ defmodule SnakeBridge.Python.Project do
 
   @doc """
   A digest of everything that decides the environment's contents: the spec, the lock
-  directory's files, the rule files, the accelerator override and the engine's shipped
-  rules. Equal digests mean `mix snakebridge.setup` has nothing to do.
+  directory's files, the rule files, the accelerator override, the engine's shipped
+  rules and the installed distributions' names. Equal digests mean `mix snakebridge.setup` has nothing to do.
   """
   @spec fingerprint(map) :: String.t()
   def fingerprint(spec) do
@@ -103,7 +103,14 @@ defmodule SnakeBridge.Python.Project do
 
     contents = Enum.map(files, &(File.read(&1) |> elem_or_empty()))
     accelerator = System.get_env("SNAKEBRIDGE_ACCELERATOR", "")
-    data = [SnakeBridge.Python.JSON.encode(spec), accelerator | contents]
+    # What is installed, by name and version, without asking Python: an uninstalled or
+    # replaced package changes the digest, so setup repairs it instead of saying "no-op".
+    installed =
+      Path.join(spec["venv"], "lib/python*/site-packages/*.dist-info")
+      |> Path.wildcard()
+      |> Enum.map(&Path.basename/1)
+
+    data = [SnakeBridge.Python.JSON.encode(spec), accelerator, installed | contents]
     # A change detector, not a security boundary: the BIF avoids depending on :crypto.
     :erlang.md5(Enum.intersperse(data, <<0>>)) |> Base.encode16(case: :lower)
   end

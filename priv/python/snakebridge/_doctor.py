@@ -103,7 +103,8 @@ def _hardware(ctx: Context) -> tuple[bool, str, str]:
     detail = f"{ctx.hardware.target}, profile {profile.extra} ({why})"
     detail += "".join(f"; warning: {w}" for w in ctx.hardware.warnings)
     if have is not None and have != profile.extra:
-        return False, f"{detail}, but {have} is installed", _SETUP
+        # Setup's no-op check does not probe hardware, hence --force.
+        return False, f"{detail}, but {have} is installed", "run `mix snakebridge.setup --force`"
     return True, detail, ""
 
 
