@@ -9,16 +9,19 @@ defmodule SnakeBridge.Python.CLI do
 
   @fingerprint ".snakebridge-fingerprint"
 
-  @doc "Runs `command` with `args` on the current project's spec; returns the exit status."
-  @spec run(String.t(), [String.t()], map) :: non_neg_integer
-  def run(command, args, spec \\ Project.spec()) do
+  @doc """
+  Runs `command` with `args` on `spec` (default: the current Mix project's) with the
+  engine's code from `engine` (default: this source tree); returns the exit status.
+  """
+  @spec run(String.t(), [String.t()], map, String.t()) :: non_neg_integer
+  def run(command, args, spec \\ Project.spec(), engine \\ Project.engine_dir()) do
     path = Path.join(System.tmp_dir!(), "snakebridge-spec-#{System.unique_integer([:positive])}")
     File.write!(path, JSON.encode(spec))
 
     try do
       {_, status} =
         System.cmd(python!(), ["-m", "snakebridge._cli", command, "--spec", path | args],
-          env: [{"PYTHONPATH", pythonpath()}],
+          env: [{"PYTHONPATH", pythonpath(engine)}],
           into: IO.stream(:stdio, :line),
           stderr_to_stdout: true
         )
@@ -51,16 +54,16 @@ defmodule SnakeBridge.Python.CLI do
     end
   end
 
-  defp pythonpath do
+  defp pythonpath(engine) do
     case System.get_env("PYTHONPATH") do
-      empty when empty in [nil, ""] -> Project.engine_dir()
-      existing -> Project.engine_dir() <> ":" <> existing
+      empty when empty in [nil, ""] -> engine
+      existing -> engine <> ":" <> existing
     end
   end
 
   # Any Python 3 starts the CLI; it re-executes itself in the tool environment.
   defp python! do
     System.get_env("SNAKEBRIDGE_TOOL_PYTHON") || System.find_executable("python3") ||
-      Mix.raise("mix snakebridge tasks need python3 on the PATH")
+      raise "setting up the Python environment needs python3 on the PATH"
   end
 end

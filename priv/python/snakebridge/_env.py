@@ -2,6 +2,7 @@
 
     setup   lock if the declared inputs changed, detect the hardware, pick the profile,
             and make the managed environment match the lock (`uv sync --frozen`)
+    install the same from the lock as it is, never re-locking (a release at run time)
     check   exit 1 with a readable diff unless the environment matches the lock
     plan    the detected hardware with its evidence, and each package's variant and why
     doctor  one line per check, with the fix for each failure
@@ -93,7 +94,8 @@ def _foreign(venv: Path) -> bool:
     return venv.exists() and any(venv.iterdir()) and not (venv / STAMP).exists()
 
 
-def setup(ctx: Context) -> int:
+def setup(ctx: Context, *, lock: bool = True) -> int:
+    """Lock when `lock` and the inputs changed, then install this machine's profile."""
     spec = ctx.spec
     if _foreign(spec.venv):
         print(
@@ -102,7 +104,10 @@ def setup(ctx: Context) -> int:
             file=sys.stderr,
         )
         return 1
-    profiles = _lock(ctx)
+    profiles = _lock(ctx) if lock else read_lock_info(spec.lock_dir)[1]
+    if not profiles:
+        print(f"snakebridge: no lock in {spec.lock_dir}", file=sys.stderr)
+        return 1
     for line in ctx.hardware.warnings:
         warn(line)
     profile, why = machine_profile(profiles, ctx.hardware.target)
@@ -229,14 +234,14 @@ def plan(ctx: Context, as_json: bool) -> int:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="snakebridge")
-    parser.add_argument("command", choices=["setup", "check", "plan", "doctor"])
+    parser.add_argument("command", choices=["setup", "install", "check", "plan", "doctor"])
     parser.add_argument("--spec", required=True, type=Path)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:
         ctx = Context(load_spec(json.loads(args.spec.read_text())))
-        if args.command == "setup":
-            return setup(ctx)
+        if args.command in ("setup", "install"):
+            return setup(ctx, lock=args.command == "setup")
         if args.command == "check":
             return check(ctx)
         if args.command == "plan":
