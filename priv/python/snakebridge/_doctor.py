@@ -9,6 +9,7 @@ adds the last check itself: starting one worker and making one call.
 from __future__ import annotations
 
 import subprocess
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from importlib import metadata
@@ -116,8 +117,13 @@ def _indexes(ctx: Context) -> tuple[bool, str, str]:
             if not directory.is_dir():
                 bad.append(f"{index.url} (no such directory)")
             continue
+        # HEAD, because an index's root page can be the whole catalogue (PyPI's is tens
+        # of megabytes); any HTTP answer, even an error status, means it is reachable.
+        request = urllib.request.Request(index.url.rstrip("/") + "/", method="HEAD")
         try:
-            urllib.request.urlopen(index.url.rstrip("/") + "/", timeout=10).close()
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError:
+            pass
         except OSError as exc:
             bad.append(f"{index.url} ({exc})")
     if bad:

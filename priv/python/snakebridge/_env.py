@@ -82,7 +82,7 @@ def _lock(ctx: Context) -> list[Target]:
     write_project(spec, plan)
     if ctx.uv is None:
         return plan.profiles
-    interp = choose_interpreter([])
+    interp = choose_interpreter()
     args = ["lock"] + (["--python", interp.path] if interp else [])
     run_uv(ctx.uv, spec, args)
     names = ", ".join(str(p) for p in plan.profiles)
@@ -115,9 +115,9 @@ def setup(ctx: Context, *, lock: bool = True) -> int:
     stamp = ctx.stamp()
     python = stamp.get("python") if (spec.venv / "bin" / "python").exists() else None
     if python is None:
-        interp = choose_interpreter([])
+        interp = choose_interpreter()
         if interp is None:
-            print("snakebridge: no Python 3.11-3.13 interpreter found", file=sys.stderr)
+            print("snakebridge: no Python 3.11 or newer found", file=sys.stderr)
             return 1
         python = interp.to_json()
         say(f"python: {interp.path} {python['version']} ({interp.why})")

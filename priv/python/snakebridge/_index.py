@@ -146,6 +146,9 @@ def discover(
     """Find the variants `requirement` can be installed as, from rules then the indexes."""
     name = canonicalize_name(requirement.name)
     default = str(requirement)
+    if requirement.url:
+        # A direct reference (`pkg @ https://...`) is one file: it has no variants.
+        return Variants(name, "none", default)
     rule = rules.get(name)
     if rule is not None:
         variants = tuple(

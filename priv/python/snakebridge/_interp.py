@@ -19,7 +19,9 @@ from typing import Any
 
 __all__ = ["Interpreter", "choose_interpreter", "describe"]
 
-SUPPORTED = ((3, 11), (3, 14))  # from, up to but excluding
+MINIMUM = (3, 11)
+# Distribution interpreters probed by name, newest first.
+_DISTRIBUTION = [f"/usr/bin/python3.{minor}" for minor in range(14, MINIMUM[1] - 1, -1)]
 
 _PROBE = """
 import json, sys, sysconfig
@@ -63,19 +65,15 @@ def describe(path: str) -> Interpreter | None:
     return Interpreter(path, version, False, "no PGO/LTO in its build flags")
 
 
-def choose_interpreter(extra: list[str]) -> Interpreter | None:
-    """The best supported interpreter among `extra`, the distribution's, and PATH's."""
-    names = [*extra]
-    for minor in range(SUPPORTED[1][1] - 1, SUPPORTED[0][1] - 1, -1):
-        names.append(f"/usr/bin/python3.{minor}")
+def choose_interpreter() -> Interpreter | None:
+    """The best supported interpreter: an optimized build first, else any, else None."""
+    names = [*_DISTRIBUTION]
     names += [found for name in ("python3", "python") if (found := shutil.which(name))]
     usable = []
     for name in dict.fromkeys(names):
         if not Path(name).exists():
             continue
         interp = describe(name)
-        if interp is not None and SUPPORTED[0] <= interp.version[:2] < SUPPORTED[1]:
+        if interp is not None and interp.version[:2] >= MINIMUM:
             usable.append(interp)
-    if extra and usable and usable[0].path == extra[0]:
-        return usable[0]
     return next((i for i in usable if i.optimized), usable[0] if usable else None)
