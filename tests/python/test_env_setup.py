@@ -6,6 +6,7 @@ These tests run the CLI as `mix snakebridge.setup` does, with the repository's o
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,20 @@ def test_a_foreign_venv_is_left_alone(project: EnvProject) -> None:
     assert done.returncode == 1
     assert "was not made by mix snakebridge.setup" in done.stderr
     assert (project.venv / "precious").exists()
+
+
+def test_without_uv_setup_falls_back_to_venv_and_pip_and_says_so(project: EnvProject) -> None:
+    # A tool "environment" whose interpreter has packaging but no uv beside it.
+    tool = project.root / "tool-without-uv"
+    tool.mkdir()
+    (tool / "python").symlink_to(Path(sys.executable))
+    project.env["SNAKEBRIDGE_TOOL_PYTHON"] = str(tool / "python")
+    done = project.run("setup")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "uv is not available: installing with venv + pip, without a lock" in done.stderr
+    assert "installed with pip, unlocked" in done.stdout
+    assert project.installed()["faketorch"] == "1.0+cpu"
+    assert not (project.lock_dir / "uv.lock").exists()
+    check = project.run("check")
+    assert check.returncode == 1
+    assert "no lock" in check.stderr

@@ -68,7 +68,11 @@ def tool_python() -> Path:
 
 def main(argv: list[str]) -> int:
     python = tool_python()
-    if Path(sys.prefix).resolve() != python.parent.parent.resolve():
+    # Once only: an interpreter whose prefix is not its venv (a symlink, a system
+    # Python named by SNAKEBRIDGE_TOOL_PYTHON) must not re-execute itself forever.
+    here = Path(sys.prefix).resolve() == python.parent.parent.resolve()
+    if not here and not os.environ.get("SNAKEBRIDGE_TOOL_ACTIVE"):
+        os.environ["SNAKEBRIDGE_TOOL_ACTIVE"] = "1"
         os.execv(str(python), [str(python), "-m", "snakebridge._cli", *argv])
     from snakebridge._env import main as env_main  # noqa: PLC0415  (needs packaging)
 

@@ -25,7 +25,7 @@ from typing import Any
 from snakebridge._drift import diff, env_info, expected_from_export, installed
 from snakebridge._hardware import Accelerator, Probe, detect
 from snakebridge._index import discover
-from snakebridge._interp import choose_interpreter
+from snakebridge._interp import choose_interpreter, describe
 from snakebridge._lock import Plan, UvError, machine_profile, read_lock_info, run_uv, write_project
 from snakebridge._spec import Spec, SpecError, load_spec
 from snakebridge._variants import Target, choose, load_rules
@@ -115,7 +115,9 @@ def setup(ctx: Context, *, lock: bool = True) -> int:
     stamp = ctx.stamp()
     python = stamp.get("python") if (spec.venv / "bin" / "python").exists() else None
     if python is None:
-        interp = choose_interpreter()
+        # Without uv the environment is a plain venv of the tool interpreter, which has
+        # venv and pip for certain (a distribution's Python may lack ensurepip).
+        interp = choose_interpreter() if ctx.uv is not None else describe(sys.executable)
         if interp is None:
             print("snakebridge: no Python 3.11 or newer found", file=sys.stderr)
             return 1
@@ -130,7 +132,10 @@ def setup(ctx: Context, *, lock: bool = True) -> int:
     record: dict[str, Any] = {"profile": profile.extra, "python": python}
     record |= {"accelerator": str(ctx.hardware.target), "locked": ctx.uv is not None}
     (spec.venv / STAMP).write_text(json.dumps(record, indent=2) + "\n")
-    say(f"environment {spec.venv} matches the lock (profile {profile.extra})")
+    if ctx.uv is None:
+        say(f"environment {spec.venv} installed with pip, unlocked (profile {profile.extra})")
+    else:
+        say(f"environment {spec.venv} matches the lock (profile {profile.extra})")
     return 0
 
 
@@ -139,15 +144,19 @@ def _pip_install(ctx: Context, profile: Target, python: str) -> None:
     spec = ctx.spec
     warn("uv is not available: installing with venv + pip, without a lock")
     if not (spec.venv / "bin" / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(spec.venv)], check=True)
+        subprocess.run([python, "-m", "venv", str(spec.venv)], check=True)
     plan = ctx.plan()
     reqs = plan.base + [choose(pkg, profile)[0] for pkg in plan.variants]
     args = [str(spec.venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    for index in spec.indexes:
-        args += ["--find-links" if index.local else "--extra-index-url", index.url]
-    if not spec.pypi:
+    args.append("--disable-pip-version-check")
+    remote = [i.url for i in spec.indexes if i.local is None]
+    args += [f"--find-links={i.local}" for i in spec.indexes if i.local is not None]
+    if not spec.pypi and not remote:
         args.append("--no-index")
-    subprocess.run([*args, *reqs], check=True)
+    elif not spec.pypi:
+        args.append(f"--index-url={remote.pop(0)}")
+    args += [f"--extra-index-url={url}" for url in remote]
+    subprocess.run([*args, *reqs], check=True, capture_output=True)
 
 
 def drift(ctx: Context) -> tuple[list[str], str]:
@@ -252,6 +261,9 @@ def main(argv: list[str]) -> int:
     except (SpecError, ValueError) as exc:
         print(f"snakebridge: {exc}", file=sys.stderr)
         return 2
-    except (UvError, subprocess.CalledProcessError) as exc:
+    except UvError as exc:
         print(f"snakebridge: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(f"snakebridge: {exc}\n{exc.stderr or ''}".rstrip(), file=sys.stderr)
         return 1
