@@ -53,11 +53,12 @@ def _installed(ctx: Context) -> tuple[bool, str, str]:
     return True, "matches the lock", ""
 
 
-def _modules(dist: metadata.Distribution, name: str) -> list[str]:
-    top = dist.read_text("top_level.txt")
-    if top:
-        return [m for m in top.split() if not m.startswith("_")][:1] or [name]
-    return [name.replace("-", "_")]
+def _module(dist: metadata.Distribution, name: str) -> str:
+    """The module a distribution is imported as: its own name if it ships it (sympy also
+    ships isympy), else its first public top-level module."""
+    own = name.replace("-", "_").lower()
+    top = [m for m in (dist.read_text("top_level.txt") or "").split() if not m.startswith("_")]
+    return own if own in top or not top else top[0]
 
 
 def _imports(ctx: Context) -> tuple[bool, str, str]:
@@ -80,18 +81,18 @@ def _imports(ctx: Context) -> tuple[bool, str, str]:
         if dist is None:
             failed.append(f"{req.name} (not installed)")
             continue
-        for module in _modules(dist, req.name):
-            modules.append(module)
-            done = subprocess.run(
-                [str(info.python), "-c", f"import {module}"],
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            if done.returncode != 0:
-                last = (done.stderr.strip().splitlines() or ["?"])[-1]
-                failed.append(f"{module} ({last})")
+        module = _module(dist, req.name)
+        modules.append(module)
+        done = subprocess.run(
+            [str(info.python), "-c", f"import {module}"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["?"])[-1]
+            failed.append(f"{module} ({last})")
     if failed:
         return False, "cannot import " + ", ".join(failed), _SETUP
     return True, f"{len(modules)} imported" + (f": {', '.join(modules)}" if modules else ""), ""

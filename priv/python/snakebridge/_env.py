@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import Requirement
+
 from snakebridge._drift import diff, env_info, expected_from_export, installed
 from snakebridge._hardware import Accelerator, Probe, detect
 from snakebridge._index import discover
@@ -199,7 +201,8 @@ def plan_json(ctx: Context) -> dict[str, Any]:
     plan = ctx.plan()
     profile, why = machine_profile(plan.profiles, ctx.hardware.target)
     packages = [
-        {"package": p, "variant": p, "style": "none", "why": "no variants"} for p in plan.base
+        {"package": Requirement(p).name, "variant": p, "style": "none", "why": "no variants"}
+        for p in plan.base
     ]
     for pkg in plan.variants:
         requirement, reason, _ = choose(pkg, profile)
