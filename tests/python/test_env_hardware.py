@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,41 @@ def test_real_probe_runs_fake_tools_on_path(tmp_path: Path) -> None:
     env = {"PATH": f"{bin_dir}:{os.defpath}", "SNAKEBRIDGE_HARDWARE_ROOT": str(tmp_path)}
     found = detect(Probe.from_env(env))
     assert str(found.target) == "cuda11.8"
+
+
+class FakeNVML:
+    """Stands in for nvidia-ml-py's `pynvml` module (hence its camelCase names)."""
+
+    def __init__(self, cuda: int, names: list[str], fail: bool = False) -> None:
+        self.cuda, self.names, self.fail = cuda, names, fail
+
+    def nvmlInit(self) -> None:
+        if self.fail:
+            raise RuntimeError("NVML Shared Library Not Found")
+
+    def nvmlSystemGetCudaDriverVersion_v2(self) -> int:
+        return self.cuda
+
+    def nvmlDeviceGetCount(self) -> int:
+        return len(self.names)
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        return index
+
+    def nvmlDeviceGetName(self, handle: int) -> str:
+        return self.names[handle]
+
+
+def test_nvml_wins_when_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNVML(12080, ["NVIDIA L4"]))
+    found = detect(probe(tmp_path, {"nvidia-smi": SMI_HEADER.format(cuda="12.4")}))
+    assert str(found.target) == "cuda12.8"
+    assert found.devices == ["NVIDIA L4"]
+    assert "NVML: CUDA 12.8, 1 GPU(s)" in found.evidence
+
+
+def test_a_failing_nvml_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNVML(0, [], fail=True))
+    found = detect(probe(tmp_path, {"nvidia-smi": SMI_HEADER.format(cuda="12.4")}))
+    assert str(found.target) == "cuda12.4"
+    assert any("NVML Shared Library Not Found" in w for w in found.warnings)
