@@ -199,3 +199,14 @@ def test_without_uv_setup_falls_back_to_venv_and_pip_and_says_so(project: EnvPro
     check = project.run("check")
     assert check.returncode == 1
     assert "no lock" in check.stderr
+
+
+def test_a_failed_lock_leaves_the_old_lock_in_charge(project: EnvProject) -> None:
+    ok(project, "setup")
+    before = {p.name: p.read_bytes() for p in project.lock_dir.iterdir()}
+    project.deps.append("fakeplain>=3")  # no such release: uv cannot lock
+    done = project.run("setup")
+    assert done.returncode == 1
+    assert "fakeplain" in done.stderr
+    assert {p.name: p.read_bytes() for p in project.lock_dir.iterdir()} == before
+    assert "stale" in project.run("check").stderr

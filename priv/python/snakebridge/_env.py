@@ -81,12 +81,26 @@ def _lock(ctx: Context) -> list[Target]:
         say(f"lock {spec.lock_dir / 'uv.lock'} is up to date ({len(profiles)} profiles)")
         return profiles
     plan = ctx.plan()
+    # A failed lock must not leave the new inputs' digest beside the old uv.lock, or the
+    # next run would take the old lock for up to date: put the old files back.
+    saved = {
+        path: path.read_bytes() if path.exists() else None
+        for path in (spec.lock_dir / name for name in ("pyproject.toml", "uv.toml"))
+    }
     write_project(spec, plan)
     if ctx.uv is None:
         return plan.profiles
     interp = choose_interpreter()
     args = ["lock"] + (["--python", interp.path] if interp else [])
-    run_uv(ctx.uv, spec, args)
+    try:
+        run_uv(ctx.uv, spec, args)
+    except UvError:
+        for path, data in saved.items():
+            if data is None:
+                path.unlink()
+            else:
+                path.write_bytes(data)
+        raise
     names = ", ".join(str(p) for p in plan.profiles)
     say(f"locked {spec.lock_dir / 'uv.lock'} for profiles: {names}")
     return plan.profiles
