@@ -90,7 +90,7 @@ def _lock(ctx: Context) -> list[Target]:
     write_project(spec, plan)
     if ctx.uv is None:
         return plan.profiles
-    interp = choose_interpreter()
+    interp = choose_interpreter(ctx.uv)
     args = ["lock"] + (["--python", interp.path] if interp else [])
     try:
         run_uv(ctx.uv, spec, args)
@@ -133,7 +133,7 @@ def setup(ctx: Context, *, lock: bool = True) -> int:
     if python is None:
         # Without uv the environment is a plain venv of the tool interpreter, which has
         # venv and pip for certain (a distribution's Python may lack ensurepip).
-        interp = choose_interpreter() if ctx.uv is not None else describe(sys.executable)
+        interp = choose_interpreter(ctx.uv) if ctx.uv is not None else describe(sys.executable)
         if interp is None:
             print("snakebridge: no Python 3.11 or newer found", file=sys.stderr)
             return 1

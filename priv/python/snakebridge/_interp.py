@@ -4,13 +4,15 @@ Python builds differ by about 25% in speed on the engine's hot path: a distribut
 own CPython (Debian's /usr/bin/python3.11) is built with PGO and LTO, a pyenv build
 usually is not. So set-up prefers, among supported versions, a build that says it was
 optimized (`--enable-optimizations`/`--with-lto` in CONFIG_ARGS) or that is the
-distribution's own (prefix /usr), then anything else supported. The choice and its
+distribution's own (prefix /usr), then anything else supported. Interpreters uv has
+already installed come first; set-up never downloads one. The choice and its
 evidence are recorded in the environment's stamp and printed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -65,9 +67,33 @@ def describe(path: str) -> Interpreter | None:
     return Interpreter(path, version, False, "no PGO/LTO in its build flags")
 
 
-def choose_interpreter() -> Interpreter | None:
-    """The best supported interpreter: an optimized build first, else any, else None."""
-    names = [*_DISTRIBUTION]
+def _uv_managed(uv: Path | None) -> list[str]:
+    """Interpreters uv has already installed (python-build-standalone: PGO+LTO builds)."""
+    if uv is None:
+        return []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+    argv = [str(uv), "python", "list", "--only-installed", "--managed-python"]
+    try:
+        done = subprocess.run(
+            [*argv, "--output-format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env=env,
+        )
+        entries = json.loads(done.stdout or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return []
+    return [str(e["path"]) for e in entries if isinstance(e, dict) and e.get("path")]
+
+
+def choose_interpreter(uv: Path | None = None) -> Interpreter | None:
+    """The best supported interpreter: an optimized build first, else any, else None.
+
+    Candidates: interpreters uv manages, the distribution's, then python3 on the PATH.
+    """
+    names = [*_uv_managed(uv), *_DISTRIBUTION]
     names += [found for name in ("python3", "python") if (found := shutil.which(name))]
     usable = []
     for name in dict.fromkeys(names):
