@@ -173,6 +173,7 @@ def test_plan_json_explains_each_choice(project: EnvProject) -> None:
     assert chosen["fakejax"]["variant"] == "fakejax[cuda12]"
     assert chosen["fakeort"]["style"] == "distribution"
     assert chosen["fakedep"]["style"] == "none"
+    assert chosen["fakedep"]["asked_by"] == ["app"]
 
 
 def test_a_foreign_venv_is_left_alone(project: EnvProject) -> None:
@@ -207,6 +208,7 @@ def test_a_failed_lock_leaves_the_old_lock_in_charge(project: EnvProject) -> Non
     project.deps.append("fakeplain>=3")  # no such release: uv cannot lock
     done = project.run("setup")
     assert done.returncode == 1
-    assert "fakeplain" in done.stderr
+    assert "declared:\n" in done.stderr
+    assert "  fakeplain>=3   (app)" in done.stderr
     assert {p.name: p.read_bytes() for p in project.lock_dir.iterdir()} == before
     assert "stale" in project.run("check").stderr

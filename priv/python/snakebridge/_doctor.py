@@ -116,7 +116,7 @@ def _indexes(ctx: Context) -> tuple[bool, str, str]:
         directory = index.local
         if directory is not None:
             if not directory.is_dir():
-                bad.append(f"{index.url} (no such directory)")
+                bad.append(f"{index.url} (from {index.origin}: no such directory)")
             continue
         # HEAD, because an index's root page can be the whole catalogue (PyPI's is tens
         # of megabytes); any HTTP answer, even an error status, means it is reachable.
@@ -126,7 +126,7 @@ def _indexes(ctx: Context) -> tuple[bool, str, str]:
         except urllib.error.HTTPError:
             pass
         except OSError as exc:
-            bad.append(f"{index.url} ({exc})")
+            bad.append(f"{index.url} (from {index.origin}: {exc})")
     if bad:
         return False, "unreachable: " + ", ".join(bad), "fix python_indexes or the network"
     return True, f"{len(ctx.spec.search_indexes)} reachable", ""

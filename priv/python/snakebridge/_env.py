@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from snakebridge._drift import diff, env_info, expected_from_export, installed
 from snakebridge._hardware import Accelerator, Probe, detect
@@ -94,13 +95,15 @@ def _lock(ctx: Context) -> list[Target]:
     args = ["lock"] + (["--python", interp.path] if interp else [])
     try:
         run_uv(ctx.uv, spec, args)
-    except UvError:
+    except UvError as exc:
         for path, data in saved.items():
             if data is None:
                 path.unlink()
             else:
                 path.write_bytes(data)
-        raise
+        # uv names the packages in conflict; say which app asked for each of them.
+        asked = [f"  {req}   ({app})" for d in spec.deps for app, req in d.asked]
+        raise UvError("\n".join([str(exc), "declared:", *asked])) from exc
     names = ", ".join(str(p) for p in plan.profiles)
     say(f"locked {spec.lock_dir / 'uv.lock'} for profiles: {names}")
     return plan.profiles
@@ -214,7 +217,8 @@ def plan_json(ctx: Context) -> dict[str, Any]:
     inputs, _ = read_lock_info(ctx.spec.lock_dir)
     plan = ctx.plan()
     profile, why = machine_profile(plan.profiles, ctx.hardware.target)
-    packages = [
+    asked = {canonicalize_name(d.requirement.name): [a for a, _ in d.asked] for d in ctx.spec.deps}
+    packages: list[dict[str, Any]] = [
         {"package": Requirement(p).name, "variant": p, "style": "none", "why": "no variants"}
         for p in plan.base
     ]
@@ -223,6 +227,8 @@ def plan_json(ctx: Context) -> dict[str, Any]:
         packages.append(
             {"package": pkg.name, "variant": requirement, "style": pkg.style, "why": reason}
         )
+    for entry in packages:
+        entry["asked_by"] = asked.get(canonicalize_name(entry["package"]), [])
     return {
         "hardware": ctx.hardware.to_json(),
         "profiles": [str(p) for p in plan.profiles],
@@ -254,7 +260,10 @@ def plan(ctx: Context, as_json: bool) -> int:
     print(f"profiles: {', '.join(data['profiles'])} (lock: {data['lock']})")
     print(f"profile: {data['profile']} ({data['profile_why']})")
     for pkg in data["packages"]:
-        print(f"  {pkg['package']}: {pkg['variant']}  [{pkg['style']}] {pkg['why']}")
+        who = ", ".join(pkg["asked_by"])
+        print(
+            f"  {pkg['package']}: {pkg['variant']}  [{pkg['style']}] {pkg['why']} (asked by {who})"
+        )
     return 0
 
 
