@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,14 @@ class Context:
 
     def plan(self) -> Plan:
         rules = load_rules(self.spec.rules)
+        indexes = self.spec.search_indexes
         base, variants = [], []
-        for declared in self.spec.deps:
-            found = discover(declared.requirement, self.spec.search_indexes, rules, warn)
+        # Discovery is network round trips per package: ask for all packages at once.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            found_all = list(
+                pool.map(lambda d: discover(d.requirement, indexes, rules, warn), self.spec.deps)
+            )
+        for found in found_all:
             if found.variants:
                 variants.append(found)
             else:
