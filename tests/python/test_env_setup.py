@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from env_project import EnvProject
-from fake_index import build_index
+from fake_index import build_index, build_wheel
 
 DEPS = ["faketorch==1.0", "fakejax", "fakeort", "fakedep"]
 RULES = '[fakeort]\ncpu = "fakeort"\ncuda12 = "fakeort-gpu"\n'
@@ -212,3 +212,25 @@ def test_a_failed_lock_leaves_the_old_lock_in_charge(project: EnvProject) -> Non
     assert "  fakeplain>=3   (app)" in done.stderr
     assert {p.name: p.read_bytes() for p in project.lock_dir.iterdir()} == before
     assert "stale" in project.run("check").stderr
+
+
+LINUX = "manylinux_2_17_x86_64.manylinux_2_17_aarch64"
+
+
+def test_macos_gets_the_plain_release_when_variants_are_linux_only(tmp_path: Path) -> None:
+    # PyTorch's layout: +cpu/+cuXXX wheels for Linux, the plain release for macOS.
+    index = tmp_path / "index"
+    index.mkdir()
+    build_wheel(index, "faketorch", "1.0", platform="macosx_11_0_arm64")
+    build_wheel(index, "faketorch", "1.0+cpu", platform=LINUX)
+    build_wheel(index, "faketorch", "1.0+cu126", platform=LINUX)
+    project = EnvProject(tmp_path / "app", index, deps=["faketorch"])
+    project.root.mkdir()
+    ok(project, "setup")
+    assert project.installed()["faketorch"] == "1.0+cpu"
+    pyproject = (project.lock_dir / "pyproject.toml").read_text()
+    assert "\"faketorch==1.0+cpu ; sys_platform != 'darwin'\"" in pyproject
+    assert "\"faketorch==1.0 ; sys_platform == 'darwin'\"" in pyproject
+    assert (
+        "faketorch-1.0-py3-none-macosx_11_0_arm64.whl" in (project.lock_dir / "uv.lock").read_text()
+    )

@@ -118,6 +118,14 @@ def _file_version(filename: str) -> tuple[NormalizedName | None, Version | None]
     return None, None
 
 
+def _on_macos(filename: str) -> bool:
+    """Can this file be installed on macOS? (sdists: buildable anywhere.)"""
+    if not filename.endswith(".whl"):
+        return True
+    tags = parse_wheel_filename(filename)[3]
+    return any(t.platform == "any" or t.platform.startswith("macosx") for t in tags)
+
+
 def _extras(file: IndexFile, local: bool) -> list[str]:
     if not file.filename.endswith(".whl") or not file.has_metadata:
         return []
@@ -173,6 +181,7 @@ def discover(
     best = max(Version(v.public) for v, _, _ in offered)
     release = [(v, f, i) for v, f, i in offered if Version(v.public) == best]
     local: dict[str, Variant] = {}
+    macos_tags = {v.local for v, f, _ in release if _on_macos(f.filename)}
     for version, _, index in release:
         target = parse_tag(version.local or "")
         if target is not None and version.local not in local:
@@ -182,12 +191,16 @@ def discover(
             )
     if local:
         plain = next((i for v, _, i in release if v.local is None), None)
+        plain_req = _with(requirement, name=name, spec=f"=={best}") if plain else default
+        no_macos = frozenset(v.requirement for tag, v in local.items() if tag not in macos_tags)
         return Variants(
             name,
             "local-version",
-            _with(requirement, name=name, spec=f"=={best}") if plain else default,
+            plain_req,
             tuple(local.values()),
             plain.name if plain else None,
+            macos=plain_req if plain and None in macos_tags and no_macos else None,
+            no_macos=no_macos,
         )
     version, file, index = next(entry for entry in release if entry[1].filename.endswith(".whl"))
     try:

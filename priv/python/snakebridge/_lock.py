@@ -21,6 +21,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from snakebridge._spec import Spec
 from snakebridge._variants import Target, Variants, choose, parse_tag
 
@@ -68,11 +70,18 @@ def write_project(spec: Spec, plan: Plan) -> None:
         reqs = []
         for pkg in plan.variants:
             requirement, _, index = choose(pkg, profile)
-            reqs.append(requirement)
-            if index is not None and index not in _local_names(spec):
-                sources.setdefault(pkg.name, []).append(
-                    f"{{ index = {_q(index)}, extra = {_q(profile.extra)} }}"
-                )
+            picks = [(requirement, index, "")]
+            if pkg.macos is not None and requirement in pkg.no_macos:
+                picks = [
+                    (requirement, index, _NOT_MACOS),
+                    (pkg.macos, pkg.default_index, _MACOS),
+                ]
+            for req, source, marker in picks:
+                reqs.append(_marked(req, marker))
+                if source is not None and source not in _local_names(spec):
+                    entry = f"index = {_q(source)}, extra = {_q(profile.extra)}"
+                    entry += f", marker = {_q(marker)}" if marker else ""
+                    sources.setdefault(pkg.name, []).append(f"{{ {entry} }}")
         lines.append(f"{profile.extra} = {_list(sorted(reqs))}")
     lines += ["", "[tool.uv]", "package = false"]
     if len(profiles) > 1:
@@ -90,6 +99,21 @@ def write_project(spec: Spec, plan: Plan) -> None:
     spec.lock_dir.mkdir(parents=True, exist_ok=True)
     (spec.lock_dir / "pyproject.toml").write_text("\n".join(lines) + "\n")
     (spec.lock_dir / "uv.toml").write_text(_uv_toml(spec))
+
+
+_MACOS = "sys_platform == 'darwin'"
+_NOT_MACOS = "sys_platform != 'darwin'"
+
+
+def _marked(requirement: str, marker: str) -> str:
+    """`requirement` restricted to where `marker` holds, keeping its own markers."""
+    if not marker:
+        return requirement
+    req = Requirement(requirement)
+    if req.marker is None:
+        return f"{requirement} ; {marker}"
+    req.marker = None
+    return f"{req} ; ({Requirement(requirement).marker}) and {marker}"
 
 
 def _local_names(spec: Spec) -> set[str]:

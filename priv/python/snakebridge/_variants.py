@@ -117,6 +117,12 @@ class Variants:
     default: str
     variants: tuple[Variant, ...] = ()
     default_index: str | None = None
+    # Local-version variants are usually built for Linux and Windows only, with macOS
+    # served by the plain release. `macos` is that plain requirement when the indexes
+    # show it (a macOS or pure wheel for the plain release, none for these variants);
+    # `no_macos` lists the variant requirements that need it on macOS.
+    macos: str | None = None
+    no_macos: frozenset[str] = frozenset()
 
 
 def load_rules(user_files: list[Path]) -> dict[NormalizedName, dict[str, str]]:

@@ -31,8 +31,9 @@ def build_wheel(
     *,
     requires: tuple[str, ...] = (),
     extras: dict[str, tuple[str, ...]] | None = None,
+    platform: str = "any",
 ) -> Path:
-    """Write `name-version-py3-none-any.whl` into `directory` and return its path."""
+    """Write `name-version-py3-none-PLATFORM.whl` into `directory` and return its path."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
@@ -44,13 +45,13 @@ def build_wheel(
         f"{dist}/__init__.py": f"VARIANT = {version!r}\n".encode(),
         f"{info}/METADATA": ("\n".join(metadata) + "\n").encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: fake_index\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n",
+        + "".join(f"Tag: py3-none-{p}\n" for p in platform.split(".")).encode(),
         f"{info}/top_level.txt": f"{dist}\n".encode(),
     }
     record = [_record_line(path, data) for path, data in files.items()]
     record.append(f"{info}/RECORD,,")
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    path = directory / f"{dist}-{version}-py3-none-any.whl"
+    path = directory / f"{dist}-{version}-py3-none-{platform}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for member, data in files.items():
             archive.writestr(member, data)
