@@ -45,14 +45,17 @@ def test_describe_runs_the_real_interpreter() -> None:
 
 
 def test_an_optimized_interpreter_uv_manages_comes_first(tmp_path: Path) -> None:
-    old = fake_python(tmp_path / "old", [3, 10, 1], "/opt/old", "--enable-optimizations")
-    good = fake_python(
-        tmp_path / "good", [3, 13, 1], "/opt/pbs", "--enable-optimizations --with-lto"
-    )
+    managed = tmp_path / "uv-pythons"
+    found = {}
+    for version in ([3, 10, 1], [3, 13, 1]):
+        bin_dir = managed / f"cpython-{'.'.join(map(str, version))}-linux-x86_64-gnu" / "bin"
+        bin_dir.mkdir(parents=True)
+        found[version[1]] = fake_python(
+            bin_dir / "python3", version, "/x", "--enable-optimizations"
+        )
     uv = tmp_path / "uv"
-    listing = json.dumps([{"path": str(old)}, {"path": str(good)}])
-    uv.write_text(f"#!/bin/sh\necho '{listing}'\n")
+    uv.write_text(f"#!/bin/sh\necho '{managed}'\n")
     uv.chmod(0o755)
     chosen = choose_interpreter(uv)
     assert chosen is not None
-    assert chosen.path == str(good)  # 3.10 is below the minimum, however optimized
+    assert chosen.path == str(found[13])  # 3.10 is below the minimum, however optimized

@@ -68,24 +68,27 @@ def describe(path: str) -> Interpreter | None:
 
 
 def _uv_managed(uv: Path | None) -> list[str]:
-    """Interpreters uv has already installed (python-build-standalone: PGO+LTO builds)."""
+    """Interpreters uv has already installed (python-build-standalone: PGO+LTO builds).
+
+    Read from uv's install directory: `uv python list` would also probe every
+    interpreter on the PATH, seconds with pyenv's shims.
+    """
     if uv is None:
         return []
     env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
-    argv = [str(uv), "python", "list", "--only-installed", "--managed-python"]
     try:
         done = subprocess.run(
-            [*argv, "--output-format", "json"],
+            [str(uv), "python", "dir"],
             capture_output=True,
             text=True,
             timeout=30,
             check=True,
             env=env,
         )
-        entries = json.loads(done.stdout or "[]")
-    except (OSError, subprocess.SubprocessError, ValueError):
+    except (OSError, subprocess.SubprocessError):
         return []
-    return [str(e["path"]) for e in entries if isinstance(e, dict) and e.get("path")]
+    root = Path(done.stdout.strip())
+    return sorted((str(p) for p in root.glob("cpython-*/bin/python3")), reverse=True)
 
 
 def choose_interpreter(uv: Path | None = None) -> Interpreter | None:
