@@ -50,7 +50,7 @@ _BARE = {
 DEFAULT_RULES = Path(__file__).with_name("variants.toml")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Target:
     """An accelerator kind and, for CUDA and ROCm, a version (None: any version)."""
 
