@@ -47,6 +47,12 @@ def lines(code: str) -> None:
     sys.exit(int(code))
 
 
+def half_frame(code: str) -> None:
+    """The first 100 bytes of a 4096-byte frame, then exit CODE."""
+    out(4, struct.pack(">I", 4096) + b"x" * 100)
+    os._exit(int(code))
+
+
 def kill_self(name: str) -> None:
     no_core_dumps()
     out(2, f"dying by {name}\n")
@@ -120,6 +126,7 @@ def frames(count: str) -> None:
 
 SCENARIOS: dict[str, Callable[..., None]] = {
     "lines": lines,
+    "half_frame": half_frame,
     "kill_self": kill_self,
     "abort": abort,
     "grandchild": grandchild,

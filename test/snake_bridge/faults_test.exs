@@ -1,0 +1,78 @@
+defmodule SnakeBridge.FaultsTest do
+  # Faults the pool must survive without a stuck caller or a wrong answer: a worker
+  # whose descriptors outlive it, frames with lying headers, callers killed mid-send.
+  use ExUnit.Case, async: true
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.WorkerCrashError
+
+  setup do
+    pool = :"faults_test_#{System.unique_integer([:positive])}"
+    %{pool: pool}
+  end
+
+  defp start_pool(pool, opts \\ []) do
+    start_supervised!({SnakeBridge.Pool, [name: pool, size: 1] ++ opts})
+    await_pool(pool)
+  end
+
+  describe "a worker's death" do
+    @tag :tmp_dir
+    test "is reported at once even when a daemonized grandchild holds fds 3 and 4",
+         %{pool: pool, tmp_dir: dir} do
+      start_pool(pool)
+      pid_file = Path.join(dir, "grandchild")
+
+      code = """
+      import os, subprocess
+      child = subprocess.Popen(["sleep", "600"], pass_fds=(3, 4), start_new_session=True)
+      with open(#{inspect(pid_file)}, "w") as f:
+          f.write(str(child.pid))
+      os._exit(3)
+      """
+
+      on_exit(fn ->
+        with {:ok, pid} <- File.read(pid_file), do: System.cmd("kill", ["-9", pid])
+      end)
+
+      # With :infinity, a lost report would hang this call forever.
+      task = Task.async(fn -> SnakeBridge.eval(code, %{}, pool: pool, timeout: :infinity) end)
+
+      assert {:error, %WorkerCrashError{status: 3}} = Task.await(task, 20_000)
+      grandchild = pid_file |> File.read!() |> String.to_integer()
+      assert os_alive?(grandchild), "the grandchild should still hold the descriptors"
+      assert SnakeBridge.eval("1 + 1", %{}, pool: pool) == {:ok, 2}
+    end
+
+    test "mid-frame reports the worker's real status", %{pool: pool} do
+      start_pool(pool)
+      # Half a frame on fd 4: the nanny's report is swallowed by it.
+      code = "import os\nos.write(4, (4096).to_bytes(4, 'big') + b'x' * 100)\nos._exit(3)"
+
+      assert {:error, %WorkerCrashError{status: 3, signal: nil}} =
+               SnakeBridge.eval(code, %{}, pool: pool, timeout: 30_000)
+    end
+
+    test "racing a caller's write is reported with the worker's status", %{pool: pool} do
+      start_pool(pool)
+      {:ok, session} = SnakeBridge.open_session(pool: pool)
+      # Requests keep coming while the worker dies: none may turn the death into
+      # a broken pipe.
+      writers =
+        for _ <- 1..4 do
+          Task.async(fn ->
+            for _ <- 1..200, do: SnakeBridge.eval("1", %{}, pool: pool, session: session)
+          end)
+        end
+
+      assert {:error, %WorkerCrashError{status: 7}} =
+               SnakeBridge.eval("import os\nos._exit(7)", %{}, pool: pool, session: session)
+
+      for results <- Task.await_many(writers, 30_000), {:error, error} <- results do
+        refute Exception.message(error) =~ "epipe"
+      end
+    end
+  end
+end
