@@ -85,12 +85,11 @@ defmodule SnakeBridge.Call do
   @spec request(Header.op(), term, Entry.worker_id() | nil, opts) ::
           {:ok, term} | {:error, Exception.t()}
   def request(op, body, worker_id, opts) do
-    pool = Route.pool(worker_id, opts)
-    meta = Table.meta(pool)
-    timeout = opt(opts, :timeout, meta.timeout)
-    deadline = Route.deadline(timeout)
-
-    with {:ok, session} <- session(op, pool, opts),
+    with {:ok, meta} <- Route.meta(worker_id, opts),
+         pool = meta.name,
+         timeout = opt(opts, :timeout, meta.timeout),
+         deadline = Route.deadline(timeout),
+         {:ok, session} <- session(op, pool, opts),
          index = if(worker_id, do: elem(worker_id, 1), else: session.worker),
          {:ok, entry} <- Route.ready_entry(meta, index, worker_id, deadline),
          :ok <- check_in(meta, index, entry, opts) do
@@ -147,7 +146,7 @@ defmodule SnakeBridge.Call do
     Entry.ready(server: server, transport: transport, load: load) = entry
     caller = Session.caller_id()
     {op, body} = encode_body(op, body)
-    {blob_flag, body} = Shm.frame_body(body)
+    {blob_flag, body, file_bytes} = Shm.frame_body(body)
     control? = opt(opts, :channel, :main) == :control
 
     # A request on the control channel (stats) is not counted in flight, and its tag
@@ -181,7 +180,8 @@ defmodule SnakeBridge.Call do
       on_timeout: opt(opts, :on_timeout, :interrupt)
     }
 
-    size = :erlang.iolist_size(body)
+    # Shared-memory files count too: :max_frame bounds a request whichever way it goes.
+    size = :erlang.iolist_size(body) + file_bytes
 
     if size > meta.max_frame do
       finish(call)

@@ -98,7 +98,7 @@ defmodule SnakeBridge.Call.Callback do
           {callback_id, error}
       end
 
-    {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
+    {blob_flag, body, _file_bytes} = Shm.frame_body(:erlang.term_to_binary(body))
 
     header = Header.build(:callback_result, blob_flag, <<>>, session_id, caller, <<>>)
 

@@ -73,6 +73,10 @@ defmodule SnakeBridge.Call.Reply do
   def decoded(kind, payload) do
     {:ok, decode(kind, payload)}
   rescue
+    # A shared-memory segment that is not ours, or not whole (SnakeBridge.Shm).
+    error in RuntimeError ->
+      {:error, %EncodeError{path: "(the reply)", value: nil, reason: Exception.message(error)}}
+
     ArgumentError ->
       {:error,
        %EncodeError{

@@ -156,7 +156,9 @@ defmodule SnakeBridge.Pool.WorkerServer do
         {"SNAKEBRIDGE_PYTHON_PATH", Enum.join(state.config.python_path, ":")},
         {"SNAKEBRIDGE_MAX_FRAME", Integer.to_string(state.config.max_frame)},
         {"SNAKEBRIDGE_MAX_REFS", Integer.to_string(state.config.max_refs)},
-        {"SNAKEBRIDGE_SHM_THRESHOLD", shm_threshold()}
+        {"SNAKEBRIDGE_SHM_THRESHOLD", shm_threshold()},
+        # The one directory whose segments the worker may read (see SnakeBridge.Shm).
+        {"SNAKEBRIDGE_SHM_DIR", SnakeBridge.Shm.directory() || ""}
         | state.config.env
       ]
       |> Enum.map(fn {k, v} -> {String.to_charlist(k), v && String.to_charlist(v)} end)

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from snakebridge._channel import HEADER
-from snakebridge._shm import worker_directory
+from snakebridge._shm import SEGMENT_DIR_ENV, make_private_directory
 from snakebridge._wire import PIPE_BUF, Kind, Stream
 
 __all__ = ["DEFAULT_COMMAND", "REPLY_FD", "REQUEST_FD", "main", "run"]
@@ -123,6 +123,8 @@ class _Nanny:
         # handles them in order with everything else and no handler ever raises.
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._process: subprocess.Popen[bytes] | None = None
+        # The worker's shared-memory segments, removed with it (see _shm).
+        self._segment_dir = make_private_directory("snakebridge-worker-")
 
     def run(self) -> int:
         for signum in (*_STOP_SIGNALS, signal.SIGCHLD):
@@ -153,6 +155,8 @@ class _Nanny:
         """Start the worker, or report with EXITED why it could not be started."""
         env = dict(os.environ)
         env[LOCK_PATH_ENV] = self._lock_path
+        if self._segment_dir is not None:
+            env[SEGMENT_DIR_ENV] = self._segment_dir
         try:
             process = subprocess.Popen(
                 self._command,
@@ -241,8 +245,13 @@ class _Nanny:
     def _reap(self) -> None:
         if self._process is not None:
             self._process.wait()
-            # Shared-memory segments the worker wrote and nobody read die with it.
-            shutil.rmtree(worker_directory(self._process.pid), ignore_errors=True)
+            self._remove_segments()
+
+    def _remove_segments(self) -> None:
+        """Shared-memory segments the worker wrote and nobody read die with it."""
+        if self._segment_dir is not None:
+            shutil.rmtree(self._segment_dir, ignore_errors=True)
+            self._segment_dir = None
 
     def _report(self) -> None:
         if self._process is not None:
@@ -345,6 +354,7 @@ class _Nanny:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _close(self) -> None:
+        self._remove_segments()
         signal.set_wakeup_fd(-1)
         os.close(self._wake_r)
         os.close(self._wake_w)
