@@ -6,7 +6,7 @@ defmodule SnakeBridge.FaultsTest do
 
   import SnakeBridge.Test.Lifecycle
 
-  alias SnakeBridge.WorkerCrashError
+  alias SnakeBridge.{OverloadError, TimeoutError, WorkerCrashError}
 
   setup do
     pool = :"faults_test_#{System.unique_integer([:positive])}"
@@ -72,6 +72,88 @@ defmodule SnakeBridge.FaultsTest do
 
       for results <- Task.await_many(writers, 30_000), {:error, error} <- results do
         refute Exception.message(error) =~ "epipe"
+      end
+    end
+  end
+
+  describe "a big request queued behind a long call" do
+    # The port's queue holds the big request until the worker reads it: the port is busy.
+    defp busy_pool(pool) do
+      start_pool(pool, max_queue: 2)
+
+      long =
+        Task.async(fn ->
+          SnakeBridge.eval("import time\ntime.sleep(4)\n'done'", %{},
+            pool: pool,
+            timeout: :infinity
+          )
+        end)
+
+      eventually("the long call running", 5_000, fn ->
+        SnakeBridge.stats(pool).queued == 0 and in_flight(pool) == 1
+      end)
+
+      big = SnakeBridge.bytes(:binary.copy("b", 64_000_000))
+
+      queued =
+        Task.async(fn ->
+          SnakeBridge.call("builtins", "len", [big], [], pool: pool, timeout: :infinity)
+        end)
+
+      eventually("the big request queued", 5_000, fn -> in_flight(pool) == 2 end)
+      {long, queued}
+    end
+
+    defp in_flight(pool),
+      do: SnakeBridge.Pool.Table.in_flight(SnakeBridge.Pool.Table.meta(pool), 0)
+
+    test "holds no other caller past its own timeout, nor the shared Sessions server", %{
+      pool: pool
+    } do
+      {long, queued} = busy_pool(pool)
+
+      # If this caller were suspended on the port, it would wait for the long call.
+      small = Task.async(fn -> SnakeBridge.eval("1", %{}, pool: pool, timeout: 300) end)
+      assert {:ok, {:error, %TimeoutError{}}} = Task.yield(small, 3_000)
+      assert Task.yield(long, 0) == nil, "the long call was to be still running"
+
+      # A caller of the busy pool exits: its clean-up frames must not suspend the
+      # Sessions server, which every pool shares.
+      {pid, monitor} =
+        spawn_monitor(fn -> SnakeBridge.eval("2", %{}, pool: pool, timeout: 100) end)
+
+      assert_receive {:DOWN, ^monitor, :process, ^pid, _}, 3_000
+      assert %{processes: _} = SnakeBridge.Pool.Sessions.count()
+      assert {:ok, ref} = SnakeBridge.eval("object()", %{}, return: :ref)
+      assert SnakeBridge.release(ref) == :ok
+      assert Task.yield(long, 0) == nil, "the long call was to be still running"
+
+      assert Task.await(long, 20_000) == {:ok, "done"}
+      assert Task.await(queued, 20_000) == {:ok, 64_000_000}
+    end
+
+    test "callers killed while sending leave no in-flight count behind", %{pool: pool} do
+      {long, queued} = busy_pool(pool)
+      arg = SnakeBridge.bytes(:binary.copy("k", 8_000_000))
+
+      for _ <- 1..3 do
+        {pid, monitor} =
+          spawn_monitor(fn ->
+            SnakeBridge.call("builtins", "len", [arg], [], pool: pool, timeout: :infinity)
+          end)
+
+        Process.sleep(100)
+        Process.exit(pid, :kill)
+        assert_receive {:DOWN, ^monitor, :process, ^pid, :killed}, 5_000
+      end
+
+      assert Task.await(long, 20_000) == {:ok, "done"}
+      assert Task.await(queued, 20_000) == {:ok, 64_000_000}
+      eventually("an idle worker", 10_000, fn -> in_flight(pool) == 0 end)
+
+      # max_queue: 2 would refuse these if counts had leaked.
+      for n <- 1..3 do
+        refute match?({:error, %OverloadError{}}, SnakeBridge.eval("#{n}", %{}, pool: pool))
       end
     end
   end

@@ -292,7 +292,8 @@ defmodule SnakeBridge.PoolTest do
     Supervisor.stop(sup)
     message = "no SnakeBridge pool named :pool_stopped is running"
     assert_raise ArgumentError, message, fn -> SnakeBridge.eval("1", %{}, pool: :pool_stopped) end
-    assert_raise ArgumentError, message, fn -> SnakeBridge.to_elixir(ref) end
+    # A ref is not a wrong argument: its worker is gone with its pool.
+    assert {:error, %SnakeBridge.RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(ref)
     assert SnakeBridge.release(ref) == :ok
   end
 

@@ -28,6 +28,8 @@ defmodule SnakeBridge.Call do
 
   # See "Crash detection" in the module comment.
   @watch_after 50
+  # The longest pause between tries to write to a busy port (see send_later/4).
+  @max_send_pause 20
 
   @enforce_keys [:box, :id, :tag, :transport, :server, :pool, :index, :session, :caller]
   defstruct [
@@ -192,10 +194,47 @@ defmodule SnakeBridge.Call do
         :ok ->
           await(call, deadline, timeout)
 
+        :busy ->
+          Table.count_out(load)
+          send_later(call, [header | body], deadline, 1)
+
         :closed ->
           Table.count_out(load)
           crashed(call)
       end
+    end
+  end
+
+  # The worker's port is busy (a big request waits behind a long call, see
+  # Pool.Transport.LocalPort): try again after a pause, until the caller's own deadline.
+  # Between tries the request is not counted in flight, so a caller killed while it
+  # waits leaves no count behind.
+  defp send_later(call, frame, deadline, pause) do
+    case Route.remaining(deadline) do
+      0 ->
+        finish(call)
+        {:error, %TimeoutError{timeout: call.timeout}}
+
+      left ->
+        receive do
+        after
+          min(pause, left) -> :ok
+        end
+
+        if call.load, do: :atomics.add(call.load, 1, 1)
+
+        case transmit(:main, call, frame) do
+          :ok ->
+            await(call, deadline)
+
+          :busy ->
+            Table.count_out(call.load)
+            send_later(call, frame, deadline, min(pause * 2, @max_send_pause))
+
+          :closed ->
+            Table.count_out(call.load)
+            crashed(call)
+        end
     end
   end
 
@@ -220,7 +259,7 @@ defmodule SnakeBridge.Call do
   end
 
   @doc "Writes a frame to the call's worker on `channel` (`:main` or `:control`)."
-  @spec transmit(:main | :control, t, iodata) :: :ok | :closed
+  @spec transmit(:main | :control, t, iodata) :: :ok | :busy | :closed
   def transmit(:main, call, frame), do: Transport.send_frame(call.transport, frame)
   def transmit(:control, call, frame), do: Transport.send_control(call.transport, frame)
 

@@ -103,7 +103,7 @@ defmodule SnakeBridge.Call.Callback do
     header = Header.build(:callback_result, blob_flag, <<>>, session_id, caller, <<>>)
 
     case channel do
-      :main -> Transport.send_frame(transport, [header | body])
+      :main -> Transport.send_frame_async(transport, [header | body])
       :control -> Transport.send_control(transport, [header | body])
     end
   end
