@@ -158,3 +158,40 @@ defmodule SnakeBridge.FaultsTest do
     end
   end
 end
+
+defmodule SnakeBridge.FaultsTest.WithPython do
+  use ExUnit.Case, async: true
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.WorkerCrashError
+
+  setup do
+    pool = :"faults_with_python_#{System.unique_integer([:positive])}"
+    start_supervised!({SnakeBridge.Pool, name: pool, size: 1})
+    await_pool(pool)
+
+    {:ok, cm} =
+      SnakeBridge.eval("import contextlib\ncontextlib.nullcontext(1)", %{},
+        pool: pool,
+        return: :ref
+      )
+
+    %{pool: pool, cm: cm}
+  end
+
+  @crash "import os\nos._exit(3)"
+
+  test "with_python reports the crash that ended its block (raised in it)", %{cm: cm} do
+    assert_raise WorkerCrashError, ~r/status 3/, fn ->
+      SnakeBridge.with_python(cm, fn _ -> SnakeBridge.eval!(@crash, %{"cm" => cm}) end)
+    end
+  end
+
+  test "with_python reports the crash that ended its block (returned by it)", %{cm: cm} do
+    assert_raise WorkerCrashError, ~r/status 3/, fn ->
+      SnakeBridge.with_python(cm, fn _ -> SnakeBridge.eval(@crash, %{"cm" => cm}) end)
+    end
+  end
+end
