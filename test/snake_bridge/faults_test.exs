@@ -195,3 +195,34 @@ defmodule SnakeBridge.FaultsTest.WithPython do
     end
   end
 end
+
+defmodule SnakeBridge.FaultsTest.Memory do
+  # Async: false, as it reads the VM's binary memory, which other tests move.
+  use ExUnit.Case, async: false
+
+  import SnakeBridge.Test.Lifecycle
+
+  @size 100_000_000
+
+  test "a big result's memory comes back once its caller drops it" do
+    start_supervised!({SnakeBridge.Pool, name: :faults_memory, size: 1})
+    await_pool(:faults_memory)
+    :erlang.garbage_collect()
+    before = :erlang.memory(:binary)
+
+    task =
+      Task.async(fn ->
+        {:ok, %SnakeBridge.Bytes{data: data}} =
+          SnakeBridge.eval("b'x' * #{@size}", %{}, pool: :faults_memory)
+
+        byte_size(data)
+      end)
+
+    assert Task.await(task, 30_000) == @size
+
+    eventually("the result's memory freed", 10_000, fn ->
+      :erlang.garbage_collect()
+      :erlang.memory(:binary) < before + div(@size, 2)
+    end)
+  end
+end

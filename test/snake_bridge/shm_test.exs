@@ -188,6 +188,25 @@ defmodule SnakeBridge.ShmTest do
     end
   end
 
+  test "a result read from /dev/shm is not pinned once its caller drops it" do
+    size = 50_000_000
+    :erlang.garbage_collect()
+    before = :erlang.memory(:binary)
+
+    task =
+      Task.async(fn ->
+        {:ok, %Bytes{data: data}} = eval("b'y' * #{size}")
+        byte_size(data)
+      end)
+
+    assert Task.await(task, 30_000) == size
+
+    eventually("the result's memory freed", 10_000, fn ->
+      :erlang.garbage_collect()
+      :erlang.memory(:binary) < before + div(size, 2)
+    end)
+  end
+
   describe ":max_frame" do
     test "bounds shared-memory payloads both ways" do
       start_supervised!({SnakeBridge.Pool, name: :shm_small_frame, size: 1, max_frame: 100_000},

@@ -33,6 +33,10 @@ defmodule SnakeBridge.Pool.Router do
 
   @callback_kind Wire.kind(:callback)
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
+  # A reply at least this big is collected from the router's heap as soon as it is
+  # forwarded: the router allocates little, so it might otherwise keep a reference to
+  # the port's binary (pinning it in memory after its caller dropped it) for a long time.
+  @big_reply 1_048_576
   # Pids cached per router; past this many callers the cache starts over.
   @max_cached_pids 4096
 
@@ -136,6 +140,7 @@ defmodule SnakeBridge.Pool.Router do
             else
               {pid, pids} = pid(pids, pid_bin)
               send(pid, {:snakebridge_reply, id, kind, payload})
+              if byte_size(payload) >= @big_reply, do: :erlang.garbage_collect()
               route(port, worker, load, pids, dropped)
             end
 
