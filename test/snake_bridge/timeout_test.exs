@@ -18,25 +18,19 @@ defmodule SnakeBridge.TimeoutTest do
     :ok
   end
 
-  defp timed(fun) do
-    started = System.monotonic_time(:millisecond)
-    result = fun.()
-    {System.monotonic_time(:millisecond) - started, result}
-  end
-
   describe "timeout:" do
-    test "time.sleep(10) with timeout: 200 returns within 1 s, and the session lives on" do
+    test "time.sleep(10) with timeout: 200 is interrupted, and the session lives on" do
       counter = SnakeBridge.call!("collections", "Counter", ["abracadabra"], [], @opts)
       worker = os_pid(counter)
+      finished = tmp_path("finished")
+      code = "import time\ntime.sleep(10)\nopen(finished, 'w').close()"
 
-      {elapsed, result} =
-        timed(fn ->
-          SnakeBridge.eval("import time\ntime.sleep(10)", %{}, pool: @pool, timeout: 200)
-        end)
+      result = SnakeBridge.eval(code, %{"finished" => finished}, pool: @pool, timeout: 200)
 
       assert {:error, %TimeoutError{timeout: 200, worker_restarted: false} = error} = result
-      assert elapsed < 1_000, "took #{elapsed} ms"
       assert Exception.message(error) =~ "interrupted"
+      # Interrupted, not finished: the line after the sleep never ran.
+      refute File.exists?(finished)
 
       # Same worker, same session, refs intact.
       assert SnakeBridge.method!(counter, "most_common", [1]) == [{"a", 5}]
@@ -89,13 +83,12 @@ defmodule SnakeBridge.TimeoutTest do
     end
 
     test "the default is the pool's :timeout" do
-      {elapsed, result} =
-        timed(fn ->
-          SnakeBridge.eval("import time\ntime.sleep(5)", %{}, pool: :timeout_default)
-        end)
+      finished = tmp_path("finished")
+      code = "import time\ntime.sleep(5)\nopen(finished, 'w').close()"
+      result = SnakeBridge.eval(code, %{"finished" => finished}, pool: :timeout_default)
 
-      assert {:error, %TimeoutError{timeout: 300}} = result
-      assert elapsed < 2_000, "took #{elapsed} ms"
+      assert {:error, %TimeoutError{timeout: 300, worker_restarted: false}} = result
+      refute File.exists?(finished)
 
       assert SnakeBridge.eval("import time\ntime.sleep(0.5)\n3", %{},
                pool: :timeout_default,
@@ -120,13 +113,11 @@ defmodule SnakeBridge.TimeoutTest do
       busy = Enum.find(SnakeBridge.stats(@pool).per_worker, &(&1.pending == 1))
       session = %{session | worker: busy.index}
 
-      {elapsed, result} =
-        timed(fn ->
-          SnakeBridge.eval("'queued'", %{}, pool: @pool, session: session, timeout: 200)
-        end)
+      result = SnakeBridge.eval("'queued'", %{}, pool: @pool, session: session, timeout: 200)
 
+      # Answered while the long call still runs: it was not waited for.
       assert {:error, %TimeoutError{worker_restarted: false}} = result
-      assert elapsed < 1_000, "took #{elapsed} ms"
+      assert Task.yield(long, 0) == nil
       assert Task.await(long) == {:ok, "long done"}
 
       # The worker answers the skipped call when it reaches it, before this next one; that
@@ -155,12 +146,10 @@ defmodule SnakeBridge.TimeoutTest do
       kept = SnakeBridge.eval!("[1]", %{}, pool: @pool, return: :ref)
       old_pid = os_pid(kept)
 
-      {elapsed, result} =
-        timed(fn -> SnakeBridge.eval(stubborn, %{}, pool: @pool, timeout: 200) end)
+      result = SnakeBridge.eval(stubborn, %{}, pool: @pool, timeout: 200)
 
       assert {:error, %TimeoutError{worker_restarted: true} = error} = result
       assert Exception.message(error) =~ "replaced"
-      assert elapsed < 3_000, "took #{elapsed} ms"
 
       eventually("the old worker's exit", 2_000, fn -> not os_alive?(old_pid) end)
 
@@ -181,10 +170,9 @@ defmodule SnakeBridge.TimeoutTest do
       # in the worker, not even the thread that hears cancellations.
       code = "import ctypes\nctypes.pythonapi.sleep(10)"
 
-      {elapsed, result} = timed(fn -> SnakeBridge.eval(code, %{"kept" => kept}, timeout: 200) end)
+      result = SnakeBridge.eval(code, %{"kept" => kept}, timeout: 200)
 
       assert {:error, %TimeoutError{worker_restarted: true}} = result
-      assert elapsed < 3_000, "took #{elapsed} ms"
       assert {:error, %RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(kept)
       assert SnakeBridge.eval("1", %{}, @opts) == {:ok, 1}
     end
