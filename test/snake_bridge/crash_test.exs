@@ -106,6 +106,18 @@ defmodule SnakeBridge.CrashTest do
     assert getpid.() == {:ok, os_pid}
   end
 
+  defp innocent_loop(pool, errors) do
+    receive do
+      :stop -> errors
+    after
+      0 ->
+        case SnakeBridge.eval("import math\nmath.sqrt(4)", %{}, pool: pool, timeout: 30_000) do
+          {:ok, 2.0} -> innocent_loop(pool, errors)
+          {:error, error} -> innocent_loop(pool, [error | errors])
+        end
+    end
+  end
+
   describe "restart storms" do
     @tag :tmp_dir
     test "a python that exits at start does not spin, and calls fail fast", %{tmp_dir: dir} do
@@ -152,6 +164,31 @@ defmodule SnakeBridge.CrashTest do
                  session: session
                ) == {:ok, 2.0}
       end
+    end
+
+    test "a crash storm costs an innocent session no back-off errors" do
+      start_supervised!({SnakeBridge.Pool, name: :crash_storm_innocent, size: 1})
+      await_pool(:crash_storm_innocent)
+      parent = self()
+
+      innocent =
+        spawn_link(fn ->
+          errors = innocent_loop(:crash_storm_innocent, [])
+          send(parent, {:innocent, errors})
+        end)
+
+      for _ <- 1..8 do
+        assert {:error, %WorkerCrashError{status: 5}} =
+                 SnakeBridge.eval("import os\nos._exit(5)", %{}, pool: :crash_storm_innocent)
+      end
+
+      send(innocent, :stop)
+      assert_receive {:innocent, errors}, 30_000
+
+      # At most the call that was queued behind each crash (see LIFECYCLE.md); never the
+      # back-off's "keeps crashing" answer, and never a crash report as a stale result.
+      assert length(errors) <= 8
+      refute Enum.any?(errors, &(Exception.message(&1) =~ "keeps crashing"))
     end
 
     test "a worker that keeps dying while idle backs off, and calls get its crash" do
