@@ -11,6 +11,7 @@ import os
 import random
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -365,6 +366,27 @@ def test_after_its_report_the_nanny_holds_fd_3_until_the_beam_closes_it(start):
     os.write(port.request_w, b"\0\0\0\0")
     port.close_requests()
     assert port.finish() == (0, b"")
+
+
+def test_a_control_directory_left_by_a_worker_killed_while_starting_is_removed(
+    start, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    port = start("control_socket")
+    directory = port.log_until(b"bound ").split()[1].decode()
+    assert os.path.exists(os.path.join(directory, "control.sock"))
+    # A live worker's directory beside it, whose socket is still bound: kept.
+    live = tmp_path / "snakebridge-live"
+    live.mkdir()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(live / "control.sock"))
+    try:
+        port.close_requests()  # the pool stops while its worker starts
+        assert port.finish()[0] == 0
+        assert not os.path.exists(directory)
+        assert (live / "control.sock").exists()
+    finally:
+        listener.close()
 
 
 def test_a_report_torn_by_a_half_written_frame_still_reaches_the_beam_as_the_status(start):
