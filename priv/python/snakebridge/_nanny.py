@@ -283,6 +283,8 @@ class _Nanny:
         if not candidates:
             return
         bound = _bound_unix_paths()
+        if bound is None:  # cannot tell which are still in use: remove nothing
+            return
         for sock in candidates:
             if sock not in bound:
                 with contextlib.suppress(OSError):
@@ -404,24 +406,15 @@ class _Nanny:
         shutil.rmtree(self._lock_dir, ignore_errors=True)
 
 
-def _bound_unix_paths() -> set[str]:
-    """The paths of the unix sockets bound in this network namespace."""
+def _bound_unix_paths() -> set[str] | None:
+    """The paths of the unix sockets bound in this network namespace; None if unknown."""
     try:
         with open("/proc/net/unix", "rb") as table:
             lines = table.read().decode(errors="replace").splitlines()[1:]
     except OSError:
-        # Cannot tell which are bound: treat every one as bound, remove nothing.
-        return _EVERYTHING
+        return None
     # Columns: Num RefCount Protocol Flags Type St Inode [Path]
     return {fields[7] for line in lines if len(fields := line.split(None, 7)) == 8}
-
-
-class _Everything(set[str]):
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_EVERYTHING = _Everything()
 
 
 def _ignore_signal(signum: int, frame: object) -> None:
