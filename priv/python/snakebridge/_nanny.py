@@ -31,7 +31,6 @@ import os
 import select
 import shutil
 import signal
-import stat
 import struct
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from snakebridge._channel import HEADER
+from snakebridge._leftovers import remove_stale_control_dirs
 from snakebridge._shm import SEGMENT_DIR_ENV, make_private_directory
 from snakebridge._wire import PIPE_BUF, Kind, Stream
 
@@ -85,8 +85,6 @@ _UTF8_MAX_CONTINUATION = 3
 _UTF8_CONTINUATION = bytes(range(_UTF8_CONTINUATION_BITS, _UTF8_CONTINUATION_MASK))
 
 _POLL_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
-# The control socket's name in a worker's control directory (see `_control`).
-_CONTROL_SOCKET = "control.sock"
 
 
 class _BeamGone(Exception):
@@ -249,47 +247,7 @@ class _Nanny:
         if self._process is not None:
             self._process.wait()
             self._remove_segments()
-            self._remove_stale_control_dirs()
-
-    def _remove_stale_control_dirs(self) -> None:
-        """Remove control-socket directories that no live socket is bound in any more.
-
-        A worker's control directory (see `_control`) is removed by the worker once the
-        BEAM has connected; one killed before that (its pool stopped while it started)
-        leaves it. Only this uid's directories whose `control.sock` no process has bound
-        (per /proc/net/unix) are removed, so a starting worker's is never touched: its
-        socket is bound before the file exists.
-        """
-        root = tempfile.gettempdir()
-        euid = os.geteuid()
-        candidates: list[str] = []
-        with contextlib.suppress(OSError), os.scandir(root) as entries:
-            for entry in entries:
-                if not entry.name.startswith("snakebridge-"):
-                    continue
-                sock = os.path.join(entry.path, _CONTROL_SOCKET)
-                try:
-                    dir_st = entry.stat(follow_symlinks=False)
-                    sock_st = os.lstat(sock)
-                except OSError:
-                    continue
-                if (
-                    stat.S_ISDIR(dir_st.st_mode)
-                    and stat.S_ISSOCK(sock_st.st_mode)
-                    and dir_st.st_uid == euid
-                    and sock_st.st_uid == euid
-                ):
-                    candidates.append(sock)
-        if not candidates:
-            return
-        bound = _bound_unix_paths()
-        if bound is None:  # cannot tell which are still in use: remove nothing
-            return
-        for sock in candidates:
-            if sock not in bound:
-                with contextlib.suppress(OSError):
-                    os.unlink(sock)
-                    os.rmdir(os.path.dirname(sock))
+            remove_stale_control_dirs()
 
     def _remove_segments(self) -> None:
         """Shared-memory segments the worker wrote and nobody read die with it."""
@@ -404,17 +362,6 @@ class _Nanny:
         os.close(self._wake_w)
         os.close(self._lock_fd)
         shutil.rmtree(self._lock_dir, ignore_errors=True)
-
-
-def _bound_unix_paths() -> set[str] | None:
-    """The paths of the unix sockets bound in this network namespace; None if unknown."""
-    try:
-        with open("/proc/net/unix", "rb") as table:
-            lines = table.read().decode(errors="replace").splitlines()[1:]
-    except OSError:
-        return None
-    # Columns: Num RefCount Protocol Flags Type St Inode [Path]
-    return {fields[7] for line in lines if len(fields := line.split(None, 7)) == 8}
 
 
 def _ignore_signal(signum: int, frame: object) -> None:
