@@ -132,6 +132,30 @@ defmodule SnakeBridge.TimeoutTest do
     end
   end
 
+  describe "an interrupt that is lost" do
+    test "is repeated during the grace period, so the worker is kept" do
+      kept = SnakeBridge.eval!("[1]", %{}, pool: @pool, return: :ref)
+      old_pid = os_pid(kept)
+
+      # The first interrupt is swallowed, as one that lands just before a blocking call
+      # begins would be; the second ends the call.
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      except KeyboardInterrupt:
+          pass
+      time.sleep(10)
+      """
+
+      assert {:error, %TimeoutError{worker_restarted: false}} =
+               SnakeBridge.eval(code, %{"kept" => kept}, timeout: 200)
+
+      assert os_pid(kept) == old_pid
+      assert SnakeBridge.to_elixir(kept) == {:ok, [1]}
+    end
+  end
+
   describe "a call that ignores the interrupt" do
     test "costs its worker: killed after the grace period, replaced, refs :worker_lost" do
       stubborn = """

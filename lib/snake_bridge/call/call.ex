@@ -28,6 +28,9 @@ defmodule SnakeBridge.Call do
 
   # See "Crash detection" in the module comment.
   @watch_after 50
+  # How often a running call that timed out is interrupted again during its grace
+  # period (see await_unwind/3).
+  @interrupt_again_after 100
   # The longest pause between tries to write to a busy port (see send_later/4).
   @max_send_pause 20
 
@@ -379,18 +382,30 @@ defmodule SnakeBridge.Call do
         :erlang.unalias(answer)
         {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
     after
-      Route.remaining(grace_deadline) ->
-        :erlang.unalias(answer)
-        WorkerServer.restart(call.server, "a call ignored its cancellation for #{call.grace} ms")
-
-        receive do
-          {:DOWN, ^monitor, :process, _server, _reason} -> finish(call)
-        after
-          5_000 -> abandon(call)
+      min(Route.remaining(grace_deadline), @interrupt_again_after) ->
+        if Route.remaining(grace_deadline) > 0 do
+          # An interrupt may land where Python ignores it (just before a blocking call
+          # begins, or in code that swallows it once): it is repeated until the call
+          # ends or the grace period is over.
+          _ = transmit(:control, call, Header.one_way(:cancel, {[call.tag]}))
+          await_unwind(call, answer, grace_deadline)
+        else
+          give_up(call, answer)
         end
-
-        {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
     end
+  end
+
+  defp give_up(%{monitor: monitor} = call, answer) do
+    :erlang.unalias(answer)
+    WorkerServer.restart(call.server, "a call ignored its cancellation for #{call.grace} ms")
+
+    receive do
+      {:DOWN, ^monitor, :process, _server, _reason} -> finish(call)
+    after
+      5_000 -> abandon(call)
+    end
+
+    {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
   end
 
   defp too_large(size, max_frame) do
