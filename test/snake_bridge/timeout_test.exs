@@ -132,6 +132,29 @@ defmodule SnakeBridge.TimeoutTest do
     end
   end
 
+  describe "a result given up on" do
+    test "leaves no ref behind, even one that came during the grace period" do
+      start_supervised!({SnakeBridge.Pool, name: :timeout_refs, size: 1}, id: :timeout_refs)
+      await_pool(:timeout_refs)
+      before = live_refs(:timeout_refs)
+
+      # Catches the interrupt and returns a new object anyway.
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      except KeyboardInterrupt:
+          pass
+      [object() for _ in range(10)]
+      """
+
+      assert {:error, %TimeoutError{worker_restarted: false}} =
+               SnakeBridge.eval(code, %{}, pool: :timeout_refs, timeout: 200)
+
+      eventually("the refs released", 5_000, fn -> live_refs(:timeout_refs) == before end)
+    end
+  end
+
   describe "an interrupt that is lost" do
     test "is repeated during the grace period, so the worker is kept" do
       kept = SnakeBridge.eval!("[1]", %{}, pool: @pool, return: :ref)

@@ -294,7 +294,7 @@ defmodule SnakeBridge.Call do
 
   # The call is given up while its worker may still answer it.
   defp abandon(%{box: :snakebridge_reply} = call) do
-    Transport.abandon(call.transport, call.tag, call.id, &Reply.discard_segments/2)
+    Transport.abandon(call.transport, call.tag, call.id, &Reply.discard/2)
     finish(call)
   end
 
@@ -363,7 +363,7 @@ defmodule SnakeBridge.Call do
       {^box, ^id, kind, payload} ->
         finish(call)
         :erlang.unalias(answer)
-        Reply.discard_segments(kind, payload)
+        Reply.discard(kind, payload)
         {:error, %TimeoutError{timeout: call.timeout}}
 
       {^answer, :uncounted, _kind, payload} ->

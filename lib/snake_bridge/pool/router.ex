@@ -83,13 +83,14 @@ defmodule SnakeBridge.Pool.Router do
   @doc """
   Stops waiting for the counted request `tag` (id `id`) sent to `port`: the router
   drops the replies it has not forwarded yet, and those it has are flushed from the
-  mailbox. Segments a flushed final reply names are deleted with `discard`.
+  mailbox. The final reply, whichever of the two gets it, is given to `discard`
+  (which deletes its segments and releases its refs).
   """
   def abandon(port, tag, id, discard) do
     case Port.info(port, :connected) do
       {:connected, router} ->
         monitor = Process.monitor(router)
-        send(router, {:abandon, tag, self(), monitor})
+        send(router, {:abandon, tag, discard, self(), monitor})
 
         # The router forwards in order, so everything it sent for `tag` is here before
         # its acknowledgement.
@@ -123,7 +124,7 @@ defmodule SnakeBridge.Pool.Router do
   end
 
   # `pids`: caller pids by their external term format. `dropped`: tags of abandoned
-  # calls still in flight.
+  # calls still in flight, with the function that cleans up after their final reply.
   defp route(port, worker, load, pids, dropped) do
     receive do
       {^port, {:data, <<kind, size, tag::binary-size(size), payload::binary>>}}
@@ -135,7 +136,15 @@ defmodule SnakeBridge.Pool.Router do
             if final, do: Table.count_out(load)
 
             if dropped != %{} and Map.has_key?(dropped, tag) do
-              dropped = if final, do: Map.delete(dropped, tag), else: dropped
+              dropped =
+                if final do
+                  # Its caller gave up on it: what the reply holds is cleaned up here.
+                  discard(Map.fetch!(dropped, tag), kind, payload)
+                  Map.delete(dropped, tag)
+                else
+                  dropped
+                end
+
               route(port, worker, load, pids, dropped)
             else
               {pid, pids} = pid(pids, pid_bin)
@@ -150,9 +159,9 @@ defmodule SnakeBridge.Pool.Router do
             route(port, worker, load, pids, dropped)
         end
 
-      {:abandon, tag, from, ref} ->
+      {:abandon, tag, discard, from, ref} ->
         send(from, {:snakebridge_abandoned, ref})
-        route(port, worker, load, pids, Map.put(dropped, tag, true))
+        route(port, worker, load, pids, Map.put(dropped, tag, discard))
 
       {:forget, tag} ->
         route(port, worker, load, pids, Map.delete(dropped, tag))
@@ -161,6 +170,13 @@ defmodule SnakeBridge.Pool.Router do
         send(worker, message)
         route(port, worker, load, pids, dropped)
     end
+  end
+
+  # A clean-up that fails must not take the router, and with it the worker, down.
+  defp discard(fun, kind, payload) do
+    fun.(kind, payload)
+  catch
+    _kind, _reason -> :ok
   end
 
   defp pid(pids, pid_bin) do
