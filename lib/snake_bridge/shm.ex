@@ -184,6 +184,8 @@ defmodule SnakeBridge.Shm do
 
   defp write(binary) do
     path = Path.join(directory(), random_name())
+    # Before the file exists: if this process is killed from here on, it goes with it.
+    SnakeBridge.Pool.Sessions.own_segment(path)
     # O_EXCL: a name that exists (a symlink included) is an error, never written through.
     {:ok, fd} = :prim_file.open(path, [:write, :exclusive, :binary])
 
@@ -306,6 +308,7 @@ defmodule SnakeBridge.Shm do
       paths ->
         Process.delete({__MODULE__, :files})
         Enum.each(paths, &:prim_file.delete/1)
+        SnakeBridge.Pool.Sessions.forget_segments()
     end
   end
 end

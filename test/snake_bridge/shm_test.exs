@@ -207,6 +207,38 @@ defmodule SnakeBridge.ShmTest do
     end)
   end
 
+  test "a caller killed while its request waits for a busy port leaves no segment" do
+    long = Task.async(fn -> eval("import time\ntime.sleep(4)\n'done'") end)
+
+    eventually("the long call running", 5_000, fn -> in_flight() == 1 end)
+
+    # Requests just under the threshold travel in the frame: enough of them fill the
+    # pipe and make the port busy.
+    fillers =
+      for _ <- 1..40 do
+        data = SnakeBridge.bytes(:binary.copy("f", @threshold - 1))
+        Task.async(fn -> call("builtins", "len", [data]) end)
+      end
+
+    {pid, monitor} =
+      spawn_monitor(fn ->
+        call("builtins", "len", [SnakeBridge.bytes(:binary.copy("v", 1_000_000))])
+      end)
+
+    eventually("the victim's segment written", 5_000, fn -> File.ls!(Shm.directory()) != [] end)
+    Process.exit(pid, :kill)
+    assert_receive {:DOWN, ^monitor, :process, ^pid, :killed}, 5_000
+
+    eventually("the victim's segment deleted", 5_000, fn -> File.ls!(Shm.directory()) == [] end)
+    assert Task.yield(long, 0) == nil, "the long call was to be still running"
+
+    assert Task.await(long, 20_000) == {:ok, "done"}
+    for result <- Task.await_many(fillers, 20_000), do: assert(result == {:ok, @threshold - 1})
+  end
+
+  defp in_flight,
+    do: SnakeBridge.Pool.Table.in_flight(SnakeBridge.Pool.Table.meta(:shm_test), 0)
+
   describe ":max_frame" do
     test "bounds shared-memory payloads both ways" do
       start_supervised!({SnakeBridge.Pool, name: :shm_small_frame, size: 1, max_frame: 100_000},

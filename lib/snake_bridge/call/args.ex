@@ -158,13 +158,22 @@ defmodule SnakeBridge.Call.Args do
   defp same_worker(a, b), do: throw({:cross_worker, a, b})
 
   # Pass 2, only when some struct needs SnakeBridge.Encoder: rebuild with replacements.
+  # Segments it wrote for a term that is then refused are deleted at once.
   defp rewrite(term, root, worker) do
     replaced = replace(term)
 
     case scan(replaced, worker, true) do
-      {:ok, worker} -> {:ok, replaced, worker}
-      _ -> {:error, locate(replaced, root, true)}
+      {:ok, worker} ->
+        {:ok, replaced, worker}
+
+      _ ->
+        Shm.clean_up()
+        {:error, locate(replaced, root, true)}
     end
+  catch
+    thrown ->
+      Shm.clean_up()
+      throw(thrown)
   end
 
   defp replace(binary) when is_binary(binary),

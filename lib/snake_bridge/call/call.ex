@@ -104,6 +104,11 @@ defmodule SnakeBridge.Call do
       after
         Shm.clean_up()
       end
+    else
+      # Refused before sending: the segments written for it go now.
+      error ->
+        Shm.clean_up()
+        error
     end
   end
 
