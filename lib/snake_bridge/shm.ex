@@ -203,6 +203,42 @@ defmodule SnakeBridge.Shm do
   end
 
   @doc false
+  # On a remote pool's host (Pool.Remote.Relay): a segment file of the calling node, at
+  # the same path, in a directory of this uid with mode 0700 (made here if need be),
+  # written exclusively with mode 0600. A path elsewhere, or a directory that is not
+  # ours, is refused: the worker then finds no segment and answers with an error.
+  def write_relayed(path, bytes) do
+    directory = Path.dirname(path)
+
+    with true <- Path.dirname(directory) == @root and beam_directory?(directory),
+         :ok <- ensure_private(directory),
+         {:ok, fd} <- :prim_file.open(path, [:write, :exclusive, :binary]) do
+      try do
+        :prim_file.write(fd, bytes)
+      after
+        :prim_file.close(fd)
+      end
+
+      File.chmod(path, @file_mode)
+    else
+      _ -> {:error, :refused}
+    end
+  end
+
+  defp beam_directory?(directory),
+    do: String.starts_with?(Path.basename(directory), "snakebridge-beam-")
+
+  defp ensure_private(directory) do
+    case File.mkdir(directory) do
+      :ok -> File.chmod(directory, @private_mode)
+      {:error, :eexist} -> :ok
+      error -> error
+    end
+
+    check(directory, :directory)
+  end
+
+  @doc false
   # A request body for `etf` (iodata) with the segments queued since the last one: the
   # flags bit to set, the iodata (blobs are not copied), and the bytes put in files for
   # it, which count against :max_frame like the frame itself.

@@ -167,24 +167,36 @@ defmodule SnakeBridge.ShmTest do
       end
     end
 
-    test "a worker reads only segments in this VM's directory" do
+    test "a worker reads segments only from a BEAM's private directory of its uid" do
       # A map posing as a segment never reaches Python (see malformed_test.exs); here the
-      # worker itself is asked to read a file elsewhere in /dev/shm.
-      other = "/dev/shm/snakebridge-beam-1-planted"
-      File.mkdir_p!(other)
-      File.chmod!(other, 0o700)
-      on_exit(fn -> File.rm_rf(other) end)
-      File.write!(Path.join(other, "1"), "another VM's")
-      File.chmod!(Path.join(other, "1"), 0o600)
-
+      # worker itself is asked to read files elsewhere in /dev/shm.
       code = """
       from snakebridge._shm import read_segment
-      read_segment({"path": p, "size": 12}, memoryview(b""))
+      read_segment({"path": p, "size": 5}, memoryview(b""))
       """
 
-      assert {:error, error} = eval(code, %{"p" => Path.join(other, "1")})
+      not_a_beams = "/dev/shm/snakebridge-planted-#{System.unique_integer([:positive])}"
+      foreign = "/dev/shm/snakebridge-beam-1-foreign-#{System.unique_integer([:positive])}"
+
+      for dir <- [not_a_beams, foreign] do
+        File.mkdir_p!(dir)
+        File.chmod!(dir, 0o700)
+        on_exit(fn -> File.rm_rf(dir) end)
+        File.write!(Path.join(dir, "1"), "other")
+        File.chmod!(Path.join(dir, "1"), 0o600)
+      end
+
+      assert {:error, error} = eval(code, %{"p" => Path.join(not_a_beams, "1")})
       assert Exception.message(error) =~ "malformed"
-      assert File.read!(Path.join(other, "1")) == "another VM's"
+
+      if root?() do
+        File.chown!(foreign, @other_uid)
+        assert {:error, error} = eval(code, %{"p" => Path.join(foreign, "1")})
+        assert Exception.message(error) =~ "belongs to uid #{@other_uid}"
+      end
+
+      assert File.read!(Path.join(not_a_beams, "1")) == "other"
+      assert File.read!(Path.join(foreign, "1")) == "other"
     end
   end
 

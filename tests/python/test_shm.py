@@ -13,7 +13,6 @@ from snakebridge._channel import FrameTooLarge
 from snakebridge._etf import DecodeError, Encoder
 from snakebridge._shm import (
     SEGMENT_DIR_ENV,
-    SHM_DIR_ENV,
     SegmentWriter,
     make_private_directory,
     read_segment,
@@ -29,7 +28,6 @@ def beam_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     made = make_private_directory("snakebridge-beam-test-")
     assert made is not None
     path = Path(made)
-    monkeypatch.setenv(SHM_DIR_ENV, str(path))
     yield path
     for child in path.iterdir():
         child.unlink()
@@ -70,8 +68,8 @@ def test_refuses_any_other_path_and_leaves_the_file(
     assert victim.read_bytes() == b"secret"
 
 
-def test_refuses_another_directory_of_segments(beam_dir: Path) -> None:
-    other = make_private_directory("snakebridge-beam-other-")
+def test_refuses_a_directory_that_is_not_a_beams(beam_dir: Path) -> None:
+    other = make_private_directory("snakebridge-worker-other-")
     assert other is not None
     path = segment(Path(other), b"theirs")
     try:

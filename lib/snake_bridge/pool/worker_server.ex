@@ -22,6 +22,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{Interpreter, Wire, WorkerCrashError}
   alias SnakeBridge.Pool.{Entry, Router, Table}
+  alias SnakeBridge.Pool.Remote.Relay
   alias SnakeBridge.Pool.Transport.LocalPort
 
   @event Wire.kind(:event)
@@ -93,12 +94,13 @@ defmodule SnakeBridge.Pool.WorkerServer do
   end
 
   defp start(state) do
-    incarnation = System.unique_integer([:positive])
+    {_pool, _index, incarnation} =
+      worker_id(%{state | incarnation: System.unique_integer([:positive])})
 
     case boot(%{state | incarnation: incarnation}) do
       {:ok, state} ->
         load = Table.new_load()
-        router = Router.start_link(state.port, load)
+        router = start_router(state, load)
         transport = %LocalPort{port: state.port, control: state.control}
 
         entry =
@@ -147,7 +149,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
   end
 
   defp open_port(python, state) do
-    identity = :erlang.term_to_binary({state.pool, state.index, state.incarnation})
+    identity = :erlang.term_to_binary(worker_id(state))
 
     env =
       [
@@ -156,9 +158,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
         {"SNAKEBRIDGE_PYTHON_PATH", Enum.join(state.config.python_path, ":")},
         {"SNAKEBRIDGE_MAX_FRAME", Integer.to_string(state.config.max_frame)},
         {"SNAKEBRIDGE_MAX_REFS", Integer.to_string(state.config.max_refs)},
-        {"SNAKEBRIDGE_SHM_THRESHOLD", shm_threshold()},
-        # The one directory whose segments the worker may read (see SnakeBridge.Shm).
-        {"SNAKEBRIDGE_SHM_DIR", SnakeBridge.Shm.directory() || ""}
+        {"SNAKEBRIDGE_SHM_THRESHOLD", shm_threshold()}
         | state.config.env
       ]
       |> Enum.map(fn {k, v} -> {String.to_charlist(k), v && String.to_charlist(v)} end)
@@ -176,6 +176,17 @@ defmodule SnakeBridge.Pool.WorkerServer do
   rescue
     error in ErlangError -> {:error, "cannot start #{python}: #{inspect(error.original)}"}
   end
+
+  # A worker serving another node's pool (SnakeBridge.Pool.Remote.Host) has the worker
+  # id that pool gave it, since its refs name the pool that routes calls to them; its
+  # replies go to that node through a relay instead of a router here.
+  defp worker_id(%{config: %{remote: %{worker: worker_id}}}), do: worker_id
+  defp worker_id(state), do: {state.pool, state.index, state.incarnation}
+
+  defp start_router(%{config: %{remote: _}} = state, _load),
+    do: Relay.start_link(state.port, state.control)
+
+  defp start_router(state, load), do: Router.start_link(state.port, load)
 
   defp shm_threshold do
     case SnakeBridge.Shm.threshold() do

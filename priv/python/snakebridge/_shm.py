@@ -15,10 +15,11 @@ spill hook; it writes files in this worker's own directory, which the nanny made
 removes when the worker exits, so segments nobody read do not outlive their worker.
 
 Trust (docs/DATA.md): /dev/shm is writable by every local user. A segment is read only
-from the one directory the BEAM named in `SNAKEBRIDGE_SHM_DIR`, and only if that
-directory is ours with mode 0700 and the file a regular file of ours with mode 0600
-(opened without following a symlink). Segments are written with `O_EXCL | O_NOFOLLOW`
-and mode 0600 under unpredictable names, in a directory made fresh with mode 0700.
+from a BEAM's directory (`/dev/shm/snakebridge-beam-*`; a remote pool's caller may be
+another VM of this uid), and only if that directory is ours with mode 0700 and the file
+a regular file of ours with mode 0600 (opened without following a symlink). Segments
+are written with `O_EXCL | O_NOFOLLOW` and mode 0600 under unpredictable names, in a
+directory made fresh with mode 0700.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from snakebridge._wire import BLOB_FLAG, SHM_FLAG
 __all__ = [
     "ROOT",
     "SEGMENT_DIR_ENV",
-    "SHM_DIR_ENV",
     "SHM_STRUCT",
     "SegmentWriter",
     "make_private_directory",
@@ -46,8 +46,8 @@ __all__ = [
 
 ROOT = "/dev/shm"
 SHM_STRUCT = "Elixir.SnakeBridge.Shm"
-# The BEAM's segment directory, the only one segments are read from.
-SHM_DIR_ENV = "SNAKEBRIDGE_SHM_DIR"
+# What the name of a BEAM's segment directory starts with (see SnakeBridge.Shm).
+_BEAM_PREFIX = "snakebridge-beam-"
 # This worker's own segment directory, made by the nanny.
 SEGMENT_DIR_ENV = "SNAKEBRIDGE_SEGMENT_DIR"
 
@@ -91,13 +91,12 @@ def read_segment(fields: dict[str, Any], blobs: memoryview) -> str | bytes:
             raise DecodeError(f"inline blob {fields!r} lies outside the frame's blob area")
         view = blobs[offset : offset + size]
         return text_or_bytes(view.tobytes())
-    # Only a file the BEAM wrote for a request, in its directory (see the module docs):
-    # the worker deletes what it reads, so nothing else may be named here.
-    directory = os.environ.get(SHM_DIR_ENV, "")
+    # Only a file a BEAM wrote for a request, in a BEAM's directory (see the module
+    # docs): the worker deletes what it reads, so nothing else may be named here.
+    directory = os.path.dirname(path) if type(path) is str else ""
     if (
-        type(path) is not str
-        or not directory
-        or os.path.dirname(path) != directory
+        os.path.dirname(directory) != ROOT
+        or not os.path.basename(directory).startswith(_BEAM_PREFIX)
         or os.path.basename(path) in ("", ".", "..")
     ):
         raise DecodeError(f"malformed %SnakeBridge.Shm{{}}: {fields!r}")
