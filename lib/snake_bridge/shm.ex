@@ -124,6 +124,9 @@ defmodule SnakeBridge.Shm do
           true -> :ok
         end
 
+      {:error, :enoent} ->
+        {:error, :gone}
+
       {:error, reason} ->
         {:error, "it cannot be read (#{reason})"}
     end
@@ -268,7 +271,7 @@ defmodule SnakeBridge.Shm do
     trusted!(path)
     :prim_file.delete(path)
   rescue
-    RuntimeError -> :refused
+    _ in [RuntimeError, __MODULE__.Gone] -> :refused
   end
 
   defp read!(%__MODULE__{path: nil, offset: offset, size: size}, blobs),
@@ -278,7 +281,13 @@ defmodule SnakeBridge.Shm do
     trusted!(path)
     # Through :prim_file, not the file server: a binary read by the file server stays
     # referenced by it until its next garbage collection, which may be never.
-    {:ok, binary} = :prim_file.read_file(path)
+    binary =
+      case :prim_file.read_file(path) do
+        {:ok, binary} -> binary
+        {:error, :enoent} -> raise __MODULE__.Gone, path: path
+        {:error, reason} -> raise "cannot read shared-memory segment #{path}: #{reason}"
+      end
+
     :prim_file.delete(path)
 
     if byte_size(binary) != size do
@@ -300,16 +309,22 @@ defmodule SnakeBridge.Shm do
           "it is not in a SnakeBridge directory of #{@root}"
 
         (result = check(directory, :directory)) != :ok ->
-          "its directory: " <> elem(result, 1)
+          result
 
         (result = check(path, :regular)) != :ok ->
-          elem(result, 1)
+          result
 
         true ->
           nil
       end
 
-    if problem, do: raise("refusing shared-memory segment #{inspect(path)}: #{problem}")
+    case problem do
+      nil -> :ok
+      # Removed with the worker that wrote it, which died before it was read.
+      {:error, :gone} -> raise __MODULE__.Gone, path: path
+      {:error, reason} -> raise "refusing shared-memory segment #{inspect(path)}: #{reason}"
+      reason -> raise "refusing shared-memory segment #{inspect(path)}: #{reason}"
+    end
   end
 
   defp map_segments(%__MODULE__{} = segment, fun), do: fun.(segment)
@@ -347,4 +362,16 @@ defmodule SnakeBridge.Shm do
         SnakeBridge.Pool.Sessions.forget_segments()
     end
   end
+end
+
+defmodule SnakeBridge.Shm.Gone do
+  @moduledoc false
+  # A reply's segment that is no longer there: its worker died, and its directory went
+  # with it, before the caller could read it. The call gets a WorkerCrashError.
+  defexception [:path]
+
+  @impl true
+  def message(%{path: path}),
+    do:
+      "the result's shared-memory segment #{path} was removed with its worker before it was read"
 end

@@ -73,6 +73,10 @@ defmodule SnakeBridge.Call.Reply do
   def decoded(kind, payload) do
     {:ok, decode(kind, payload)}
   rescue
+    # The worker died, and its segments with it, before this reply was read.
+    gone in Shm.Gone ->
+      {:error, %WorkerCrashError{reason: Exception.message(gone)}}
+
     # A shared-memory segment that is not ours, or not whole (SnakeBridge.Shm).
     error in RuntimeError ->
       {:error, %EncodeError{path: "(the reply)", value: nil, reason: Exception.message(error)}}
