@@ -226,3 +226,37 @@ defmodule SnakeBridge.FaultsTest.Memory do
     end)
   end
 end
+
+defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
+  # A reply that is not delivered leaves no ref behind in its session.
+  use ExUnit.Case, async: true
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.RefError
+
+  test "refs made for a reply over :max_frame are dropped" do
+    start_supervised!({SnakeBridge.Pool, name: :undelivered_frame, size: 1, max_frame: 10_000})
+    await_pool(:undelivered_frame)
+    before = live_refs(:undelivered_frame)
+    code = "[object() for _ in range(10)] + ['x' * 20_000]"
+
+    assert {:error, error} = SnakeBridge.eval(code, %{}, pool: :undelivered_frame)
+    assert Exception.message(error) =~ "over the limit"
+    assert live_refs(:undelivered_frame) == before
+  end
+
+  test "refs made before :max_refs was reached partway are dropped" do
+    start_supervised!({SnakeBridge.Pool, name: :undelivered_refs, size: 1, max_refs: 5})
+    await_pool(:undelivered_refs)
+    {:ok, session} = SnakeBridge.open_session(pool: :undelivered_refs)
+    opts = [pool: :undelivered_refs, session: session]
+
+    assert {:error, %RefError{reason: :limit}} =
+             SnakeBridge.eval("[object() for _ in range(10)]", %{}, opts)
+
+    # The session's whole allowance is still there.
+    assert {:ok, refs} = SnakeBridge.eval("[object() for _ in range(5)]", %{}, opts)
+    assert length(refs) == 5
+  end
+end
