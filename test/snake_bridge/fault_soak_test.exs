@@ -7,7 +7,6 @@ defmodule SnakeBridge.FaultSoakTest do
   # recorded in bench/results/fault_soak.exs. Run with `mix test --include soak`.
   use ExUnit.Case, async: false
   @moduletag :soak
-  @moduletag :capture_log
   @moduletag timeout: :infinity
 
   import SnakeBridge.Test.Lifecycle
@@ -16,6 +15,8 @@ defmodule SnakeBridge.FaultSoakTest do
 
   @pool :fault_soak
   @seconds 90
+  @warm_up_seconds 10
+  @allowance 65_536
   @workers 8
   @shm_threshold 1_048_576
   @big 2_000_000
@@ -28,6 +29,12 @@ defmodule SnakeBridge.FaultSoakTest do
   ]
 
   setup do
+    # Hundreds of crash reports: not printed, and not captured either (a captured log
+    # is held in memory, which this test measures).
+    level = Logger.level()
+    Logger.configure(level: :none)
+    on_exit(fn -> Logger.configure(level: level) end)
+
     previous = Application.get_env(:snakebridge, :shm_threshold)
     Application.put_env(:snakebridge, :shm_threshold, @shm_threshold)
     :persistent_term.erase({Shm, :threshold})
@@ -165,12 +172,33 @@ defmodule SnakeBridge.FaultSoakTest do
       Path.wildcard(Path.join(Shm.directory(), "*"))
   end
 
+  # The processes that acted (and their sessions) are gone: everything must settle.
+  defp settle(tmp) do
+    stats =
+      eventually("the pool settling", 30_000, fn ->
+        stats = SnakeBridge.stats(@pool)
+        ready = Enum.all?(stats.per_worker, &(&1.status == :ready))
+        if ready and stats.refs == 0 and stats.sessions == 0 and in_flight() == [0, 0], do: stats
+      end)
+
+    eventually("no segment left", 10_000, fn -> segments() == [] end)
+
+    eventually("no control directory left", 10_000, fn ->
+      Path.wildcard(Path.join(tmp, "snakebridge-*/control.sock")) == []
+    end)
+
+    stats
+  end
+
   test "random faults among normal calls: no wrong value, nothing left behind", %{tmp: tmp} do
-    # Warm-up: every kind of action once, then settle.
-    for n <- 1..20, do: normal(n)
-    big(1)
-    refs(1)
-    Task.async(fn -> refs(2) end) |> Task.await()
+    # Warm-up: the same mix for a few seconds, then settle.
+    warm_until = System.monotonic_time(:millisecond) + @warm_up_seconds * 1000
+
+    1..@workers
+    |> Enum.map(fn w -> Task.async(fn -> run(warm_until, w, %{ok: 0, wrong: []}) end) end)
+    |> Task.await_many(:infinity)
+
+    settle(tmp)
     warm = binary_memory()
 
     deadline = System.monotonic_time(:millisecond) + @seconds * 1000
@@ -185,20 +213,7 @@ defmodule SnakeBridge.FaultSoakTest do
     actions = tallies |> Enum.map(& &1.ok) |> Enum.sum()
     wrong = Enum.flat_map(tallies, & &1.wrong)
 
-    # The workers' processes (and their sessions) are gone: everything must settle.
-    stats =
-      eventually("the pool settling", 30_000, fn ->
-        stats = SnakeBridge.stats(@pool)
-        ready = Enum.all?(stats.per_worker, &(&1.status == :ready))
-        if ready and stats.refs == 0 and stats.sessions == 0 and in_flight() == [0, 0], do: stats
-      end)
-
-    eventually("no segment left", 10_000, fn -> segments() == [] end)
-
-    eventually("no control directory left", 10_000, fn ->
-      Path.wildcard(Path.join(tmp, "snakebridge-*/control.sock")) == []
-    end)
-
+    stats = settle(tmp)
     after_run = binary_memory()
     growth = (after_run - warm) / warm
 
@@ -210,6 +225,9 @@ defmodule SnakeBridge.FaultSoakTest do
     """)
 
     assert wrong == [], "wrong values: #{inspect(Enum.take(wrong, 5))}"
-    assert growth <= 0.10
+    # Within 10%, plus a fixed allowance: the level is tens of kilobytes, and part of it
+    # is each worker's last crash report and stderr tail, bounded but of whatever size
+    # the last crash left (a segfault's traceback is longer than an exit's).
+    assert after_run <= warm * 1.10 + @allowance
   end
 end

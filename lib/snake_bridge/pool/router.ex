@@ -201,7 +201,8 @@ defmodule SnakeBridge.Pool.Router do
       _ ->
         pid = :erlang.binary_to_term(pid_bin)
         pids = if map_size(pids) < @max_cached_pids, do: pids, else: %{}
-        {pid, Map.put(pids, pid_bin, pid)}
+        # A copy: `pid_bin` is part of the reply's binary, which the key would pin.
+        {pid, Map.put(pids, :binary.copy(pid_bin), pid)}
     end
   end
 end
