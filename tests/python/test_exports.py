@@ -99,7 +99,7 @@ EXPORTS: dict[str, list[str]] = {
         "op_stats",
         "op_str",
     ],
-    "snakebridge._leftovers": ["remove_stale_control_dirs"],
+    "snakebridge._leftovers": ["remove_dead_beam_dirs", "remove_stale_control_dirs"],
     "snakebridge._reentry": ["Callbacks", "check_stack_room", "unwrap"],
     "snakebridge._registry": ["OpenContext", "Registry", "RunAsync", "Session"],
     "snakebridge._replies": ["OK_BYTE", "Replies", "ThreadCodec"],

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from snakebridge._channel import HEADER
-from snakebridge._leftovers import remove_stale_control_dirs
+from snakebridge._leftovers import remove_dead_beam_dirs, remove_stale_control_dirs
 from snakebridge._shm import SEGMENT_DIR_ENV, make_private_directory
 from snakebridge._wire import PIPE_BUF, REPLY_FD, REQUEST_FD, Kind, Stream
 
@@ -144,6 +144,7 @@ class _Nanny:
         except _BeamGone:
             self._kill_group()
             self._reap()
+            remove_dead_beam_dirs()
             return 0
         finally:
             self._close()
