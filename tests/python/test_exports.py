@@ -99,6 +99,7 @@ EXPORTS: dict[str, list[str]] = {
         "op_stats",
         "op_str",
     ],
+    "snakebridge._leftovers": ["remove_dead_beam_dirs", "remove_stale_control_dirs"],
     "snakebridge._reentry": ["Callbacks", "check_stack_room", "unwrap"],
     "snakebridge._registry": ["OpenContext", "Registry", "RunAsync", "Session"],
     "snakebridge._replies": ["OK_BYTE", "Replies", "ThreadCodec"],
@@ -111,7 +112,14 @@ EXPORTS: dict[str, list[str]] = {
         "split_frame",
         "tag_of",
     ],
-    "snakebridge._shm": ["ROOT", "SHM_STRUCT", "SegmentWriter", "read_segment", "worker_directory"],
+    "snakebridge._shm": [
+        "ROOT",
+        "SEGMENT_DIR_ENV",
+        "SHM_STRUCT",
+        "SegmentWriter",
+        "make_private_directory",
+        "read_segment",
+    ],
     "snakebridge._terms": ["make_decoder", "make_encoder", "make_value_encoder"],
     "snakebridge._wire": [
         "BLOB_FLAG",

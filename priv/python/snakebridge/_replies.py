@@ -70,11 +70,13 @@ class ThreadCodec:
     """One thread's encoders and decoder: the session and caller of the request that
     thread is decoding or answering, and the blob area of the frame it is decoding."""
 
-    __slots__ = ("auto", "blobs", "caller", "decoder", "segments", "session", "value")
+    __slots__ = ("auto", "blobs", "caller", "decoder", "made", "segments", "session", "value")
 
     def __init__(self, replies: Replies) -> None:
         self.session = 0
         self.caller = 0
+        # Ids of the refs made by the reply being encoded: released if it is not sent.
+        self.made: list[bytes] = []
         self.blobs = NO_BLOBS
         self.decoder = make_decoder(
             resolve_ref=replies.resolve_ref,
@@ -90,6 +92,8 @@ class ThreadCodec:
 
     def encode(self, encoder: Encoder, value: Any) -> tuple[list[Any], int]:
         """`value` as a frame payload, and the flags for the frame's kind byte."""
+        if self.made:  # the previous encode's refs were sent, or released
+            self.made.clear()
         segments = self.segments
         try:
             chunks = encoder.encode(value)
@@ -169,8 +173,10 @@ class Replies:
         return name
 
     def write_ref(self, enc: Encoder, obj: Any) -> None:
-        session = self.codec().session
+        codec = self.codec()
+        session = codec.session
         ref_id = self.registry.insert(session, obj)
+        codec.made.append(ref_id)
         enc.map_header(5)
         enc.atom("__struct__")
         enc.atom("Elixir.SnakeBridge.Ref")
@@ -218,7 +224,15 @@ class Replies:
                 chunks, flag = codec.encode(codec.auto, _AsRef(value))
             self.send(_OK | flag, request.tag, chunks)
         except Exception as exc:
+            # Refs made for a reply that is not sent (an encoding error halfway, a reply
+            # over max_frame, max_refs reached partway) would never reach Elixir.
+            self._drop_made(codec)
             self.reply_error(request, exc)
+
+    def _drop_made(self, codec: ThreadCodec) -> None:
+        if codec.made:
+            self.registry.release(codec.session, codec.made)
+            codec.made.clear()
 
     def reply_error(self, request: Request, exc: BaseException) -> None:
         codec = self.codec()
@@ -227,6 +241,7 @@ class Replies:
             chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc))
             self.send(Kind.ERROR | flags, request.tag, chunks)
         except Exception as inner:
+            self._drop_made(codec)
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
