@@ -14,7 +14,8 @@ defmodule Mix.Tasks.Snakebridge.Gen do
 
     * `--check` - write nothing; introspect and generate in memory, and exit non-zero
       naming every file that would change or be deleted (for CI);
-    * `--force` - introspect again even when the API data looks current.
+    * `--force` - introspect and generate the selected modules again even when their
+      API data and wrappers look current.
 
   The interpreter is the one the pool would use: `config :snakebridge, python: ...`,
   then `SNAKEBRIDGE_PYTHON`, then the managed `.venv`, then `python3`.
@@ -51,7 +52,8 @@ defmodule Mix.Tasks.Snakebridge.Gen do
 
   defp generate(project, selected, opts) do
     with {:ok, introspected} <- Project.refresh(project, selected, force: opts[:force]),
-         {:ok, %{written: written, deleted: deleted}} <- Project.generate(project) do
+         {:ok, %{written: written, deleted: deleted}} <-
+           Project.generate(project, force: if(opts[:force], do: selected, else: [])) do
       Enum.each(Enum.reverse(introspected), &Mix.shell().info("* introspected #{&1}"))
       Enum.each(written, &Mix.shell().info("* wrote #{&1}"))
       Enum.each(deleted, &Mix.shell().info("* deleted #{&1}"))

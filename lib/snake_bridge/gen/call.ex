@@ -38,6 +38,17 @@ defmodule SnakeBridge.Gen.Call do
     end
   end
 
+  @doc false
+  # A generic `(*args, **kwargs)` wrapper given one keyword list: those are options;
+  # given one value that is not a list: that is the only positional argument.
+  @spec generic_args(term, keyword) :: {list, keyword}
+  def generic_args([_ | _] = args, []) do
+    if keyword?(args), do: {[], args}, else: {args, []}
+  end
+
+  def generic_args(args, opts) when is_list(args), do: {args, opts}
+  def generic_args(arg, opts), do: {[arg], opts}
+
   defp keyword?([{key, _} | rest]) when is_atom(key), do: keyword?(rest)
   defp keyword?(rest), do: rest == []
 

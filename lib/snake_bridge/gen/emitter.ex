@@ -141,6 +141,19 @@ defmodule SnakeBridge.Gen.Emitter do
       )
 
     split = "{positional, kwargs, bridge} = #{@call}.split!(opts, #{spec})"
+
+    # A generic `(*args, **kwargs)` signature (a builtin that tells nothing) makes the
+    # list optional too, so `isoformat(date)` and `replace(date, day: 3)` read naturally.
+    {heads, split} =
+      if Map.get(record, :signature_source) == :generic do
+        [var] = rest
+
+        {self_var ++ required ++ [var <> " \\\\ []"],
+         "{#{var}, opts} = #{@call}.generic_args(#{var}, opts)\n" <> split}
+      else
+        {params, split}
+      end
+
     args = Enum.join(["[" <> Enum.join(required, ", ") <> "]", "positional" | rest], " ++ ")
 
     arg_types =
@@ -150,7 +163,7 @@ defmodule SnakeBridge.Gen.Emitter do
 
     returns = if match?({:new, _, _}, target), do: :ref, else: Map.get(record, :returns, :term)
     {result, bang} = if returns == :ref, do: ref_results(), else: results(returns)
-    signature = Enum.join(params ++ ["opts \\\\ []"], ", ")
+    signature = Enum.join(heads ++ ["opts \\\\ []"], ", ")
     call_args = Enum.join(params ++ ["opts"], ", ")
     spec_args = Enum.join(arg_types, ", ")
 

@@ -109,9 +109,7 @@ defmodule SnakeBridge.Gen.Project do
         end
       end
 
-    # The generator's own version is the code that emits: its modules' MD5s.
-    generator = Enum.map([Emitter, Naming, SnakeBridge.Gen.Types], & &1.module_info(:md5))
-    inputs = {generator, System.version(), project.wrappers, project.prefix, data}
+    inputs = {generator(), System.version(), project.wrappers, project.prefix, data}
     Base.encode16(:erlang.md5(:erlang.term_to_binary(inputs)), case: :lower)
   end
 
@@ -206,69 +204,119 @@ defmodule SnakeBridge.Gen.Project do
 
   # ------------------------------------------------------------------ generation
 
-  @doc "The generated sources for the current API data: `{relative_path, source}`."
-  @spec sources(t, %{Path.t() => String.t()}) ::
-          {:ok, [{Path.t(), String.t()}]} | {:error, String.t()}
-  def sources(project, overrides \\ %{}) do
-    Enum.reduce_while(project.wrappers, {:ok, []}, fn {module, _}, {:ok, acc} ->
-      path = api_path(module)
-
-      result =
-        case overrides do
-          %{^path => text} -> API.parse(text, path)
-          _ -> API.read(Path.join(project.root, path))
-        end
-
-      case result do
-        {:ok, api} ->
-          files = Emitter.files(api, project.prefix, path)
-          {:cont, {:ok, acc ++ Enum.map(files, fn {p, s} -> {Path.join("lib", p), s} end)}}
-
-        {:error, message} ->
-          {:halt, {:error, message}}
-      end
+  @doc """
+  The generated sources for the current API data, per module: `{module, key, files}`
+  with `files` as `{relative_path, source}` pairs, or `{module, key, {:cached, paths}}`
+  for a module whose key is in `cache` and whose files all exist (nothing to emit).
+  `overrides` replaces API data by path (fresh data, for --check).
+  """
+  @spec sources(t, %{Path.t() => String.t()}, map) :: {:ok, [tuple]} | {:error, String.t()}
+  def sources(project, overrides \\ %{}, cache \\ %{}) do
+    project.wrappers
+    |> Task.async_stream(&module_sources(project, &1, overrides, cache), timeout: :infinity)
+    |> Enum.reduce_while({:ok, []}, fn
+      {:ok, {:ok, entry}}, {:ok, acc} -> {:cont, {:ok, [entry | acc]}}
+      {:ok, {:error, message}}, _ -> {:halt, {:error, message}}
     end)
+    |> case do
+      {:ok, entries} -> {:ok, Enum.reverse(entries)}
+      error -> error
+    end
   end
+
+  defp module_sources(project, {module, _}, overrides, cache) do
+    path = api_path(module)
+
+    text =
+      case overrides do
+        %{^path => text} -> {:ok, text}
+        _ -> File.read(Path.join(project.root, path))
+      end
+
+    with {:ok, text} <- text_or_error(text, path),
+         key = module_key(project, text),
+         :emit <- cached(project, cache, module, key),
+         {:ok, api} <- API.parse(text, path) do
+      files = Emitter.files(api, project.prefix, path)
+      {:ok, {module, key, Enum.map(files, fn {p, s} -> {Path.join("lib", p), s} end)}}
+    else
+      {:cached, paths} -> {:ok, {module, module_key(project, elem(text, 1)), {:cached, paths}}}
+      {:error, message} -> {:error, message}
+    end
+  end
+
+  defp text_or_error({:ok, text}, _path), do: {:ok, text}
+
+  defp text_or_error({:error, reason}, path),
+    do: {:error, "cannot read #{path}: #{:file.format_error(reason)}; run mix snakebridge.gen"}
+
+  defp cached(project, cache, module, key) do
+    case cache do
+      %{^module => {^key, paths}} ->
+        if Enum.all?(paths, &File.regular?(Path.join(project.root, &1))),
+          do: {:cached, paths},
+          else: :emit
+
+      _ ->
+        :emit
+    end
+  end
+
+  # A module's generated files depend on its API data, the prefix and the generator.
+  defp module_key(project, text) do
+    inputs = {generator(), System.version(), project.prefix, :erlang.md5(text)}
+    :erlang.md5(:erlang.term_to_binary(inputs))
+  end
+
+  # The generator's own version is the code that emits: its modules' MD5s.
+  defp generator, do: Enum.map([Emitter, Naming, SnakeBridge.Gen.Types], & &1.module_info(:md5))
 
   @doc """
   Writes the generated sources (identical ones untouched), deletes the ones the
   previous manifest lists that are no longer generated, and writes the manifest,
-  all under the project's lock. Returns how many files were written and deleted.
+  all under the project's lock. Modules whose API data and generator are unchanged
+  since the manifest are not emitted again, except those listed in `:force`.
   """
-  @spec generate(t) :: {:ok, %{written: [Path.t()], deleted: [Path.t()]}} | {:error, String.t()}
-  def generate(project) do
+  @spec generate(t, keyword) ::
+          {:ok, %{written: [Path.t()], deleted: [Path.t()]}} | {:error, String.t()}
+  def generate(project, opts \\ []) do
     Writer.with_lock(project.lock, fn ->
-      key = key(project)
+      previous = read_manifest(project)
+      cache = Map.drop(Map.get(previous, :modules, %{}), Keyword.get(opts, :force, []))
 
-      with {:ok, files} <- sources(project) do
+      with {:ok, entries} <- sources(project, %{}, cache) do
         written =
-          for {path, source} <- files,
+          for {_module, _key, files} when is_list(files) <- entries,
+              {path, source} <- files,
               Writer.write(Path.join(project.root, path), source) == :written,
               do: path
 
-        paths = Enum.map(files, &elem(&1, 0))
-        previous = read_manifest(project).files
-        deleted = previous -- paths
+        modules = Map.new(entries, fn {module, key, files} -> {module, {key, paths(files)}} end)
+        paths = Enum.flat_map(entries, fn {_, _, files} -> paths(files) end)
+        deleted = previous.files -- paths
         Enum.each(deleted, &File.rm(Path.join(project.root, &1)))
 
-        dirs =
-          Enum.uniq(
-            Enum.map(paths ++ [project.manifest], &Path.dirname(Path.join(project.root, &1)))
-          )
+        paths
+        |> Enum.map(&Path.dirname(Path.join(project.root, &1)))
+        |> Enum.uniq()
+        |> Enum.each(&Writer.sweep/1)
 
-        Enum.each(dirs, &Writer.sweep/1)
-
-        manifest = {:snakebridge_gen, 1, %{key: key, files: paths}}
-        Writer.write(project.manifest, :erlang.term_to_binary(manifest, [:deterministic]))
+        manifest = %{key: key(project), files: paths, modules: modules}
+        binary = :erlang.term_to_binary({:snakebridge_gen, 1, manifest}, [:deterministic])
+        Writer.write(project.manifest, binary)
         {:ok, %{written: written, deleted: deleted}}
       end
     end)
   end
 
+  defp paths({:cached, paths}), do: paths
+  defp paths(files), do: Enum.map(files, &elem(&1, 0))
+
   @doc "Paths whose content would change (or be deleted) given fresh API data."
   @spec changes(t, %{Path.t() => String.t()}) :: {:ok, [Path.t()]} | {:error, String.t()}
   def changes(project, fresh) do
-    with {:ok, files} <- sources(project, fresh) do
+    with {:ok, entries} <- sources(project, fresh) do
+      files = Enum.flat_map(entries, fn {_module, _key, files} -> files end)
       expected = Map.merge(Map.new(files), fresh)
 
       changed =

@@ -11,7 +11,8 @@ module's resolved library version without importing it (`importlib.metadata`), w
 is what the generator's up-to-date check needs.
 
 `inspect.signature` is authoritative for arity and parameter kinds; builtins without
-one fall back to `__text_signature__`, then to the generic `(*args, **kwargs)`.
+one fall back to `__text_signature__`, then to their docstring's first lines, then to
+the generic `(*args, **kwargs)` (see `snakebridge._signatures`).
 Annotations come from the runtime, else from a `.pyi` stub beside the source (griffe);
 docstrings are parsed by griffe (see `snakebridge._docstrings`).
 """
@@ -19,7 +20,6 @@ docstrings are parsed by griffe (see `snakebridge._docstrings`).
 from __future__ import annotations
 
 import argparse
-import ast
 import functools
 import importlib
 import importlib.metadata
@@ -32,6 +32,7 @@ from typing import Any
 
 from snakebridge._docstrings import markdown, scrub
 from snakebridge._eterm import Atom, term_text
+from snakebridge._signatures import signature
 from snakebridge._specs import TERM, StubIndex, annotation_text, type_term
 
 __all__ = ["describe_module", "library_version", "main"]
@@ -46,12 +47,6 @@ _KINDS = {
     inspect.Parameter.KEYWORD_ONLY: Atom("keyword_only"),
     inspect.Parameter.VAR_KEYWORD: Atom("var_keyword"),
 }
-_GENERIC = inspect.Signature(
-    [
-        inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
-        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
-    ]
-)
 _DESCRIPTORS = (
     property,
     functools.cached_property,
@@ -74,52 +69,6 @@ def library_version(module: str) -> str:
     return str(getattr(importlib.import_module(top), "__version__", "unknown"))
 
 
-def _text_signature(obj: Any) -> inspect.Signature | None:
-    """A signature from a builtin's `__text_signature__` (`($module, x, /, y=1)`)."""
-    text = getattr(obj, "__text_signature__", None)
-    if not isinstance(text, str) or not text.startswith("("):
-        return None
-    text = text.replace("$module, ", "").replace("$self, ", "").replace("$type, ", "")
-    try:
-        tree = ast.parse(f"def f{text}: pass")
-    except SyntaxError:
-        return None
-    fn = tree.body[0]
-    assert isinstance(fn, ast.FunctionDef)
-    args = fn.args
-    params: list[inspect.Parameter] = []
-    positional = [*args.posonlyargs, *args.args]
-    first_default = len(positional) - len(args.defaults)
-    for index, arg in enumerate(positional):
-        kind = (
-            inspect.Parameter.POSITIONAL_ONLY
-            if index < len(args.posonlyargs)
-            else inspect.Parameter.POSITIONAL_OR_KEYWORD
-        )
-        default = ... if index >= first_default else inspect.Parameter.empty
-        params.append(inspect.Parameter(arg.arg, kind, default=default))
-    if args.vararg:
-        params.append(inspect.Parameter(args.vararg.arg, inspect.Parameter.VAR_POSITIONAL))
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-        default = inspect.Parameter.empty if kw_default is None else ...
-        params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY, default=default))
-    if args.kwarg:
-        params.append(inspect.Parameter(args.kwarg.arg, inspect.Parameter.VAR_KEYWORD))
-    return inspect.Signature(params)
-
-
-def _signature(obj: Any) -> tuple[inspect.Signature, Atom]:
-    """The signature and where it came from: `inspect`, `text_signature` or `generic`."""
-    try:
-        return inspect.signature(obj), Atom("inspect")
-    except (ValueError, TypeError):
-        pass
-    text = _text_signature(obj)
-    if text is not None:
-        return text, Atom("text_signature")
-    return _GENERIC, Atom("generic")
-
-
 class _Describer:
     """Describes the symbols of one module; holds the stub cache and the public classes."""
 
@@ -131,7 +80,8 @@ class _Describer:
     def callable_record(
         self, name: str, obj: Any, *, drop_first: bool = False, stub_path: list[str]
     ) -> dict[str, Any]:
-        sig, source = _signature(obj)
+        sig, source = signature(obj)
+        source = Atom(source)
         params = list(sig.parameters.values())
         if (
             drop_first
