@@ -31,9 +31,10 @@ defmodule SnakeBridge.Test.UserProject do
   end
 
   @doc "Runs `mix args` in `dir`; returns {output, exit status}."
-  @spec mix(Path.t(), [String.t()]) :: {String.t(), non_neg_integer}
-  def mix(dir, args) do
-    System.cmd("mix", args, cd: dir, env: env(), stderr_to_stdout: true)
+  @spec mix(Path.t(), [String.t()], [{String.t(), String.t()}]) ::
+          {String.t(), non_neg_integer}
+  def mix(dir, args, extra_env \\ []) do
+    System.cmd("mix", args, cd: dir, env: env() ++ extra_env, stderr_to_stdout: true)
   end
 
   @doc "The environment for child `mix` commands: dev env, this repo's venv Python."

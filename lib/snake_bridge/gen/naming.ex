@@ -47,7 +47,7 @@ defmodule SnakeBridge.Gen.Naming do
   end
 
   defp segment(name) do
-    case name |> String.replace(~r/[^A-Za-z0-9_]/, "_") |> String.trim_leading("_") do
+    case name |> String.replace(~r/[^A-Za-z0-9_]/u, "_") |> String.trim_leading("_") do
       <<first, rest::binary>> when first in ?a..?z or first in ?A..?Z ->
         String.upcase(<<first>>) <> rest
 
@@ -57,7 +57,7 @@ defmodule SnakeBridge.Gen.Naming do
   end
 
   defp base(name, blocked) do
-    plain = name |> String.downcase() |> String.replace(~r/[^a-z0-9_]/, "_")
+    plain = name |> String.downcase() |> String.replace(~r/[^a-z0-9_]/u, "_")
     plain = if plain =~ ~r/^[a-z]/, do: plain, else: "py_" <> plain
     if MapSet.member?(blocked, plain), do: plain <> "_", else: plain
   end

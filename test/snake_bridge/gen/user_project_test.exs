@@ -64,6 +64,24 @@ defmodule SnakeBridge.Gen.UserProjectTest do
     end
   end
 
+  test "a clean clone compiles from the committed API data without Python", %{dir: dir} do
+    clone = dir <> "_clone"
+    File.mkdir_p!(Path.join(clone, "lib"))
+    on_exit(fn -> File.rm_rf!(clone) end)
+    File.cp!(Path.join(dir, "mix.exs"), Path.join(clone, "mix.exs"))
+    File.cp_r!(Path.join(dir, "python_api"), Path.join(clone, "python_api"))
+
+    no_python = [{"SNAKEBRIDGE_PYTHON", "/nonexistent/python3"}]
+    assert {output, 0} = UserProject.mix(clone, ["compile"], no_python)
+    refute output =~ "Introspected"
+
+    assert File.read!(Path.join(clone, "lib/py/json.ex")) ==
+             File.read!(Path.join(dir, "lib/py/json.ex"))
+
+    check = "IO.inspect(function_exported?(Py.Collections.Counter, :most_common, 2))"
+    assert {"true\n", 0} = UserProject.mix(clone, ["run", "--no-start", "-e", check], no_python)
+  end
+
   describe "mix snakebridge.gen" do
     test "--check passes when current and names a file that differs", %{dir: dir} do
       assert {output, 0} = UserProject.mix(dir, ["snakebridge.gen", "--check"])
