@@ -12,8 +12,8 @@ defmodule SnakeBridge.Gen.Naming do
   #      Python name already is the result keeps it, the others take "_2", "_3", ...
   #
   # Module segments are the Python name with anything outside [A-Za-z0-9_] as "_",
-  # leading underscores dropped and the first letter upcased ("Py" in front if it does
-  # not start with a letter), deduplicated by rule 3.
+  # camelized by Macro.camelize/1 (`zip_longest` → `ZipLongest`, `JSONDecoder` stays),
+  # with "Py" in front if that does not start with a letter, deduplicated by rule 3.
 
   @reserved ~w(do end fn when in and or not true false nil catch rescue after else)
 
@@ -47,13 +47,8 @@ defmodule SnakeBridge.Gen.Naming do
   end
 
   defp segment(name) do
-    case name |> String.replace(~r/[^A-Za-z0-9_]/u, "_") |> String.trim_leading("_") do
-      <<first, rest::binary>> when first in ?a..?z or first in ?A..?Z ->
-        String.upcase(<<first>>) <> rest
-
-      other ->
-        "Py" <> other
-    end
+    camel = name |> String.replace(~r/[^A-Za-z0-9_]/u, "_") |> Macro.camelize()
+    if camel =~ ~r/^[A-Z]/, do: camel, else: "Py" <> camel
   end
 
   defp base(name, blocked) do

@@ -171,22 +171,26 @@ defmodule SnakeBridge.Gen.Project do
   end
 
   defp plan(project, selected, opts) do
-    wanted = Enum.filter(project.wrappers, fn {module, _} -> module in selected end)
+    # A declared module without API data is always introspected: nothing can be
+    # generated without it.
+    {existing, missing} =
+      Enum.split_with(project.wrappers, fn {m, _} ->
+        File.regular?(Path.join(project.root, api_path(m)))
+      end)
 
-    existing =
-      Enum.filter(wanted, fn {m, _} -> File.regular?(Path.join(project.root, api_path(m))) end)
+    wanted = Enum.filter(existing, fn {module, _} -> module in selected end)
 
     cond do
       opts[:force] ->
-        {:ok, wanted}
+        {:ok, wanted ++ missing}
 
       opts[:missing_only] ->
-        {:ok, wanted -- existing}
+        {:ok, missing}
 
       true ->
         with {:ok, versions} <-
-               Introspector.versions(Enum.map(existing, &elem(&1, 0)), project.tools) do
-          {:ok, Enum.reject(wanted, &fresh?(project, &1, versions, Introspector.id()))}
+               Introspector.versions(Enum.map(wanted, &elem(&1, 0)), project.tools) do
+          {:ok, Enum.reject(wanted, &fresh?(project, &1, versions, Introspector.id())) ++ missing}
         end
     end
   end

@@ -39,11 +39,12 @@ defmodule SnakeBridge.Gen.NamingTest do
   end
 
   test "segments/1 and module_alias/2" do
-    assert Naming.segments(["ndarray", "__array_namespace_info__", "JSONDecoder"]) ==
+    assert Naming.segments(["ndarray", "__array_namespace_info__", "JSONDecoder", "zip_longest"]) ==
              %{
                "ndarray" => "Ndarray",
-               "__array_namespace_info__" => "Array_namespace_info__",
-               "JSONDecoder" => "JSONDecoder"
+               "__array_namespace_info__" => "ArrayNamespaceInfo",
+               "JSONDecoder" => "JSONDecoder",
+               "zip_longest" => "ZipLongest"
              }
 
     assert Naming.module_alias("Py", "numpy.linalg") == "Py.Numpy.Linalg"
