@@ -16,7 +16,8 @@ python = BenchHelper.python()
 env = [{"MIX_ENV", "dev"}, {"SNAKEBRIDGE_PYTHON", python}, {"LC_ALL", "C.UTF-8"}]
 
 project = fn name, wrappers ->
-  dir = Path.join(System.tmp_dir!(), "sb_bench_#{name}_#{System.unique_integer([:positive])}")
+  dir = Path.join([__DIR__, "tmp", "gen_#{name}_#{System.pid()}"])
+  File.rm_rf!(dir)
   File.mkdir_p!(Path.join(dir, "lib"))
 
   File.write!(Path.join(dir, "mix.exs"), """
@@ -51,9 +52,8 @@ measure = fn name, wrappers ->
   sources = Path.wildcard(Path.join(dir, "lib/py/**/*.ex"))
   data = Path.wildcard(Path.join(dir, "python_api/*.terms"))
   size = fn files -> files |> Enum.map(&File.stat!(&1).size) |> Enum.sum() end
-  File.rm_rf!(dir)
 
-  %{
+  result = %{
     mix_startup_s: floor,
     first_gen_s: first,
     noop_gen_s: rerun,
@@ -64,6 +64,9 @@ measure = fn name, wrappers ->
     source_bytes: size.(sources),
     api_data_bytes: size.(data)
   }
+
+  File.rm_rf!(dir)
+  result
 end
 
 numpy = measure.("numpy", ~w(numpy numpy.linalg numpy.fft numpy.random))

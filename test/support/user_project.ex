@@ -8,7 +8,8 @@ defmodule SnakeBridge.Test.UserProject do
   @doc "Creates the project; returns its directory."
   @spec create(String.t(), [term]) :: Path.t()
   def create(name, wrappers) do
-    dir = Path.join(System.tmp_dir!(), "sb_#{name}_#{System.unique_integer([:positive])}")
+    random = Base.encode16(:rand.bytes(6), case: :lower)
+    dir = Path.join(System.tmp_dir!(), "snakebridge_#{name}_#{System.pid()}_#{random}")
     File.mkdir_p!(Path.join(dir, "lib"))
 
     File.write!(Path.join(dir, "mix.exs"), """

@@ -144,3 +144,27 @@ def test_elixir_reads_the_output(tmp_path: Path, elixir):
     assert lines[1] == "collections"
     assert int(lines[0]) == len(describe_module("collections")) + 1
     assert collections.Counter is not None
+
+
+def test_versions_cli_writes_one_term_per_module(tmp_path: Path):
+    from snakebridge import _versions
+
+    out = tmp_path / "versions.terms"
+    assert _versions.main(["numpy.linalg", "json", "--out", str(out)]) == 0
+    import numpy
+
+    assert out.read_text() == (
+        f'{{version,<<"numpy.linalg">>,<<"{numpy.__version__}">>}}.\n'
+        f'{{version,<<"json">>,<<"{library_version("json")}">>}}.\n'
+    )
+    # versions are resolved without importing griffe or the libraries' heavy parts
+    code = "import sys, snakebridge._versions; print('griffe' in sys.modules)"
+    src = Path(__file__).resolve().parents[2] / "priv" / "python"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(src)},
+    )
+    assert result.stdout.strip() == "False"

@@ -23,7 +23,7 @@ defmodule SnakeBridge.Gen.Introspector do
           {:ok, String.t()} | {:error, String.t()}
   def introspect(module, only, tools_dir) do
     only_args = if only, do: ["--only" | only], else: []
-    run([module | only_args], tools_dir)
+    run("snakebridge._introspect", [module | only_args], tools_dir)
   end
 
   @doc "The resolved library version of each module, without importing any of them."
@@ -32,7 +32,7 @@ defmodule SnakeBridge.Gen.Introspector do
   def versions([], _tools_dir), do: {:ok, %{}}
 
   def versions(modules, tools_dir) do
-    with {:ok, text} <- run(["--versions" | modules], tools_dir),
+    with {:ok, text} <- run("snakebridge._versions", modules, tools_dir),
          {:ok, tokens, _} <- :erl_scan.string(String.to_charlist(text)) do
       {:ok, tokens |> split_terms() |> Map.new(fn {:version, m, v} -> {m, v} end)}
     else
@@ -55,14 +55,14 @@ defmodule SnakeBridge.Gen.Introspector do
     |> Enum.map(fn tokens -> tokens |> :erl_parse.parse_term() |> elem(1) end)
   end
 
-  defp run(args, tools_dir) do
+  defp run(python_module, args, tools_dir) do
     with {:ok, python} <- Interpreter.python(%{}),
          {:ok, griffe} <- ensure_griffe(python, tools_dir) do
       out = Path.join(System.tmp_dir!(), "snakebridge-api-#{System.pid()}-#{unique()}.terms")
       env = [{"PYTHONPATH", griffe <> ":" <> Interpreter.python_path_env()}]
 
       try do
-        case System.cmd(python, ["-m", "snakebridge._introspect", "--out", out | args],
+        case System.cmd(python, ["-m", python_module, "--out", out | args],
                env: env,
                stderr_to_stdout: true
              ) do

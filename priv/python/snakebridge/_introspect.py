@@ -1,14 +1,12 @@
 """Introspect: a Python module's public API as Erlang term text, for generated wrappers.
 
     python -m snakebridge._introspect MODULE --out FILE [--only NAME ...]
-    python -m snakebridge._introspect --versions MODULE ... --out FILE
 
-The first form imports MODULE and writes its API data (the format `mix snakebridge.gen`
+imports MODULE and writes its API data (the format `mix snakebridge.gen`
 commits, see docs/WRAPPERS.md): the library version, then one term per public symbol
 (function, class, constant), then one `{skipped, Name, Reason}` per symbol that could
-not be described. A failing symbol never aborts the run. The second form writes each
-module's resolved library version without importing it (`importlib.metadata`), which
-is what the generator's up-to-date check needs.
+not be described. A failing symbol never aborts the run. (`snakebridge._versions`
+resolves library versions without importing them, for the up-to-date check.)
 
 `inspect.signature` is authoritative for arity and parameter kinds; builtins without
 one fall back to `__text_signature__`, then to their docstring's first lines, then to
@@ -34,12 +32,10 @@ from snakebridge._docstrings import markdown, scrub
 from snakebridge._eterm import Atom, term_text
 from snakebridge._signatures import signature
 from snakebridge._specs import TERM, StubIndex, annotation_text, type_term
+from snakebridge._versions import FORMAT, INTROSPECTOR, library_version
 
 __all__ = ["describe_module", "library_version", "main"]
 
-FORMAT = 1
-# Part of every artifact: a new format or griffe version regenerates the data.
-INTROSPECTOR = f"{FORMAT}/griffe-{importlib.metadata.version('griffe')}"
 _KINDS = {
     inspect.Parameter.POSITIONAL_ONLY: Atom("positional_only"),
     inspect.Parameter.POSITIONAL_OR_KEYWORD: Atom("positional_or_keyword"),
@@ -56,17 +52,6 @@ _DESCRIPTORS = (
 _PLAIN = (int, float, str, bool, bytes, type(None))
 _REPR_LIMIT = 80
 Record = tuple[Atom, dict[str, Any]]
-
-
-def library_version(module: str) -> str:
-    """The distribution version of `module`'s top package ("python-X.Y.Z" for stdlib)."""
-    top = module.split(".", maxsplit=1)[0]
-    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
-        return "python-" + ".".join(str(part) for part in sys.version_info[:3])
-    dists = importlib.metadata.packages_distributions().get(top)
-    if dists:
-        return importlib.metadata.version(dists[0])
-    return str(getattr(importlib.import_module(top), "__version__", "unknown"))
 
 
 class _Describer:
@@ -272,13 +257,8 @@ def main(argv: list[str], write: Callable[[str, str], None] = _write) -> int:
     parser.add_argument("modules", nargs="+")
     parser.add_argument("--out", required=True)
     parser.add_argument("--only", nargs="*", default=None)
-    parser.add_argument("--versions", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    if args.versions:
-        terms = [term_text((Atom("version"), m, library_version(m))) + "." for m in args.modules]
-        write(args.out, "\n".join(terms) + "\n")
-        return 0
     if len(args.modules) != 1:
         parser.error("introspect one module at a time")
     write(args.out, api_text(describe_module(args.modules[0], args.only)))
