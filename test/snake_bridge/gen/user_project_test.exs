@@ -78,7 +78,9 @@ defmodule SnakeBridge.Gen.UserProjectTest do
     assert File.read!(Path.join(clone, "lib/py/json.ex")) ==
              File.read!(Path.join(dir, "lib/py/json.ex"))
 
-    check = "IO.inspect(function_exported?(Py.Collections.Counter, :most_common, 2))"
+    check =
+      "Code.ensure_loaded!(Py.Collections.Counter)\nIO.inspect(function_exported?(Py.Collections.Counter, :most_common, 2))"
+
     assert {"true\n", 0} = UserProject.mix(clone, ["run", "--no-start", "-e", check], no_python)
   end
 
