@@ -11,37 +11,37 @@
   },
   note: "measured while three other agents shared the 2 vCPUs",
   ns: %{
-    floor: %{max: 21_077_508, median: 15640, min: 12604, n: 40000, p99: 70413},
+    floor: %{max: 4_586_323, median: 13815, min: 12844, n: 40000, p99: 34494},
     round_dynamic: %{
-      max: 17_583_544,
-      median: 45576,
-      min: 38572,
+      max: 5_546_254,
+      median: 47730,
+      min: 39564,
       n: 40000,
-      p99: 3_097_702
+      p99: 96731
     },
     round_wrapper: %{
-      max: 21_257_656,
-      median: 46959,
-      min: 39565,
+      max: 4_787_190,
+      median: 49252,
+      min: 40105,
       n: 40000,
-      p99: 3_077_883
+      p99: 96902
     },
     sqrt_dynamic: %{
-      max: 22_298_780,
-      median: 32341,
-      min: 26640,
+      max: 3_950_360,
+      median: 33964,
+      min: 27081,
       n: 40000,
-      p99: 2_208_352
+      p99: 73959
     },
     sqrt_wrapper: %{
-      max: 35_930_782,
-      median: 32250,
-      min: 26489,
+      max: 4_917_915,
+      median: 33934,
+      min: 27351,
       n: 40000,
-      p99: 2_355_028
+      p99: 76393
     }
   },
-  ratio_dynamic_floor_sqrt: 2.068,
-  ratio_wrapper_dynamic_round_kwargs: 1.03,
-  ratio_wrapper_dynamic_sqrt: 0.997
+  ratio_dynamic_floor_sqrt: 2.458,
+  ratio_wrapper_dynamic_round_kwargs: 1.032,
+  ratio_wrapper_dynamic_sqrt: 0.999
 }
