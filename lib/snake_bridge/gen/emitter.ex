@@ -8,6 +8,9 @@ defmodule SnakeBridge.Gen.Emitter do
   alias SnakeBridge.Gen.{API, Naming, Types}
 
   @call "SnakeBridge.Gen.Call"
+  # Variables a wrapper's body uses itself: a Python parameter never takes one
+  # (Formatter.vformat(format_string, args, kwargs) gets `kwargs_`).
+  @internal_vars ~w(opts ref kwargs bridge positional)
 
   @doc "The `{relative_path, source}` files of `api` under `prefix`, sorted by path."
   @spec files(API.t(), String.t(), String.t()) :: [{Path.t(), String.t()}]
@@ -132,7 +135,9 @@ defmodule SnakeBridge.Gen.Emitter do
   defp function(record, name, target) do
     shape = shape(record.params)
     self_var = if match?({:method, _}, target), do: ["ref"], else: []
-    vars = Naming.variables(Enum.map(shape.required ++ shape.rest, & &1.name), ["opts", "ref"])
+
+    vars = Naming.variables(Enum.map(shape.required ++ shape.rest, & &1.name), @internal_vars)
+
     required = Enum.map(shape.required, &vars[&1.name])
     rest = Enum.map(shape.rest, &vars[&1.name])
     params = self_var ++ required ++ rest
@@ -176,7 +181,7 @@ defmodule SnakeBridge.Gen.Emitter do
       doc(python_signature(qualified(target, record.signature)) <> doc_tail(record.doc)),
       "@spec #{name}(#{spec_args}) :: #{result}\n",
       "def #{name}(#{signature}) do\n#{split}\n#{invocation(target, record.name, args)}\nend\n\n",
-      first_positional(shape, name, params, arity, spec_args, result),
+      first_positional(shape, name, params, {arity, spec_args, result, bang}),
       doc("Like `#{name}/#{arity}`, but returns the value or raises the error."),
       "@spec #{name}!(#{spec_args}) :: #{bang}\n",
       "def #{name}!(#{signature}), do: #{@call}.unwrap!(#{name}(#{call_args}))\n"
@@ -187,20 +192,22 @@ defmodule SnakeBridge.Gen.Emitter do
 
   # With a first optional positional parameter, `f(..., value, opts)` also exists: the
   # value goes first into the options, as if given by name.
-  defp first_positional(%{first: nil}, _name, _params, _arity, _spec_args, _result), do: []
+  defp first_positional(%{first: nil}, _name, _params, _types), do: []
 
-  defp first_positional(%{first: first}, name, params, arity, spec_args, result) do
-    var = "py_" <> String.replace(String.downcase(first), ~r/[^a-z0-9_]/, "_")
-    before = Enum.join(params, ", ")
+  defp first_positional(%{first: first}, name, params, {arity, spec_args, result, bang}) do
+    var = "py_" <> String.replace(String.downcase(first), ~r/[^a-z0-9_]/u, "_")
     head = Enum.join(params ++ [var, "opts"], ", ")
     spec = String.replace_suffix(spec_args, "keyword()", "term(), keyword()")
+    key = inspect(String.to_atom(first))
+    options = Enum.join(params ++ ["[{#{key}, #{var}} | opts]"], ", ")
 
     [
       doc("Like `#{name}/#{arity}`, with the optional `#{first}` given by position."),
       "@spec #{name}(#{spec}) :: #{result}\n",
-      "def #{name}(#{head}) when is_list(opts),\n",
-      "  do: #{name}(#{before}#{if before == "", do: "", else: ", "}",
-      "[{#{inspect(String.to_atom(first))}, #{var}} | opts])\n\n"
+      "def #{name}(#{head}) when is_list(opts), do: #{name}(#{options})\n\n",
+      doc("Like `#{name}/#{arity + 1}`, but returns the value or raises the error."),
+      "@spec #{name}!(#{spec}) :: #{bang}\n",
+      "def #{name}!(#{head}) when is_list(opts), do: #{name}!(#{options})\n\n"
     ]
   end
 

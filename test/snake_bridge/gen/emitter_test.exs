@@ -30,6 +30,9 @@ defmodule SnakeBridge.Gen.EmitterTest do
   def join(sep, *parts, **extra):
       return sep.join(parts) + repr(sorted(extra))
 
+  def render(template, args, kwargs, positional=None):
+      return template.format(*args, **kwargs) + repr(positional)
+
   class Box:
       '''A box.'''
       size = 3
@@ -106,6 +109,11 @@ defmodule SnakeBridge.Gen.EmitterTest do
     assert apply(EmitTest.SbTyped, :scale, [2, 3, [label: "x"]]) == {:ok, [6.0]}
     assert apply(EmitTest.SbTyped, :scale!, [2, 0.5]) == [1.0]
     assert apply(EmitTest.SbTyped, :join!, ["-", ["a", "b"], [z: 1]]) == "a-b['z']"
+    assert apply(EmitTest.SbTyped, :scale!, [2, 3, [label: "x"]]) == [6.0]
+
+    # Python parameters named like the wrapper's own variables keep their values.
+    assert apply(EmitTest.SbTyped, :render!, ["{}{k}", [1], %{"k" => 2}, [positional: 3]]) ==
+             "123"
 
     assert_raise ArgumentError,
                  ~r/unknown option :labels; valid options are \[:factor, :label\]/,
