@@ -207,7 +207,8 @@ defmodule SnakeBridge.Gen.Emitter do
       "def #{name}(#{head}) when is_list(opts), do: #{name}(#{options})\n\n",
       doc("Like `#{name}/#{arity + 1}`, but returns the value or raises the error."),
       "@spec #{name}!(#{spec}) :: #{bang}\n",
-      "def #{name}!(#{head}) when is_list(opts), do: #{name}!(#{options})\n\n"
+      "def #{name}!(#{head}) when is_list(opts),\n",
+      "  do: #{@call}.unwrap!(#{name}(#{options}))\n\n"
     ]
   end
 

@@ -5,9 +5,9 @@ defmodule SnakeBridge.Gen.Naming do
   #   1. functions, readers and variables are lowercased; every character outside
   #      [a-z0-9_] becomes "_"; a name that would start with "_" or a digit gets "py_"
   #      in front (a leading "_" marks an unused variable in Elixir);
-  #   2. a name that is an Elixir reserved word, a Kernel or Kernel.SpecialForms import,
-  #      or taken by the module itself (module_info, __info__, and `new` in a class
-  #      module) gets a trailing "_";
+  #   2. a name that is (or whose bang twin is: `var!`, `alias!`) an Elixir reserved
+  #      word, a Kernel or Kernel.SpecialForms import, or taken by the module itself
+  #      (module_info, __info__, and `new` in a class module) gets a trailing "_";
   #   3. names still equal after 1-2 are told apart by Python name order: the one whose
   #      Python name already is the result keeps it, the others take "_2", "_3", ...
   #
@@ -54,7 +54,10 @@ defmodule SnakeBridge.Gen.Naming do
   defp base(name, blocked) do
     plain = name |> String.downcase() |> String.replace(~r/[^a-z0-9_]/u, "_")
     plain = if plain =~ ~r/^[a-z]/, do: plain, else: "py_" <> plain
-    if MapSet.member?(blocked, plain), do: plain <> "_", else: plain
+    # `var` too: its bang twin `var!` would be Kernel's macro.
+    if MapSet.member?(blocked, plain) or MapSet.member?(blocked, plain <> "!"),
+      do: plain <> "_",
+      else: plain
   end
 
   defp dedupe(pairs, taken \\ []) do

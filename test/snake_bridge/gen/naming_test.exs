@@ -8,6 +8,11 @@ defmodule SnakeBridge.Gen.NamingTest do
       assert Naming.functions(["mean", "isnan"]) == %{"mean" => "mean", "isnan" => "isnan"}
     end
 
+    test "suffixes names whose bang twin is a Kernel macro" do
+      assert Naming.functions(["var", "alias", "value"]) ==
+               %{"var" => "var_", "alias" => "alias_", "value" => "value"}
+    end
+
     test "suffixes reserved words and Kernel imports with _" do
       assert Naming.functions(["max", "round", "in", "module_info"]) ==
                %{
