@@ -154,6 +154,12 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "snakebridge._spec": ["Declared", "Spec", "SpecError", "load_spec"],
     "snakebridge._variants": ["Target", "Variant", "Variants", "choose", "load_rules", "parse_tag"],
+    "snakebridge._docstrings": ["markdown", "scrub"],
+    "snakebridge._eterm": ["Atom", "term_text"],
+    "snakebridge._introspect": ["describe_module", "library_version", "main"],
+    "snakebridge._signatures": ["GENERIC", "UNKNOWN", "signature"],
+    "snakebridge._specs": ["TERM", "StubIndex", "annotation_text", "type_term"],
+    "snakebridge._versions": ["FORMAT", "INTROSPECTOR", "library_version", "main"],
 }
 
 
