@@ -74,7 +74,10 @@ defmodule SnakeBridge do
   > awaits from many processes overlap.
   """
 
-  alias SnakeBridge.{Bytes, Call, Options, Ref, Session}
+  # `apply/4` is this module's own: calling a Python callable.
+  import Kernel, except: [apply: 2, apply: 3]
+
+  alias SnakeBridge.{Bytes, Call, Options, Ref, Session, Slice}
   alias SnakeBridge.Call.{Args, Context, Iteration, PoolRequests, RefOps}
   alias SnakeBridge.Pool.{Housekeeping, Sessions}
 
@@ -120,19 +123,21 @@ defmodule SnakeBridge do
       when (is_binary(module) or is_struct(module, Ref)) and
              (is_binary(function) or is_atom(function)) and is_list(args) and
              (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
-    opts = Options.call!(opts, "SnakeBridge.call/5")
-
-    with {:ok, target, worker} <- prepare_target(module),
-         {:ok, args, worker} <- Args.prepare(args, "args", worker),
-         {:ok, kwargs, worker} <- Args.prepare_keywords(kwargs, "kwargs", worker) do
-      Call.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
-    end
+    request_call(module, function, args, kwargs, Options.call!(opts, "SnakeBridge.call/5"))
   end
 
   def call(module, function, args, kwargs, opts) do
     raise ArgumentError,
           "expected a module name or ref, a function name, an args list, kwargs and opts, " <>
             "got: #{inspect([module, function, args, kwargs, opts])}"
+  end
+
+  defp request_call(module, function, args, kwargs, opts) do
+    with {:ok, target, worker} <- prepare_target(module),
+         {:ok, args, worker} <- Args.prepare(args, "args", worker),
+         {:ok, kwargs, worker} <- Args.prepare_keywords(kwargs, "kwargs", worker) do
+      Call.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
+    end
   end
 
   # Names are binaries or atoms (the guards say so): no String.Chars dispatch needed.
@@ -147,6 +152,44 @@ defmodule SnakeBridge do
   @spec call!(target, name, list, kwargs, opts) :: term
   def call!(module, function, args \\ [], kwargs \\ [], opts \\ []),
     do: unwrap!(call(module, function, args, kwargs, opts))
+
+  @doc """
+  Calls the Python callable behind `callable_ref`: `callable(*args, **kwargs)`.
+
+  Any callable: a class (which makes an instance), a function, a bound method, a
+  `functools.partial`, a sympy `lambdify` result, a scipy spline, a namedtuple type.
+  Options as for `call/5`.
+
+  ## Examples
+
+      iex> {:ok, partial} = SnakeBridge.call("functools", "partial", [SnakeBridge.attr!("builtins", "int")], base: 2)
+      iex> SnakeBridge.apply(partial, ["101"])
+      {:ok, 5}
+
+      iex> point = SnakeBridge.call!("collections", "namedtuple", ["Point", ["x", "y"]])
+      iex> SnakeBridge.apply!(point, [1], y: 2) |> SnakeBridge.attr!("y")
+      2
+  """
+  @spec apply(Ref.t(), list, kwargs, opts) :: {:ok, term} | {:error, error}
+  def apply(callable_ref, args \\ [], kwargs \\ [], opts \\ [])
+
+  def apply(%Ref{} = callable_ref, args, kwargs, opts)
+      when is_list(args) and (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
+    opts = Options.call!(opts, "SnakeBridge.apply/4")
+    # Through `__call__`, which every callable has (a class's is its metaclass's).
+    request_call(callable_ref, "__call__", args, kwargs, opts)
+  end
+
+  def apply(callable_ref, args, kwargs, opts) do
+    raise ArgumentError,
+          "expected a callable ref, an args list, kwargs and opts, " <>
+            "got: #{inspect([callable_ref, args, kwargs, opts])}"
+  end
+
+  @doc "Like `apply/4`, but returns the value or raises the error."
+  @spec apply!(Ref.t(), list, kwargs, opts) :: term
+  def apply!(callable_ref, args \\ [], kwargs \\ [], opts \\ []),
+    do: unwrap!(apply(callable_ref, args, kwargs, opts))
 
   @doc """
   Calls the method `name` of the object behind `ref`.
@@ -273,6 +316,25 @@ defmodule SnakeBridge do
   """
   @spec bytes(binary) :: Bytes.t()
   def bytes(binary) when is_binary(binary), do: %Bytes{data: binary}
+
+  @doc """
+  A Python slice, `start:stop:step`, to index with: alone, or inside a tuple for
+  numpy's and pandas' multi-axis indexing. `nil` leaves a bound out, as in Python, and
+  `stop` is exclusive. See `SnakeBridge.Slice` (and why Elixir ranges are not slices).
+
+  ## Examples
+
+      iex> SnakeBridge.slice(1, nil)
+      %SnakeBridge.Slice{start: 1, stop: nil, step: nil}
+
+      iex> grid = SnakeBridge.eval!("import numpy as np\\nnp.arange(12).reshape(3, 4)")
+      iex> grid[{SnakeBridge.slice(nil, nil), 1}] |> SnakeBridge.to_elixir!()
+      [1, 5, 9]
+      iex> SnakeBridge.get_item!(grid, {SnakeBridge.slice(nil, nil, -1), SnakeBridge.slice(0, 2)}) |> SnakeBridge.to_elixir!()
+      [[8, 9], [4, 5], [0, 1]]
+  """
+  @spec slice(term, term, term) :: Slice.t()
+  def slice(start, stop, step \\ nil), do: %Slice{start: start, stop: stop, step: step}
 
   @doc """
   Is `term` a ref?

@@ -14,7 +14,9 @@ defmodule SnakeBridge.Call.Args do
   # an alias would count as a call for `mix xref`, and SnakeBridge.Array calls the
   # runtime, so the no-cycle check (test/snake_bridge/layers_test.exs) would see one.
   @data_structs [:"Elixir.SnakeBridge.Bytes", :"Elixir.SnakeBridge.Array"]
-  @passthrough @data_structs ++ [Date, Time, NaiveDateTime, DateTime]
+  # A slice's fields are terms like any other (ints, refs, labels), walked as a list.
+  @slice :"Elixir.SnakeBridge.Slice"
+  @passthrough @data_structs ++ [@slice, Date, Time, NaiveDateTime, DateTime]
   # SnakeBridge.Encoder results that are themselves structs to encode: a chain longer
   # than this is taken for a loop.
   @max_encodings 32
@@ -115,6 +117,9 @@ defmodule SnakeBridge.Call.Args do
        when struct in @data_structs,
        do: scan(data, worker, rewritten)
 
+  defp scan(%{__struct__: @slice} = slice, worker, rewritten),
+    do: scan(slice_fields(slice), worker, rewritten)
+
   defp scan(%struct{}, worker, _rewritten) when struct in @passthrough, do: {:ok, worker}
   defp scan(%Shm{}, worker, true), do: {:ok, worker}
 
@@ -145,6 +150,8 @@ defmodule SnakeBridge.Call.Args do
   defp scan_tail(tail, worker, rewritten) when is_list(tail), do: scan(tail, worker, rewritten)
   defp scan_tail(_improper, _worker, _rewritten), do: :invalid
 
+  defp slice_fields(%{start: start, stop: stop, step: step}), do: [start, stop, step]
+
   defp same_worker(nil, worker), do: worker
   defp same_worker(worker, worker), do: worker
   defp same_worker(a, b), do: throw({:cross_worker, a, b})
@@ -172,6 +179,14 @@ defmodule SnakeBridge.Call.Args do
 
   defp replace(%struct{} = value) when struct in @data_structs,
     do: %{value | data: replace(value.data)}
+
+  defp replace(%{__struct__: @slice} = slice),
+    do: %{
+      slice
+      | start: replace(slice.start),
+        stop: replace(slice.stop),
+        step: replace(slice.step)
+    }
 
   defp replace(%struct{} = value) when struct in @passthrough, do: value
 
@@ -235,6 +250,13 @@ defmodule SnakeBridge.Call.Args do
 
   defp find_invalid(%Ref{}, _path, _rw), do: nil
   defp find_invalid(%MapSet{} = set, path, rw), do: find_in_list(MapSet.to_list(set), path, 0, rw)
+
+  defp find_invalid(%{__struct__: @slice} = slice, path, rw) do
+    Enum.find_value([:start, :stop, :step], fn field ->
+      find_invalid(Map.fetch!(slice, field), "#{path}.#{field}", rw)
+    end)
+  end
+
   defp find_invalid(%struct{}, _path, _rw) when struct in @passthrough, do: nil
   defp find_invalid(%Shm{}, _path, true), do: nil
 
