@@ -356,6 +356,19 @@ def test_funs_are_handed_to_the_hook_and_sent_back_verbatim(elixir_binaries) -> 
         Decoder().decode(frames[0])
 
 
+def test_funs_carry_their_module_and_an_external_funs_name(elixir_binaries) -> None:
+    exprs = ["fn x -> x end", "&String.length/1", "&:lists.reverse/1", '&:"é".f/0']
+    frames = elixir_binaries([f":erlang.term_to_binary({e})" for e in exprs])
+    funs = [Decoder(fun=lambda f: f).decode(data) for data in frames]
+    assert [(f.module, f.name) for f in funs[1:]] == [
+        ("Elixir.String", "length"),
+        ("lists", "reverse"),
+        ("é", "f"),
+    ]
+    assert funs[0].name is None
+    assert funs[0].module  # the module the test expression was compiled in
+
+
 def test_funs_sent_back_still_work_in_erlang(elixir, elixir_binaries) -> None:
     frames = elixir_binaries([":erlang.term_to_binary([fn x -> x * 7 end, &Enum.sum/1])"])
     funs = Decoder(fun=lambda f: f).decode(frames[0])

@@ -85,11 +85,15 @@ class ErlFun:
     """An Elixir function as received.
 
     `term` is the fun's own ETF bytes (from its tag byte, without the 131 version
-    byte); `Encoder.raw` sends it back verbatim.
+    byte); `Encoder.raw` sends it back verbatim. `module` is the module it was defined
+    in (for `&String.length/1`, the one it names) and `name` its function name, for an
+    external fun only (`"length"`); both are the atoms' text (`"Elixir.String"`).
     """
 
     term: bytes
     arity: int
+    module: str = ""
+    name: str | None = None
 
 
 class DecodeError(ValueError):
@@ -308,6 +312,20 @@ def _check_container(data: bytes, pos: int, count: int, width: int, depth: int) 
         )
 
 
+def _atom_text(data: bytes, pos: int) -> str:
+    """The text of the atom at `pos`, read directly (no cache, no special atoms)."""
+    tag = data[pos]
+    end = _atom_end(data, pos)
+    start = pos + (3 if tag in (ATOM_EXT, ATOM_UTF8_EXT) else 2)
+    encoding = "utf-8" if tag in (ATOM_UTF8_EXT, SMALL_ATOM_UTF8_EXT) else "latin-1"
+    return data[start:end].decode(encoding, "replace")
+
+
+# In a NEW_FUN_EXT, the module atom follows the tag, Size(4), Arity(1), Uniq(16),
+# Index(4) and NumFree(4).
+_FUN_MODULE_AT = 30
+
+
 def _atom_end(data: bytes, pos: int) -> int:
     tag = data[pos]
     if tag in (ATOM_EXT, ATOM_UTF8_EXT):
@@ -490,17 +508,20 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
             if end > len(data):
                 raise _truncated(pos, f"fun of {size} bytes")
             arity = data[pos + 5]
+            module, name = _atom_text(data, pos + _FUN_MODULE_AT), None
         else:  # EXPORT_EXT: module atom, function atom, arity as SMALL_INTEGER_EXT
-            end = _atom_end(data, _atom_end(data, pos + 1))
+            name_at = _atom_end(data, pos + 1)
+            end = _atom_end(data, name_at)
             if data[end] != SMALL_INTEGER_EXT:
                 raise DecodeError(f"malformed external fun at byte {pos}")
             arity = data[end + 1]
             end += 2
             if end > len(data):
                 raise _truncated(pos, "external fun")
+            module, name = _atom_text(data, pos + 1), _atom_text(data, name_at)
         if fun is None:
             raise DecodeError(f"unsupported term: fun (no fun hook) at byte {pos}")
-        return _call_hook(fun, ErlFun(data[pos:end], arity)), end
+        return _call_hook(fun, ErlFun(data[pos:end], arity, module, name)), end
 
     for tag, atom in _ATOM_DECODERS.items():
         table[tag] = atom
