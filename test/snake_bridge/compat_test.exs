@@ -326,3 +326,15 @@ defmodule SnakeBridge.CompatFunctionTest do
     assert labels == ["sum", "max"]
   end
 end
+
+defmodule SnakeBridge.CompatErrorTest do
+  use ExUnit.Case, async: true
+
+  test "an error from a C function has Python's traceback shape, with a frame for the call" do
+    {:error, error} = SnakeBridge.call("math", "sqrt", [-1])
+    [header, frame | _] = String.split(error.traceback, "\n")
+    assert header == "Traceback (most recent call last):"
+    assert frame =~ ~r/^  File "<snakebridge>", line 1, in \S+$/
+    assert String.ends_with?(error.traceback, "ValueError: math domain error\n")
+  end
+end

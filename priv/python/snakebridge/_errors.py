@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     from snakebridge._etf import Encoder
 
 __all__ = [
+    "CALL_FILE",
     "CallCancelled",
     "CallbackOwnerGone",
     "ElixirError",
     "RefError",
+    "format_traceback",
     "qualified_name",
     "write_error",
 ]
@@ -111,8 +113,28 @@ def _struct_header(enc: Encoder, name: str, fields: int) -> None:
     enc.atom("true")
 
 
-def write_error(enc: Encoder, exc: BaseException) -> None:
-    """Encode `exc` as the Elixir exception struct that represents it."""
+# The file name of the frame that stands for the bridge's call in a traceback.
+CALL_FILE = "<snakebridge>"
+
+
+def format_traceback(exc: BaseException, call: str | None = None) -> str:
+    """`exc`'s traceback in Python's standard shape, with the engine's own frames
+    replaced by one that names the call made (`File "<snakebridge>", line 1, in
+    math.sqrt`), so that an error raised straight from a C function still has its
+    header and a frame. Chained exceptions (`raise ... from`, errors while handling
+    another) are formatted as Python does."""
+    te = traceback.TracebackException(
+        type(exc), exc, _user_traceback(exc), compact=True, lookup_lines=False
+    )
+    # No source line to show: `line=""` keeps linecache from looking for one.
+    frame = traceback.FrameSummary(CALL_FILE, 1, call or "<call>", lookup_line=False, line="")
+    te.stack.insert(0, frame)
+    return "".join(te.format())
+
+
+def write_error(enc: Encoder, exc: BaseException, *, call: str | None = None) -> None:
+    """Encode `exc` as the Elixir exception struct that represents it; `call` names
+    the call that raised it, for its traceback (see `format_traceback`)."""
     if isinstance(exc, RefError):
         _struct_header(enc, "Elixir.SnakeBridge.RefError", 2)
         enc.atom("reason")
@@ -132,8 +154,7 @@ def write_error(enc: Encoder, exc: BaseException) -> None:
         enc.term(str(exc))
         return
     cls = type(exc)
-    tb = _user_traceback(exc)
-    formatted = "".join(traceback.format_exception(cls, exc, tb))
+    formatted = format_traceback(exc, call)
     _struct_header(enc, "Elixir.SnakeBridge.PythonError", 4)
     enc.atom("type")
     enc.term(qualified_name(cls))
