@@ -570,4 +570,4 @@ def test_funs_decode_through_make_callable() -> None:
     )
     term = b"q" + b"d\x00\x04Enumd\x00\x03suma\x01"
     assert decoder.decode(b"\x83" + term) == "cb"
-    assert seen == [ErlFun(term, 1)]
+    assert seen == [ErlFun(term, 1, "Enum", "sum")]
