@@ -73,17 +73,82 @@ defmodule BenchHelper do
           "unknown"
       end
 
-    {python, 0} = System.cmd(python(), ["-c", "import sys; print(sys.version.split()[0])"])
-
     %{
       date: Date.utc_today() |> Date.to_iso8601(),
       nproc: System.schedulers_online(),
       logical_cpus: :erlang.system_info(:logical_processors),
       cpu: cpu,
-      python: String.trim(python),
+      python: interpreter(),
       elixir: System.version(),
       otp: System.otp_release()
     }
+  end
+
+  # Python builds differ by 25% on the same engine (a PGO+LTO build against one
+  # without): every result says which interpreter ran the workers, how it says it was
+  # built, and how fast it makes a Python-level call (distributions such as Debian build
+  # with PGO and LTO without saying so in sysconfig, so the speed is the reliable fact).
+  @interpreter """
+  import sys, sysconfig, time
+  args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+  cflags = " ".join(sysconfig.get_config_var(v) or "" for v in ("PY_CFLAGS", "PY_CFLAGS_NODIST"))
+  pgo = "--enable-optimizations" in args or "-fprofile-use" in cflags
+  lto = "--with-lto" in args or "-flto" in cflags
+  def step(x):
+      return x + 1
+  best = None
+  for _ in range(15):
+      start = time.perf_counter_ns()
+      x = 0
+      for _ in range(100_000):
+          x = step(x)
+      elapsed = (time.perf_counter_ns() - start) / 100_000
+      best = elapsed if best is None else min(best, elapsed)
+  print(sys.version.split()[0], sys.executable, pgo, lto, args, round(best, 1), sep="\\0", end="")
+  """
+
+  @doc """
+  The workers' interpreter: version, path, whether its sysconfig says PGO and LTO, and
+  `call_ns`, the best time of a Python-level function call and loop step.
+  """
+  def interpreter do
+    {out, 0} = System.cmd(python(), ["-c", @interpreter])
+    [version, path, pgo, lto, config_args, call_ns] = String.split(out, <<0>>)
+
+    %{
+      version: version,
+      path: path,
+      pgo: pgo == "True",
+      lto: lto == "True",
+      config_args: config_args,
+      call_ns: String.to_float(call_ns)
+    }
+  end
+
+  @doc """
+  CPU time in nanoseconds that the OS process `os_pid` has used, all its threads
+  together (`/proc/<pid>/task/*/schedstat`, first field).
+  """
+  def cpu_ns(os_pid) do
+    Path.wildcard("/proc/#{os_pid}/task/*/schedstat")
+    |> Enum.reduce(0, fn path, acc ->
+      case File.read(path) do
+        {:ok, text} -> acc + (text |> String.split() |> hd() |> String.to_integer())
+        {:error, _} -> acc
+      end
+    end)
+  end
+
+  @doc """
+  CPU time per run of `fun`, in ns, of this VM and of the OS process `other_pid`: `fun`
+  run `n` times in a row, the CPU clocks read before and after.
+  """
+  def cpu_per_run(fun, other_pid, n) do
+    beam = String.to_integer(System.pid())
+    {beam0, other0} = {cpu_ns(beam), cpu_ns(other_pid)}
+    for _ <- 1..n, do: fun.()
+    {beam1, other1} = {cpu_ns(beam), cpu_ns(other_pid)}
+    %{beam: div(beam1 - beam0, n), python: div(other1 - other0, n)}
   end
 
   @doc "The interpreter SnakeBridge's workers use."

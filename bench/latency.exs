@@ -4,7 +4,10 @@
 #
 # 1. floor: a 20-byte frame echoed by a minimal Python loop on fds 3/4;
 # 2. SnakeBridge.call("math", "sqrt", [16]);
-# 3. the Python codec's encode+decode of that call term (measured in Python).
+# 3. the Python codec's encode+decode of that call term (measured in Python);
+# 4. CPU time per echo and per call, of this VM and of the Python process on the other
+#    end, from /proc/<pid>/task/*/schedstat, so a slow machine (everything costs more)
+#    can be told from a regression (one side's work grew).
 Code.require_file("bench_helper.exs", __DIR__)
 
 python = BenchHelper.python()
@@ -46,11 +49,25 @@ codec_ns =
 
 ratio = Float.round(ours.median / floor.median, 3)
 
+# Machines of this size come in two classes, told apart by the floor (see bench/README).
+machine_class =
+  if floor.median < 10_000,
+    do: "fast class, echo ≈ 8 µs: goal ≤ 1.4",
+    else: "slow class, echo ≈ 12.5 µs: goal ≤ 2.0, ≤ 1.8 with an optimized interpreter"
+
+{:os_pid, echo_pid} = Port.info(echo, :os_pid)
+worker_pid = SnakeBridge.eval!("import os\nos.getpid()")
+cpu_echo = BenchHelper.cpu_per_run(fn -> BenchHelper.echo(echo, payload) end, echo_pid, 20_000)
+cpu_call = BenchHelper.cpu_per_run(call, worker_pid, 20_000)
+
 IO.puts("""
 raw port echo, 20 B:        median #{BenchHelper.us(floor.median)} µs  p99 #{BenchHelper.us(floor.p99)} µs
 SnakeBridge.call math.sqrt: median #{BenchHelper.us(ours.median)} µs  p99 #{BenchHelper.us(ours.p99)} µs
-ratio call / floor:         #{ratio}   (goal ≤ 1.5; ErlPort ≈ 2.0)
+ratio call / floor:         #{ratio}   (#{machine_class}; ErlPort ≈ 2.0× on the fast class)
 Python codec encode+decode of the call term:     #{round(codec_ns)} ns
+CPU per round trip (schedstat), BEAM / Python:
+  echo  #{BenchHelper.us(cpu_echo.beam)} / #{BenchHelper.us(cpu_echo.python)} µs
+  call  #{BenchHelper.us(cpu_call.beam)} / #{BenchHelper.us(cpu_call.python)} µs
 """)
 
 BenchHelper.record("latency", %{
@@ -59,5 +76,8 @@ BenchHelper.record("latency", %{
   floor_ns: floor,
   call_ns: ours,
   ratio_median: ratio,
-  codec_roundtrip_ns: round(codec_ns)
+  machine_class: machine_class,
+  codec_roundtrip_ns: round(codec_ns),
+  cpu_per_echo_ns: cpu_echo,
+  cpu_per_call_ns: cpu_call
 })

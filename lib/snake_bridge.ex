@@ -1,78 +1,9 @@
 defmodule SnakeBridge do
-  @moduledoc """
-  Call any Python library from Elixir.
-
-      iex> SnakeBridge.call("math", "sqrt", [16])
-      {:ok, 4.0}
-
-      iex> {:ok, counter} = SnakeBridge.call("collections", "Counter", ["abracadabra"])
-      iex> counter.type
-      "collections.Counter"
-      iex> SnakeBridge.method!(counter, "most_common", [1])
-      [{"a", 5}]
-
-  Plain data crosses by value with exact round trips (see the type tables in the
-  README); everything else comes back as a `SnakeBridge.Ref`, a handle you can pass
-  back, chain, index, enumerate and inspect. Nothing is ever turned into its `str()`
-  behind your back.
-
-  ## Workers
-
-  Python runs in a pool of OS worker processes (default: one per scheduler), started
-  under SnakeBridge's supervisor. A process's calls go to one worker (its session's),
-  so module-level Python state behaves as in one interpreter; calls that carry refs go
-  to the worker that holds them. A crash ends only its own worker: callers get
-  `SnakeBridge.WorkerCrashError` and a replacement starts.
-
-  ## Sessions and ref lifetime
-
-  Every ref belongs to a session. By default the session is the calling process: it
-  is created on the process's first call and released (its `with_python/2` blocks
-  exited, then its refs freed) within a second of the process exiting, however it
-  exits. `session/1` scopes refs to a block; `release/1` frees one ref early (it is
-  idempotent) and `release_session/1` a whole session.
-
-  A session several processes share is opened by one process, its owner, and used by
-  the others through `use_session/2`; it lives until `release_session/1` or until its
-  owner exits, whatever its users do:
-
-      iex> {:ok, session} = SnakeBridge.open_session()
-      iex> task = Task.async(fn ->
-      ...>   SnakeBridge.use_session(session, fn -> SnakeBridge.eval!("[1, 2]", %{}, return: :ref) end)
-      ...> end)
-      iex> list = Task.await(task)
-      iex> {list.session == session.id, SnakeBridge.to_elixir!(list)}
-      {true, [1, 2]}
-      iex> SnakeBridge.release_session(session)
-      :ok
-      iex> {:error, %SnakeBridge.RefError{reason: :released}} = SnakeBridge.to_elixir(list)
-
-  Refs are capabilities: any process holding a `%SnakeBridge.Ref{}` may use it while
-  its session lives (pass it to a `Task` freely). Ref ids carry a 128-bit MAC under a
-  per-worker secret, so they cannot be guessed or forged; a released ref gives
-  `SnakeBridge.RefError` with reason `:released`, never another object, and so does a
-  call in a session that has been released. docs/LIFECYCLE.md has the whole model:
-  sessions, affinity, timeouts, crashes and the pool's configuration.
-
-  ## Options
-
-  The `opts` of `call/5`, `method/5`, `attr/3`, `eval/3` and friends are bridge
-  options, never passed to Python:
-
-    * `:return` — `:auto` (default: plain data by value, the rest as refs), `:value`
-      (deep conversion, as `to_elixir/1`) or `:ref` (always a ref, even for a list);
-    * `:timeout` — milliseconds or `:infinity`; default the pool's `:timeout`
-      (30 000). On timeout the Python call is interrupted and the worker survives;
-    * `:pool` — the pool for calls without refs (default `:default`);
-    * `:session` — a `SnakeBridge.Session` to use instead of the current one.
-
-  > #### Blocking {: .info}
-  >
-  > A call blocks the calling Elixir process (not the scheduler) until Python answers.
-  > Each worker runs one call at a time; concurrency comes from the pool's size.
-  > Coroutines are the exception: they are awaited on the worker's event loop, so
-  > awaits from many processes overlap.
-  """
+  @external_resource "README.md"
+  @moduledoc "README.md"
+             |> File.read!()
+             |> String.split("<!-- MDOC -->")
+             |> Enum.fetch!(1)
 
   # `apply/4` is this module's own: calling a Python callable.
   import Kernel, except: [apply: 2, apply: 3]

@@ -11,7 +11,8 @@ defmodule SnakeBridge.Ref do
 
   ## Fields
 
-    * `:id` — an unguessable binary (a 128-bit MAC under a per-worker secret);
+    * `:id` — an unguessable binary: a 64-bit counter and a 128-bit MAC of it and the
+      session under a per-worker secret;
     * `:type` — the qualified Python type name, e.g. `"collections.Counter"`;
     * `:session` — the session whose table holds the object;
     * `:worker` — `{pool, index, incarnation}` of the worker process that holds it.

@@ -128,6 +128,14 @@ defmodule SnakeBridge.CallbackTest do
       assert SnakeBridge.call!("math", "sqrt", [9]) == 3.0
     end
 
+    test "a nested call carrying a large binary (sent out of band) runs at once" do
+      # Its header has the blob flag: the engine must still read its parent, or it
+      # queues the call behind the one waiting for this callback (a deadlock).
+      big = SnakeBridge.bytes(:binary.copy("x", 200_000))
+      nested = fn -> SnakeBridge.call!("builtins", "len", [big]) end
+      assert SnakeBridge.eval("f()", %{"f" => nested}, timeout: 10_000) == {:ok, 200_000}
+    end
+
     test "a callback's nested calls may themselves pass callbacks" do
       code = "f(lambda g: g(2))"
 

@@ -55,9 +55,9 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     if tag_end + 17 > len(frame):
         raise ValueError(f"request frame of {len(frame)} bytes ends inside its header")
     session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
-    body = tag_end + 17 + frame[tag_end + 16]
-    if frame[1] & _HAS_BLOBS:
-        body += 4  # the ETF's size, see split_frame
+    parent_end = tag_end + 17 + frame[tag_end + 16]
+    # With blobs, the ETF's size comes between the parent and the body (see split_frame).
+    body = parent_end + 4 if frame[1] & _HAS_BLOBS else parent_end
     if body > len(frame):
         raise ValueError("request frame ends inside its header")
     # Filled in place rather than through __init__: one Python call less on every
@@ -68,7 +68,7 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     request.tag = frame[2:tag_end]
     request.session = session
     request.caller = caller
-    request.parent = frame[tag_end + 17 : body]
+    request.parent = frame[tag_end + 17 : parent_end]
     request.body = None
     return request, body
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The latency bench at a base commit and at this tree, alternated in one session (base,
+# here, base, here, ...), pinned to one CPU, so a change's effect on the call/echo ratio
+# is read against the same machine state. Each run measures its own floor.
+#
+#     bench/compare_base.sh BASE_REV [ROUNDS]
+#
+# Writes bench/results/latency_vs_base.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base_rev=$1
+rounds=${2:-4}
+here=$PWD
+tmp=$(mktemp -d)
+git worktree add -q --detach "$tmp/base" "$base_rev"
+trap 'git worktree remove --force "$tmp/base"; rm -rf "$tmp"' EXIT
+# The same interpreter and libraries; each tree's workers run its own priv/python.
+ln -s "$here/.venv" "$tmp/base/.venv"
+(cd "$tmp/base" && mix compile >/dev/null)
+mix compile >/dev/null
+
+ratio_of() { sed -n 's/^ratio call \/ floor: *\([0-9.]*\).*/\1/p'; }
+medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\)[^:]*: *median \([0-9.]*\).*/\2/p' | paste -sd/; }
+
+out=bench/results/latency_vs_base.txt
+{
+  echo "command: bench/compare_base.sh $base_rev $rounds"
+  echo "date: $(date -u +%F)  base: $(git rev-parse --short "$base_rev")  here: $(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)"
+  echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+  echo "round side ratio echo_us/call_us"
+} >"$out"
+
+for round in $(seq "$rounds"); do
+  for side in base here; do
+    dir=$here
+    [ "$side" = base ] && dir=$tmp/base
+    run=$(cd "$dir" && taskset -c 0 mix run bench/latency.exs 2>/dev/null)
+    line="$round $side $(echo "$run" | ratio_of) $(echo "$run" | medians_of)"
+    echo "$line" | tee -a "$out"
+  done
+done
+
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+base=$(awk '$2 == "base" {print $3}' "$out" | median)
+mine=$(awk '$2 == "here" {print $3}' "$out" | median)
+echo "median ratio: base $base, here $mine, here/base $(awk -v a="$mine" -v b="$base" 'BEGIN {printf "%.3f", a / b}')" | tee -a "$out"
