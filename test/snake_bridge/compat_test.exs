@@ -192,6 +192,11 @@ defmodule SnakeBridge.CompatTest do
       assert SnakeBridge.apply!(f, [3, 1]) == 10
     end
 
+    test "calls a scipy spline" do
+      spline = SnakeBridge.call!("scipy.interpolate", "CubicSpline", [[0, 1, 2], [0, 1, 4]])
+      assert SnakeBridge.apply!(spline, [1.5]) |> SnakeBridge.to_elixir!() == 2.25
+    end
+
     test "returns Python's error, and checks its options" do
       not_callable = SnakeBridge.eval!("object()")
 
