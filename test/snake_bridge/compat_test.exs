@@ -375,6 +375,15 @@ defmodule SnakeBridge.CompatNestingTest do
     assert depth == 20_000
   end
 
+  test "a term that cannot be sent, 100,000 levels down, is refused naming its path" do
+    deep = nest(100_000, &[&1]) |> put_leaf(self())
+
+    assert {:error, %SnakeBridge.EncodeError{path: path, reason: "a pid has no Python form"}} =
+             SnakeBridge.call("builtins", "len", [deep])
+
+    assert path == "args[0]" <> String.duplicate("[0]", 100_000)
+  end
+
   defp count_depth([inner, {1}], depth), do: count_depth(inner, depth + 1)
   defp count_depth("leaf", depth), do: depth
 

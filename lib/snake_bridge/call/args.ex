@@ -230,10 +230,11 @@ defmodule SnakeBridge.Call.Args do
   defp map_list(tail), do: tail
 
   # Slow path, only on error: walk again, this time keeping the path, to say where.
-  # `rewritten` as in scan/3.
+  # `rewritten` as in scan/3. The path is iodata, joined only for the error: a string
+  # per level would cost memory quadratic in the depth of a deeply nested term.
   defp locate(term, path, rewritten) do
     case find_invalid(term, path, rewritten) do
-      nil -> %EncodeError{path: path, value: term, reason: "cannot be sent"}
+      nil -> invalid(path, term, "cannot be sent")
       error -> error
     end
   end
@@ -241,7 +242,7 @@ defmodule SnakeBridge.Call.Args do
   defp find_invalid(term, path, rw) when is_list(term) do
     if term != [] and Keyword.keyword?(term) do
       Enum.find_value(term, fn {key, value} ->
-        find_invalid(value, "#{path}[#{inspect(key)}]", rw)
+        find_invalid(value, [path, "[", inspect(key), "]"], rw)
       end)
     else
       find_in_list(term, path, 0, rw)
@@ -253,7 +254,7 @@ defmodule SnakeBridge.Call.Args do
 
   defp find_invalid(%{__struct__: @slice} = slice, path, rw) do
     Enum.find_value([:start, :stop, :step], fn field ->
-      find_invalid(Map.fetch!(slice, field), "#{path}.#{field}", rw)
+      find_invalid(Map.fetch!(slice, field), [path, ".", Atom.to_string(field)], rw)
     end)
   end
 
@@ -261,27 +262,23 @@ defmodule SnakeBridge.Call.Args do
   defp find_invalid(%Shm{}, _path, true), do: nil
 
   defp find_invalid(%struct{} = value, path, _rw) do
-    %EncodeError{
-      path: path,
-      value: value,
-      reason: "#{inspect(struct)} does not implement the SnakeBridge.Encoder protocol"
-    }
+    invalid(path, value, "#{inspect(struct)} does not implement the SnakeBridge.Encoder protocol")
   end
 
   defp find_invalid(map, path, rw) when is_map(map) do
     case colliding_key(map) do
       nil ->
         Enum.find_value(map, fn {key, value} ->
-          find_invalid(key, path <> "(key)", rw) ||
-            find_invalid(value, path <> "[#{inspect(key)}]", rw)
+          find_invalid(key, [path, "(key)"], rw) ||
+            find_invalid(value, [path, "[", inspect(key), "]"], rw)
         end)
 
       key ->
-        %EncodeError{
-          path: path,
-          value: map,
-          reason: "keys #{inspect(key)} and #{inspect(Atom.to_string(key))} collide in Python"
-        }
+        invalid(
+          path,
+          map,
+          "keys #{inspect(key)} and #{inspect(Atom.to_string(key))} collide in Python"
+        )
     end
   end
 
@@ -291,16 +288,16 @@ defmodule SnakeBridge.Call.Args do
   defp find_invalid(term, path, _rw) do
     cond do
       is_pid(term) ->
-        %EncodeError{path: path, value: term, reason: "a pid has no Python form"}
+        invalid(path, term, "a pid has no Python form")
 
       is_port(term) ->
-        %EncodeError{path: path, value: term, reason: "a port has no Python form"}
+        invalid(path, term, "a port has no Python form")
 
       is_reference(term) ->
-        %EncodeError{path: path, value: term, reason: "a reference has no Python form"}
+        invalid(path, term, "a reference has no Python form")
 
       is_bitstring(term) and not is_binary(term) ->
-        %EncodeError{path: path, value: term, reason: "a bitstring that is not whole bytes"}
+        invalid(path, term, "a bitstring that is not whole bytes")
 
       true ->
         nil
@@ -308,14 +305,18 @@ defmodule SnakeBridge.Call.Args do
   end
 
   defp find_in_list([head | tail], path, index, rw) do
-    find_invalid(head, "#{path}[#{index}]", rw) || find_in_list(tail, path, index + 1, rw)
+    find_invalid(head, [path, "[", Integer.to_string(index), "]"], rw) ||
+      find_in_list(tail, path, index + 1, rw)
   end
 
   defp find_in_list([], _path, _index, _rw), do: nil
 
   defp find_in_list(improper, path, _index, _rw) do
-    %EncodeError{path: path, value: improper, reason: "an improper list has no Python form"}
+    invalid(path, improper, "an improper list has no Python form")
   end
+
+  defp invalid(path, value, reason),
+    do: %EncodeError{path: IO.iodata_to_binary(path), value: value, reason: reason}
 
   # An atom key and a string key with the same text become the same Python str key
   # (except the atoms that become None, booleans and float specials).
