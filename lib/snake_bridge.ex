@@ -10,7 +10,7 @@ defmodule SnakeBridge do
 
   alias SnakeBridge.{Bytes, Call, Options, Ref, Session, Slice}
   alias SnakeBridge.Call.{Args, Context, Iteration, PoolRequests, RefOps}
-  alias SnakeBridge.Pool.{Housekeeping, Sessions}
+  alias SnakeBridge.Pool.{Housekeeping, Sessions, Table}
 
   @typedoc "A dotted Python module name (`\"os.path\"`) or a ref."
   @type target :: String.t() | Ref.t()
@@ -435,6 +435,71 @@ defmodule SnakeBridge do
     Sessions.disown(session)
     PoolRequests.release_session(session)
     :ok
+  end
+
+  @add_python_path """
+  import importlib, sys
+  if path not in sys.path:
+      sys.path.insert(0, path)
+  importlib.invalidate_caches()
+  """
+
+  @doc """
+  Puts the directory `path` in front of `sys.path` on every worker of a running pool,
+  so that modules in it can be imported without restarting anything. Returns `:ok`.
+
+  `path` is expanded against the current directory. Workers started later, such as
+  the replacement of a crashed worker, start with it too, for as long as the pool
+  runs; a path already there keeps its place. Modules already imported are not
+  affected: see `reload_module/2`.
+
+  ## Options
+
+    * `:pool` — the pool (default `:default`).
+
+  ## Examples
+
+      iex> dir = Path.join(System.tmp_dir!(), "snakebridge_doc_path")
+      iex> File.mkdir_p!(dir)
+      iex> File.write!(Path.join(dir, "doc_greeter.py"), "def hello(name):\\n    return 'hello ' + name\\n")
+      iex> SnakeBridge.add_python_path(dir)
+      :ok
+      iex> SnakeBridge.call("doc_greeter", "hello", ["snake"])
+      {:ok, "hello snake"}
+  """
+  @spec add_python_path(Path.t(), keyword) :: :ok | {:error, error}
+  def add_python_path(path, opts \\ []) when is_binary(path) and is_list(opts) do
+    pool = pool_option!(opts, "SnakeBridge.add_python_path/2")
+    path = Path.expand(path)
+    :ok = Table.add_python_path(pool, path)
+    PoolRequests.eval_everywhere(pool, @add_python_path, %{"path" => path})
+  end
+
+  @reload_module """
+  import importlib, sys
+  importlib.invalidate_caches()
+  if name in sys.modules:
+      importlib.reload(sys.modules[name])
+  """
+
+  @doc """
+  Reloads the Python module `name` (`importlib.reload`) on every worker of a pool
+  that has imported it, to pick up a change to its source while the app runs. Workers
+  that have not imported it will load the new source when they do. Returns `:ok`, or
+  the first worker's error (a `SyntaxError` in the new source, say).
+
+  Python's caveats of `importlib.reload` hold: objects made before the reload keep
+  their old classes and functions, and names other modules took from it with
+  `from module import name` keep the old values until those modules are reloaded too.
+
+  ## Options
+
+    * `:pool` — the pool (default `:default`).
+  """
+  @spec reload_module(String.t(), keyword) :: :ok | {:error, error}
+  def reload_module(name, opts \\ []) when is_binary(name) and is_list(opts) do
+    pool = pool_option!(opts, "SnakeBridge.reload_module/2")
+    PoolRequests.eval_everywhere(pool, @reload_module, %{"name" => name})
   end
 
   @doc """
