@@ -3,7 +3,8 @@ defmodule SnakeBridge.Wire do
   # Wire constants: the Elixir copy of priv/python/snakebridge/_wire.py.
   # test/snake_bridge/wire_test.exs checks that the two tables agree.
 
-  @protocol_version 1
+  # 2: :caller_done became its own op (it was a second meaning of :cancel_caller on fd 3).
+  @protocol_version 2
 
   @ops %{
     call: 1,
@@ -29,7 +30,8 @@ defmodule SnakeBridge.Wire do
     stats: 21,
     array_export: 22,
     iter_open: 23,
-    call_module: 24
+    call_module: 24,
+    caller_done: 25
   }
 
   @kinds %{ok: 0, error: 1, callback: 2, event: 3, log: 4, exited: 5}

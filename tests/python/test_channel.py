@@ -214,21 +214,9 @@ def test_frames_already_buffered_are_returned_without_a_syscall(pipe):
     # Any further read would now fail with EBADF: the rest must come from the buffer.
     pipe.close()
     for payload in payloads[1:]:
-        assert reader.buffered()
         assert reader.read_frame() == payload
-    assert not reader.buffered()
     with pytest.raises(OSError, match="Bad file descriptor"):
         reader.read_frame()
-
-
-def test_buffered_is_false_for_a_partial_frame(pipe):
-    reader = FrameReader(pipe.r, max_frame=BIG)
-    assert not reader.buffered()
-    os.write(pipe.w, frame(b"one") + frame(b"two")[:-1])
-    assert reader.read_frame() == b"one"
-    assert not reader.buffered()
-    os.write(pipe.w, b"o")
-    assert reader.read_frame() == b"two"
 
 
 def test_the_writer_refuses_a_frame_over_max_frame_before_writing_a_byte(pipe):
@@ -247,7 +235,6 @@ def test_the_reader_rejects_a_buffered_frame_over_max_frame_then_reads_on(pipe):
     reader = FrameReader(pipe.r, max_frame=100)
 
     assert reader.read_frame() == b"first"
-    assert reader.buffered()  # read_frame will not block: it raises at once
     with pytest.raises(FrameTooLarge, match=r"101 bytes.* 100 bytes") as raised:
         reader.read_frame()
     assert (raised.value.size, raised.value.limit) == (101, 100)

@@ -13,7 +13,7 @@ import pytest
 
 from snakebridge._channel import FrameReader, FrameWriter
 from snakebridge._errors import ElixirError
-from snakebridge._ops import (
+from snakebridge._idioms import (
     IterBatch,
     op_contains,
     op_ctx_enter,
@@ -22,10 +22,13 @@ from snakebridge._ops import (
     op_iter_next,
     op_len,
 )
+from snakebridge._op_context import OpContext
+from snakebridge._ops import op_release_session
+from snakebridge._reentry import check_stack_room
 from snakebridge._registry import Registry
 from snakebridge._request import Request
 from snakebridge._wire import Op
-from snakebridge._worker import Engine, _check_stack_room
+from snakebridge._worker import Engine
 
 
 def _request(op: Op, *body: Any, session: int = 1) -> Request:
@@ -43,15 +46,15 @@ def _close(iterator: Any) -> None:
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    """An engine on a pipe pair: enough for handlers that never reply."""
+def ctx() -> Iterator[OpContext]:
+    """What an engine on a pipe pair gives its handlers: enough for handlers that never reply."""
     read_fd, write_fd = os.pipe()
     yield Engine(
         reader=FrameReader(read_fd, max_frame=1 << 20),
         writer=FrameWriter(write_fd, max_frame=1 << 20),
         registry=Registry(max_refs=100),
         worker_term=b"",
-    )
+    ).context
     os.close(read_fd)
     os.close(write_fd)
 
@@ -174,54 +177,54 @@ class _Manager:
         return self.exit_with
 
 
-def _enter(engine: Engine, manager: Any) -> int:
-    context_id, value = op_ctx_enter(engine, _request(Op.CTX_ENTER, manager))
+def _enter(ctx: OpContext, manager: Any) -> int:
+    context_id, value = op_ctx_enter(ctx, _request(Op.CTX_ENTER, manager))
     assert value == "entered"
     return context_id
 
 
-def _exit(engine: Engine, context_id: int, error: Any) -> bool:
-    return op_ctx_exit(engine, _request(Op.CTX_EXIT, context_id, error))
+def _exit(ctx: OpContext, context_id: int, error: Any) -> bool:
+    return op_ctx_exit(ctx, _request(Op.CTX_EXIT, context_id, error))
 
 
 _ELIXIR_ERROR = ("** (RuntimeError) boom", "RuntimeError", "    test.exs:1: f/0")
 
 
-def test_ctx_exit_on_success_passes_none(engine: Engine) -> None:
+def test_ctx_exit_on_success_passes_none(ctx: OpContext) -> None:
     manager = _Manager()
-    assert _exit(engine, _enter(engine, manager), None) is False
+    assert _exit(ctx, _enter(ctx, manager), None) is False
     assert manager.seen == [None]
 
 
-def test_ctx_exit_passes_an_elixir_error_and_reports_suppression(engine: Engine) -> None:
+def test_ctx_exit_passes_an_elixir_error_and_reports_suppression(ctx: OpContext) -> None:
     manager = _Manager(exit_with=True)
-    assert _exit(engine, _enter(engine, manager), _ELIXIR_ERROR) is True
+    assert _exit(ctx, _enter(ctx, manager), _ELIXIR_ERROR) is True
     (error,) = manager.seen
     assert isinstance(error, ElixirError)
     assert (str(error).splitlines()[0], error.kind) == ("** (RuntimeError) boom", "RuntimeError")
 
 
-def test_an_error_raised_by_exit_chains_the_elixir_error(engine: Engine) -> None:
+def test_an_error_raised_by_exit_chains_the_elixir_error(ctx: OpContext) -> None:
     manager = _Manager(exit_with=ValueError("exit failed"))
-    context_id = _enter(engine, manager)
+    context_id = _enter(ctx, manager)
     with pytest.raises(ValueError, match="exit failed") as info:
-        _exit(engine, context_id, _ELIXIR_ERROR)
+        _exit(ctx, context_id, _ELIXIR_ERROR)
     assert isinstance(info.value.__context__, ElixirError)
 
 
-def test_exit_reraising_the_elixir_error_does_not_suppress_it(engine: Engine) -> None:
+def test_exit_reraising_the_elixir_error_does_not_suppress_it(ctx: OpContext) -> None:
     manager = _Manager(exit_with="reraise")
-    assert _exit(engine, _enter(engine, manager), _ELIXIR_ERROR) is False
+    assert _exit(ctx, _enter(ctx, manager), _ELIXIR_ERROR) is False
 
 
-def test_a_context_is_exited_once(engine: Engine) -> None:
-    context_id = _enter(engine, _Manager())
-    _exit(engine, context_id, None)
+def test_a_context_is_exited_once(ctx: OpContext) -> None:
+    context_id = _enter(ctx, _Manager())
+    _exit(ctx, context_id, None)
     with pytest.raises(Exception, match="already exited"):
-        _exit(engine, context_id, None)
+        _exit(ctx, context_id, None)
 
 
-def test_session_release_exits_open_contexts_innermost_first(engine: Engine) -> None:
+def test_session_release_exits_open_contexts_innermost_first(ctx: OpContext) -> None:
     order: list[str] = []
 
     class Named(_Manager):
@@ -234,9 +237,9 @@ def test_session_release_exits_open_contexts_innermost_first(engine: Engine) -> 
             assert isinstance(value, ElixirError)
             return False
 
-    _enter(engine, Named("outer"))
-    _enter(engine, Named("inner"))
-    engine.release_session(1)
+    _enter(ctx, Named("outer"))
+    _enter(ctx, Named("inner"))
+    op_release_session(ctx, _request(Op.RELEASE_SESSION))
     assert order == ["inner", "outer"]
 
 
@@ -244,7 +247,7 @@ def test_session_release_exits_open_contexts_innermost_first(engine: Engine) -> 
 
 
 def test_check_stack_room_passes_on_a_shallow_stack() -> None:
-    _check_stack_room()
+    check_stack_room()
 
 
 def test_check_stack_room_refuses_near_the_recursion_limit() -> None:
@@ -252,7 +255,7 @@ def test_check_stack_room_refuses_near_the_recursion_limit() -> None:
         if levels:
             descend_then_check(levels - 1)
         else:
-            _check_stack_room()
+            check_stack_room()
 
     limit = sys.getrecursionlimit()
     depth = len(_frames())

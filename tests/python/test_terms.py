@@ -16,15 +16,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from snakebridge._arrays import ARRAY_DTYPES, encode_array
 from snakebridge._etf import Atom, DecodeError, Encoder, ErlFun
 from snakebridge._shm import read_segment
-from snakebridge._terms import (
-    ARRAY_DTYPES,
-    encode_array,
-    make_decoder,
-    make_encoder,
-    make_value_encoder,
-)
+from snakebridge._terms import make_decoder, make_encoder, make_value_encoder
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

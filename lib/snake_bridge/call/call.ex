@@ -91,8 +91,7 @@ defmodule SnakeBridge.Call do
     deadline = Route.deadline(timeout)
 
     with {:ok, session} <- session(op, pool, opts),
-         index = if(worker_id, do: elem(worker_id, 1), else: session.worker),
-         {:ok, entry} <- Route.ready_entry(meta, index, worker_id, deadline),
+         {:ok, index, entry} <- Route.worker(meta, session, worker_id, deadline),
          :ok <- check_in(meta, index, entry, opts) do
       # Counted out by the worker's router when the reply comes (see Pool.Table).
       try do

@@ -6,7 +6,7 @@ defmodule SnakeBridge.Call.Route do
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{RefError, Session, WorkerCrashError}
-  alias SnakeBridge.Pool.{Entry, Table, WorkerServer}
+  alias SnakeBridge.Pool.{Entry, Remote, Table, WorkerServer}
 
   @doc "The pool a request goes to: the refs' pool, else the `:pool` option's."
   @spec pool(Entry.worker_id() | nil, keyword) :: atom
@@ -22,6 +22,31 @@ defmodule SnakeBridge.Call.Route do
     case Keyword.get(opts, :session) do
       %Session{pool: ^pool} = session -> Session.resolve(pool, session)
       _ -> Session.resolve(pool, nil)
+    end
+  end
+
+  @doc """
+  The worker a request goes to, as `{:ok, index, entry}`: the refs' worker if
+  `worker_id`, else the session's. A ref-less request whose session's worker is on a
+  node that is down goes to the least busy ready worker (see SnakeBridge.Pool.Remote).
+  """
+  @spec worker(Table.meta(), Session.t(), Entry.worker_id() | nil, integer | :infinity) ::
+          {:ok, non_neg_integer, Entry.ready()}
+          | {:error, RefError.t() | WorkerCrashError.t()}
+  def worker(meta, _session, {_pool, index, _incarnation} = worker_id, deadline) do
+    with {:ok, entry} <- ready_entry(meta, index, worker_id, deadline), do: {:ok, index, entry}
+  end
+
+  def worker(meta, session, nil, deadline) do
+    case ready_entry(meta, session.worker, nil, deadline) do
+      {:ok, entry} ->
+        {:ok, session.worker, entry}
+
+      {:error, %WorkerCrashError{node: node} = error} when node != nil ->
+        Remote.elsewhere(meta, error)
+
+      error ->
+        error
     end
   end
 
@@ -77,10 +102,21 @@ defmodule SnakeBridge.Call.Route do
   @doc "The error for a ref whose worker is gone."
   @spec worker_lost(Entry.worker_id()) :: RefError.t()
   def worker_lost(worker_id) do
-    %RefError{
-      reason: :worker_lost,
-      message: "the worker that held this ref (#{inspect(worker_id)}) died and was replaced"
-    }
+    case Remote.lost_to(worker_id) do
+      nil ->
+        %RefError{
+          reason: :worker_lost,
+          message: "the worker that held this ref (#{inspect(worker_id)}) died and was replaced"
+        }
+
+      node ->
+        %RefError{
+          reason: :node_down,
+          message:
+            "the node that held this ref (#{inspect(worker_id)}), #{node}, went down or " <>
+              "became unreachable"
+        }
+    end
   end
 
   @doc "The deadline, in `now_ms/0` time, of a call with `timeout`."

@@ -8,17 +8,21 @@ defmodule SnakeBridge.WorkerCrashError do
     * `:status` — the exit status, or `nil` if a signal killed it;
     * `:signal` — the signal number that killed it, or `nil`;
     * `:stderr` — the last lines the worker wrote to stderr;
-    * `:reason` — a sentence for the cases without an exit (e.g. a start failure).
+    * `:reason` — a sentence for the cases without an exit (e.g. a start failure);
+    * `:node` — for a worker on another node (see `SnakeBridge.Pool`), the node, if
+      it went down or became unreachable (calls in flight on it fail with this
+      error); `nil` otherwise.
   """
 
-  defexception status: nil, signal: nil, stderr: "", reason: nil
+  defexception status: nil, signal: nil, stderr: "", reason: nil, node: nil
 
   @typedoc "A dead worker."
   @type t :: %__MODULE__{
           status: integer | nil,
           signal: pos_integer | nil,
           stderr: String.t(),
-          reason: String.t() | nil
+          reason: String.t() | nil,
+          node: node | nil
         }
 
   @impl true

@@ -14,19 +14,21 @@ defmodule SnakeBridge.Pool.Housekeeping do
   releases the sessions it owned there, without waiting.
 
   A worker with nothing in flight has nothing of the caller's to cancel (a request is
-  counted before it is sent), so it gets no cancellation. A busy one gets it twice: on
-  the control channel to interrupt the calls at once, then on the main channel behind
-  the caller's last frame, where it lets the worker forget the caller.
+  counted before it is sent), so it gets no cancellation. A busy one gets CANCEL_CALLER
+  on the control channel to interrupt the calls at once, then CALLER_DONE on the main
+  channel behind the caller's last frame, which lets the worker forget the caller
+  (Cancellation.caller_done in the engine).
   """
   @spec caller_gone(atom, non_neg_integer, [Session.t()]) :: :ok
   def caller_gone(pool, caller, sessions) do
     cancel = Header.one_way(:cancel_caller, {caller})
+    done = Header.one_way(:caller_done, {caller})
     releases = Enum.map(sessions, &Header.one_way(:release_session, {}, &1.id))
 
     for {_index, Entry.ready(transport: transport, load: load)} <- Table.ready_entries(pool) do
       if :atomics.get(load, 1) > 0 do
         Transport.send_control(transport, cancel)
-        Transport.send_frame(transport, cancel)
+        Transport.send_frame(transport, done)
       end
 
       Enum.each(releases, &Transport.send_frame(transport, &1))

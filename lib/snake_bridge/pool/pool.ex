@@ -19,7 +19,12 @@ defmodule SnakeBridge.Pool do
   type, raises `ArgumentError` when the pool starts.
 
     * `:name` — the pool's name, an atom (default `:default`);
-    * `:size` — how many worker processes (default: `System.schedulers_online/0`);
+    * `:size` — how many worker processes, on each of the pool's nodes (default:
+      `System.schedulers_online/0`);
+    * `:node` — the connected node the workers run on (default: this node); see
+      "Pools on other nodes" below;
+    * `:nodes` — a list of nodes to spread the workers over, `:size` on each (give
+      `:node` or `:nodes`, not both);
     * `:python` — the interpreter's path (default: see "Interpreter" below);
     * `:venv` — a virtualenv whose `bin/python` to use (default `".venv"`, if it
       exists);
@@ -36,6 +41,15 @@ defmodule SnakeBridge.Pool do
     * `:kill_grace` — how long an interrupted call may take to unwind before its
       worker is replaced, in ms (default 2 000).
 
+  ## Pools on other nodes
+
+  With `node: :"py@gpu-host"` (or `nodes: [...]`), each worker's Python process runs on
+  that node, and calls reach it over Erlang distribution: the calling code does not
+  change. The far node must run SnakeBridge (the same version, started) with the
+  Python environment the pool needs (the interpreter, `python_deps`); the path
+  options (`:python`, `:venv`, `:python_path`) are read there. A node that is down
+  leaves its workers failed until it comes back. See "Nodes" in docs/LIFECYCLE.md.
+
   ## Interpreter
 
   First found wins: the `:python` option or config, the `SNAKEBRIDGE_PYTHON`
@@ -44,27 +58,14 @@ defmodule SnakeBridge.Pool do
 
   use Supervisor
 
-  alias SnakeBridge.Pool.{Table, WorkerServer}
-
-  @max_frame_limit 4_294_967_295
-
-  @defaults [
-    size: nil,
-    python: nil,
-    venv: nil,
-    python_path: [],
-    env: [],
-    max_frame: @max_frame_limit,
-    max_refs: 1_000_000,
-    max_queue: 10_000,
-    timeout: 30_000,
-    kill_grace: 2_000
-  ]
+  alias SnakeBridge.Pool.{Config, Remote, Table, WorkerServer}
 
   @typedoc "A pool option (see the module doc)."
   @type option ::
           {:name, atom}
           | {:size, pos_integer}
+          | {:node, node}
+          | {:nodes, [node, ...]}
           | {:python, String.t()}
           | {:venv, String.t()}
           | {:python_path, [String.t()]}
@@ -77,7 +78,13 @@ defmodule SnakeBridge.Pool do
 
   @doc "The pool options' names."
   @spec option_names() :: [atom]
-  def option_names, do: [:name | Keyword.keys(@defaults)]
+  defdelegate option_names, to: Config
+
+  @doc false
+  defdelegate config(opts), to: Config
+
+  @doc false
+  defdelegate check_value(setting), to: Config
 
   @doc """
   Starts a pool linked to the calling process. See the module doc for the options.
@@ -85,7 +92,7 @@ defmodule SnakeBridge.Pool do
   Raises `ArgumentError` for an unknown option or a value of the wrong type:
 
       iex> SnakeBridge.Pool.start_link(name: :doc_pool, sise: 2)
-      ** (ArgumentError) unknown option :sise for SnakeBridge.Pool; valid: [:name, :size, :python, :venv, :python_path, :env, :max_frame, :max_refs, :max_queue, :timeout, :kill_grace]
+      ** (ArgumentError) unknown option :sise for SnakeBridge.Pool; valid: [:name, :size, :node, :nodes, :python, :venv, :python_path, :env, :max_frame, :max_refs, :max_queue, :timeout, :kill_grace]
   """
   @spec start_link([option]) :: Supervisor.on_start()
   def start_link(opts) when is_list(opts) do
@@ -100,62 +107,20 @@ defmodule SnakeBridge.Pool do
     %{id: {__MODULE__, name}, start: {__MODULE__, :start_link, [opts]}, type: :supervisor}
   end
 
-  @doc false
-  # The pool's full configuration: `opts` over the application's config over the
-  # defaults, every value checked.
-  def config(opts) do
-    SnakeBridge.Options.validate!(opts, option_names(), "SnakeBridge.Pool")
-    app_env = Application.get_all_env(:snakebridge) |> Keyword.take(Keyword.keys(@defaults))
-    opts = Keyword.merge(@defaults, app_env) |> Keyword.merge(opts)
-    opts = Keyword.put(opts, :size, opts[:size] || System.schedulers_online())
-    Enum.each(opts, &check_value/1)
-    opts |> Keyword.put_new(:name, :default) |> Map.new()
-  end
-
-  @doc false
-  # Raises ArgumentError unless `{key, value}` is a valid pool setting.
-  def check_value({key, value}) do
-    unless valid?(key, value) do
-      raise ArgumentError,
-            "expected #{inspect(key)} to be #{expected(key)}, got: #{inspect(value)}"
+  # Workers interleave over the nodes, so a pool's first workers are on different nodes.
+  defp worker_spec(%{nodes: nodes} = config, index) do
+    case Enum.at(nodes, rem(index, length(nodes))) do
+      node when node == node() -> {WorkerServer, {config.name, index, config}}
+      node -> {Remote.Worker, {config.name, index, node, config}}
     end
   end
-
-  defp valid?(:name, value), do: is_atom(value)
-  defp valid?(:size, value), do: is_integer(value) and value > 0
-  defp valid?(key, value) when key in [:python, :venv], do: value == nil or is_binary(value)
-  defp valid?(:python_path, value), do: is_list(value) and Enum.all?(value, &is_binary/1)
-  defp valid?(:env, value), do: is_list(value) and Enum.all?(value, &env_pair?/1)
-
-  defp valid?(:max_frame, value),
-    do: is_integer(value) and value > 0 and value <= @max_frame_limit
-
-  defp valid?(:max_refs, value), do: is_integer(value) and value > 0
-
-  defp valid?(key, value) when key in [:max_queue, :kill_grace],
-    do: is_integer(value) and value >= 0
-
-  defp valid?(:timeout, value), do: value == :infinity or (is_integer(value) and value >= 0)
-
-  defp env_pair?({name, value}), do: is_binary(name) and (value == nil or is_binary(value))
-  defp env_pair?(_), do: false
-
-  defp expected(:name), do: "an atom"
-  defp expected(:size), do: "a positive integer"
-  defp expected(key) when key in [:python, :venv], do: "a path (a string) or nil"
-  defp expected(:python_path), do: "a list of directories (strings)"
-  defp expected(:env), do: "a list of {name, value} string pairs (nil unsets)"
-  defp expected(:max_frame), do: "a positive integer of at most #{@max_frame_limit}"
-  defp expected(:max_refs), do: "a positive integer"
-  defp expected(key) when key in [:max_queue, :kill_grace], do: "a non-negative integer (ms)"
-  defp expected(:timeout), do: "a non-negative integer (ms) or :infinity"
 
   defp supervisor_name(name), do: :"Elixir.SnakeBridge.Pool.#{name}"
 
   @impl true
   def init(config) do
     Table.publish(config)
-    workers = for index <- 0..(config.size - 1), do: {WorkerServer, {config.name, index, config}}
+    workers = for index <- 0..(config.size - 1), do: worker_spec(config, index)
     children = [{__MODULE__.Facts, config.name} | workers]
     # Restarts are paced by each worker (see WorkerServer: quick deaths back off), so
     # the supervisor itself must not give up on a pool whose workers users crash on

@@ -38,10 +38,19 @@ defmodule SnakeBridge.Pool.Router do
 
   @doc "Starts the router of `port` (already owned by the calling worker process)."
   def start_link(port, load) do
-    worker = self()
-    router = spawn_link(fn -> route(port, worker, load, %{}, %{}) end)
+    router = start_unconnected(port, load)
     Port.connect(port, router)
     router
+  end
+
+  @doc """
+  Starts a router for `port` that another process feeds with the port's messages: the
+  port is on another node (see SnakeBridge.Pool.Remote.Relay), so it cannot be
+  connected here.
+  """
+  def start_unconnected(port, load) do
+    worker = self()
+    spawn_link(fn -> route(port, worker, load, %{}, %{}) end)
   end
 
   @doc "Stops `router` and waits until it is gone (the caller traps exits)."
@@ -84,25 +93,30 @@ defmodule SnakeBridge.Pool.Router do
   def abandon(port, tag, id, discard) do
     case Port.info(port, :connected) do
       {:connected, router} ->
-        monitor = Process.monitor(router)
-        send(router, {:abandon, tag, self(), monitor})
-
-        # The router forwards in order, so everything it sent for `tag` is here before
-        # its acknowledgement.
-        receive do
-          {:snakebridge_abandoned, ^monitor} -> Process.demonitor(monitor, [:flush])
-          {:DOWN, ^monitor, :process, _pid, _reason} -> :ok
-        end
-
-        # A final reply that came before the router heard of it ends the call: the
-        # router will see nothing more for it to drop.
-        if flush(id, discard), do: send(router, {:forget, tag})
+        abandon_via(router, tag, id, discard)
 
       # The port is closed: its router is gone and forwards nothing more.
       nil ->
         flush(id, discard)
+        :ok
+    end
+  end
+
+  @doc "`abandon/4` through the router `router` (the port's, or a remote worker's)."
+  def abandon_via(router, tag, id, discard) do
+    monitor = Process.monitor(router)
+    send(router, {:abandon, tag, self(), monitor})
+
+    # The router forwards in order, so everything it sent for `tag` is here before
+    # its acknowledgement.
+    receive do
+      {:snakebridge_abandoned, ^monitor} -> Process.demonitor(monitor, [:flush])
+      {:DOWN, ^monitor, :process, _pid, _reason} -> :ok
     end
 
+    # A final reply that came before the router heard of it ends the call: the
+    # router will see nothing more for it to drop.
+    if flush(id, discard), do: send(router, {:forget, tag})
     :ok
   end
 

@@ -22,6 +22,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{Interpreter, Wire, WorkerCrashError}
   alias SnakeBridge.Pool.{Entry, Router, Table}
+  alias SnakeBridge.Pool.Remote.Relay
   alias SnakeBridge.Pool.Transport.LocalPort
 
   @event Wire.kind(:event)
@@ -94,12 +95,13 @@ defmodule SnakeBridge.Pool.WorkerServer do
   end
 
   defp start(state) do
-    incarnation = System.unique_integer([:positive])
+    {_pool, _index, incarnation} =
+      worker_id(%{state | incarnation: System.unique_integer([:positive])})
 
     case boot(%{state | incarnation: incarnation}) do
       {:ok, state} ->
         load = Table.new_load()
-        router = Router.start_link(state.port, load)
+        router = start_router(state, load)
         transport = %LocalPort{port: state.port, control: state.control}
 
         entry =
@@ -150,7 +152,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
     do: Table.added_python_path(state.pool) ++ state.config.python_path
 
   defp open_port(python, state) do
-    identity = :erlang.term_to_binary({state.pool, state.index, state.incarnation})
+    identity = :erlang.term_to_binary(worker_id(state))
 
     env =
       [
@@ -177,6 +179,17 @@ defmodule SnakeBridge.Pool.WorkerServer do
   rescue
     error in ErlangError -> {:error, "cannot start #{python}: #{inspect(error.original)}"}
   end
+
+  # A worker serving another node's pool (SnakeBridge.Pool.Remote.Host) has the worker
+  # id that pool gave it, since its refs name the pool that routes calls to them; its
+  # replies go to that node through a relay instead of a router here.
+  defp worker_id(%{config: %{remote: %{worker: worker_id}}}), do: worker_id
+  defp worker_id(state), do: {state.pool, state.index, state.incarnation}
+
+  defp start_router(%{config: %{remote: _}} = state, _load),
+    do: Relay.start_link(state.port, state.control)
+
+  defp start_router(state, load), do: Router.start_link(state.port, load)
 
   defp shm_threshold do
     case SnakeBridge.Shm.threshold() do

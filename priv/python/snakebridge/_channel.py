@@ -184,15 +184,6 @@ class FrameReader:
                     return self._view[_HEADER_SIZE:stop]
         return self._read_slow()
 
-    def buffered(self) -> bool:
-        """True if a whole frame is already buffered, so `read_frame` will not block."""
-        available = self._end - self._start
-        if available < _HEADER_SIZE:
-            return False
-        size: int = _unpack_header(self._buf, self._start)[0]
-        # An oversized frame fails at once, without blocking, once its header is here.
-        return size > self._max_frame or available - _HEADER_SIZE >= size
-
     def _read_slow(self) -> memoryview:
         if self._skip:
             self._discard()
@@ -360,13 +351,6 @@ class FrameWriter:
                 self._write_rest([frame], written)
         finally:
             self._lock.release()
-
-    def close(self) -> None:
-        """Close the lock file's descriptor. The frame fd belongs to the caller."""
-        with self._lock:
-            if self._lock_fd >= 0:
-                os.close(self._lock_fd)
-                self._lock_fd = -1
 
     def _write_large(self, iov: list[bytes | bytearray | memoryview], total: int) -> None:
         mask = _pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)

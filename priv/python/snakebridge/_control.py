@@ -1,9 +1,13 @@
-"""Control: the side channel heard while the main thread is busy.
+"""Control: the side channel heard while the main thread is busy, and its dispatch.
 
 A unix stream socket in a private directory; the Elixir worker connects once, right
 after the hello, and the socket's name is then unlinked so nothing else can connect.
-It carries cancellations and the results of callbacks made from threads other than
-main. Its closing means the BEAM is gone, and the worker exits.
+It carries cancellations, stats, the results of callbacks made from threads other than
+main, and the calls those callbacks make back into Python. Its closing means the BEAM
+is gone, and the worker exits.
+
+The control thread runs `CONTROL_OPS` itself (they never wait on Python code); a call
+nested in a callback goes to the thread that waits on that callback.
 """
 
 from __future__ import annotations
@@ -13,21 +17,22 @@ import socket
 import sys
 import tempfile
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from snakebridge._channel import ChannelClosed, FrameReader
+from snakebridge._op_context import OpContext
+from snakebridge._ops import CONTROL_OPS
+from snakebridge._replies import Replies
+from snakebridge._request import parse_header, split_frame
 
-if TYPE_CHECKING:
-    from snakebridge._worker import Engine
-
-__all__ = ["ControlServer"]
+__all__ = ["ControlDispatch", "ControlServer"]
 
 
 class ControlServer:
     """Listens for the Elixir worker's control connection and serves it on a thread."""
 
-    def __init__(self, engine: Engine, *, max_frame: int) -> None:
-        self._engine = engine
+    def __init__(self, dispatch: Callable[[memoryview], None], *, max_frame: int) -> None:
+        self._dispatch = dispatch
         self._max_frame = max_frame
         self._dir = tempfile.mkdtemp(prefix="snakebridge-")
         self.path = os.path.join(self._dir, "control.sock")
@@ -51,6 +56,37 @@ class ControlServer:
                 sys.stderr.flush()
                 os._exit(0)
             try:
-                self._engine.control(frame)
+                self._dispatch(frame)
             except Exception as exc:
                 print(f"snakebridge: bad control frame: {exc!r}", file=sys.stderr)
+
+
+class ControlDispatch:
+    """What the control thread does with each frame it reads."""
+
+    def __init__(self, *, replies: Replies, context: OpContext) -> None:
+        self._replies = replies
+        self._context = context
+
+    def handle(self, view: memoryview | bytes) -> None:
+        """Handle one control-socket frame (on the control thread)."""
+        head, blobs = split_frame(bytes(view))
+        request, offset = parse_header(head)
+        nested = len(request.parent) == 8
+        try:
+            handler = self._replies.decode(request, head, offset, blobs)
+        except Exception as exc:
+            if not (nested and request.wants_reply):
+                raise
+            self._replies.reply_error(request, exc)
+            return
+        if request.op in CONTROL_OPS:
+            result = handler(self._context, request)
+            # None is no answer: CALLBACK_RESULT and CANCEL_CALLER answer nothing (the
+            # first is itself an answer, and carries no NO_REPLY flag).
+            if request.wants_reply and result is not None:
+                self._replies.reply(request, result)
+        elif nested:
+            self._context.deliver(int.from_bytes(request.parent), ("call", (request, handler)))
+        else:
+            print(f"snakebridge: unexpected control op {request.op}", file=sys.stderr)

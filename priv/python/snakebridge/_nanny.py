@@ -40,15 +40,11 @@ from typing import IO
 
 from snakebridge._channel import HEADER
 from snakebridge._shm import worker_directory
-from snakebridge._wire import PIPE_BUF, Kind, Stream
+from snakebridge._wire import PIPE_BUF, REPLY_FD, REQUEST_FD, Kind, Stream
 
-__all__ = ["DEFAULT_COMMAND", "REPLY_FD", "REQUEST_FD", "main", "run"]
+__all__ = ["DEFAULT_COMMAND", "main", "run"]
 
-# The port's channels: the BEAM writes requests to fd 3 and reads replies from fd 4.
-REQUEST_FD = 3
-REPLY_FD = 4
-
-DEFAULT_COMMAND = (sys.executable, "-m", "snakebridge._worker")
+DEFAULT_COMMAND = (sys.executable, "-m", "snakebridge._bootstrap")
 
 # What the worker inherits to find the fd-4 write lock.
 LOCK_PATH_ENV = "SNAKEBRIDGE_LOCK_PATH"

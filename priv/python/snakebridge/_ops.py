@@ -1,9 +1,15 @@
-"""Ops: what each request does to Python objects, one function per op code.
+"""Ops: what each request does, one handler per op code, in one table.
 
-A handler takes the engine and the decoded request and returns the value to send back;
-the engine encodes it by the request's return mode. Handlers never write to the channel
-and never catch user exceptions: the engine turns whatever they raise into an error
-reply, so every op gets the same error handling.
+A handler takes an `OpContext` (the few parts of the worker an op may use, see
+`_op_context`) and the decoded request, and returns the value to send back; whoever ran
+it encodes that by the request's return mode. Handlers never write to the channel and
+never catch user exceptions: the caller turns whatever they raise into an error reply,
+so every op gets the same error handling. The ops for Python's own idioms (iteration,
+len/in, with-blocks) are in `_idioms`.
+
+`bind` decodes a request's body and finds its handler. It is the only reader of the
+table, whichever thread or channel the request came on: the main loop, a thread waiting
+on a callback, or the control thread (which runs `CONTROL_OPS` itself).
 """
 
 from __future__ import annotations
@@ -12,38 +18,60 @@ import ast
 import builtins
 import functools
 import importlib
-import itertools
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import CodeType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from snakebridge._errors import ElixirError
-from snakebridge._etf import Atom, utf8_text
-from snakebridge._registry import OpenContext
-from snakebridge._request import Request
+from snakebridge._etf import Atom, Decoder, utf8_text
+from snakebridge._idioms import (
+    op_contains,
+    op_ctx_enter,
+    op_ctx_exit,
+    op_iter_close,
+    op_iter_next,
+    op_iter_open,
+    op_len,
+)
+from snakebridge._op_context import Handler, OpContext
+from snakebridge._request import Request, tag_of
 from snakebridge._wire import Op
 
-if TYPE_CHECKING:
-    from snakebridge._worker import Engine
+__all__ = [
+    "AWAIT_RESULT",
+    "CONTROL_OPS",
+    "ArrayExport",
+    "bind",
+    "op_array_export",
+    "op_call",
+    "op_callback_result",
+    "op_caller_done",
+    "op_cancel",
+    "op_cancel_caller",
+    "op_eval",
+    "op_getattr",
+    "op_getitem",
+    "op_identity",
+    "op_release",
+    "op_release_session",
+    "op_repr",
+    "op_setattr",
+    "op_setitem",
+    "op_stats",
+    "op_str",
+]
 
-__all__ = ["AWAIT_RESULT", "HANDLERS", "ArrayExport", "Handler", "IterBatch"]
-
-Handler = Callable[["Engine", Request], Any]
 
 # Ops whose result is awaited when it is a coroutine or other awaitable.
 AWAIT_RESULT = frozenset({Op.CALL, Op.CALL_MODULE, Op.EVAL})
 
+# Ops the control thread runs itself, as soon as they arrive: the others that come on
+# the control socket are calls nested in a callback, run by the thread that waits on it.
+CONTROL_OPS = frozenset({Op.CANCEL, Op.CANCEL_CALLER, Op.CALLBACK_RESULT, Op.STATS})
 
-@dataclass(slots=True)
-class IterBatch:
-    """Up to `max_items` items, and whether the iterator continues, ended or raised."""
-
-    items: list[Any]
-    status: str
-    error: BaseException | None = None
+_CALL_MODULE = int(Op.CALL_MODULE)
 
 
 @dataclass(slots=True)
@@ -91,48 +119,57 @@ def _kwargs(kwargs: Any) -> dict[str, Any]:
     return result
 
 
-# A call's target runs with op_call as its direct caller, and op_call is compiled into
-# a namespace whose __name__ is "__main__", as a script's code would be: code that names
-# its caller's module (namedtuple, the functional Enum API, warnings) then sees
-# __main__ rather than this engine module, at no cost of an extra frame on every call.
-# Compiled under this file's name, so tracebacks drop it with the engine's other frames.
-_OP_CALL_SOURCE = """
-def op_call(engine, req):
+_modules = sys.modules
+_import_module = importlib.import_module
+
+
+def _op_call(ctx: OpContext, req: Request) -> Any:
     target, name, args, kwargs = req.body
     if type(target) is str:
-        target = modules.get(target) or import_module(target)
-    fn = getattr(target, name) if "." not in name else getattr_path(target, name)
+        target = _modules.get(target) or _import_module(target)
+    fn = getattr(target, name) if "." not in name else _getattr_path(target, name)
     if kwargs:
-        return fn(*args, **to_kwargs(kwargs))
+        return fn(*args, **_kwargs(kwargs))
     return fn(*args)
-"""
-_MAIN: dict[str, Any] = {
-    "__name__": "__main__",
-    "modules": sys.modules,
-    "import_module": importlib.import_module,
-    "getattr_path": _getattr_path,
-    "to_kwargs": _kwargs,
-}
-exec(compile(_OP_CALL_SOURCE, __file__, "exec"), _MAIN)
-op_call: Handler = _MAIN["op_call"]
 
 
-def op_getattr(engine: Engine, req: Request) -> Any:
+def _in_main_namespace(fn: Handler) -> Handler:
+    """`fn`'s code with globals whose `__name__` is "__main__", as a script's would be.
+
+    A call's target runs with op_call as its direct caller, and code that names its
+    caller's module (namedtuple, the functional Enum API, warnings) then sees __main__
+    rather than this engine module, at no cost of an extra frame on every call. The code
+    keeps this file's name, so tracebacks drop it with the engine's other frames. As fast
+    as the `exec`'d source string it replaces (bench/results/op_call_form.txt).
+    """
+    code = fn.__code__
+    names = {name: globals()[name] for name in code.co_names if name in globals()}
+    namespace = {"__name__": "__main__", "__builtins__": builtins, **names}
+    public = fn.__name__.lstrip("_")
+    code = code.replace(co_name=public, co_qualname=public)
+    main_fn: Handler = types.FunctionType(code, namespace, public)
+    return main_fn
+
+
+op_call = _in_main_namespace(_op_call)
+
+
+def op_getattr(ctx: OpContext, req: Request) -> Any:
     target, name = req.body
     return _getattr_path(_target(target), name)
 
 
-def op_setattr(engine: Engine, req: Request) -> None:
+def op_setattr(ctx: OpContext, req: Request) -> None:
     target, name, value = req.body
     setattr(_target(target), name, value)
 
 
-def op_getitem(engine: Engine, req: Request) -> Any:
+def op_getitem(ctx: OpContext, req: Request) -> Any:
     target, key = req.body
     return target[key]
 
 
-def op_setitem(engine: Engine, req: Request) -> None:
+def op_setitem(ctx: OpContext, req: Request) -> None:
     target, key, value = req.body
     target[key] = value
 
@@ -152,7 +189,7 @@ def _compile(source: str) -> tuple[CodeType | None, CodeType | None]:
     return statements, expression
 
 
-def op_eval(engine: Engine, req: Request) -> Any:
+def op_eval(ctx: OpContext, req: Request) -> Any:
     source, bindings = req.body
     if type(source) is not str:
         raise TypeError("eval code must be a UTF-8 string")
@@ -164,136 +201,64 @@ def op_eval(engine: Engine, req: Request) -> Any:
     return eval(expression, namespace) if expression is not None else None
 
 
-def op_identity(engine: Engine, req: Request) -> Any:
+def op_identity(ctx: OpContext, req: Request) -> Any:
     """TO_ELIXIR: the value comes back through the deep-converting encoder."""
     (value,) = req.body
     return value
 
 
-def op_repr(engine: Engine, req: Request) -> str:
+def op_repr(ctx: OpContext, req: Request) -> str:
     obj, limit = req.body
     text = utf8_text(repr(obj))
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
-def op_str(engine: Engine, req: Request) -> str:
+def op_str(ctx: OpContext, req: Request) -> str:
     (obj,) = req.body
     return utf8_text(str(obj))
 
 
-class _AsyncIteratorBridge:
-    """A blocking iterator over an async iterator, driven on the worker's event loop."""
-
-    def __init__(self, engine: Engine, aiterator: Any) -> None:
-        self._engine = engine
-        self._aiterator = aiterator
-
-    def __iter__(self) -> _AsyncIteratorBridge:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            return self._engine.aio.run(self._aiterator.__anext__())
-        except StopAsyncIteration:
-            raise StopIteration from None
-
-    def close(self) -> None:
-        aclose = getattr(self._aiterator, "aclose", None)
-        if aclose is not None:
-            self._engine.aio.run(aclose())
-
-
-def op_iter_open(engine: Engine, req: Request) -> Iterator[Any]:
-    (obj,) = req.body
-    if hasattr(obj, "__aiter__") and not hasattr(obj, "__iter__"):
-        return _AsyncIteratorBridge(engine, obj.__aiter__())
-    return iter(obj)
-
-
-def op_iter_next(engine: Engine, req: Request) -> IterBatch:
-    iterator, max_items = req.body
-    items: list[Any] = []
-    try:
-        # list.extend keeps the items pulled before an exception, so they are delivered
-        # ahead of the error, as Python's own for-loop would have seen them.
-        items.extend(itertools.islice(iterator, max_items))
-    except Exception as exc:
-        return IterBatch(items, "error", exc)
-    return IterBatch(items, "cont" if len(items) == max_items else "done")
-
-
-def op_iter_close(engine: Engine, req: Request) -> None:
-    """Closes generators (so their `finally` blocks run) but not other iterators: a file
-    object is its own iterator, and stopping a loop over it must not close the file."""
-    (iterator,) = req.body
-    if isinstance(iterator, types.GeneratorType | _AsyncIteratorBridge):
-        iterator.close()
-
-
-def op_len(engine: Engine, req: Request) -> int:
-    (obj,) = req.body
-    return len(obj)
-
-
-def op_contains(engine: Engine, req: Request) -> bool:
-    """`in`, only where `__contains__` exists: falling back to iteration would consume a
-    generator, so the Elixir side iterates instead (a TypeError tells it to)."""
-    obj, item = req.body
-    if not hasattr(type(obj), "__contains__"):
-        raise TypeError(f"{type(obj).__qualname__!r} object has no __contains__")
-    return item in obj
-
-
-def op_ctx_enter(engine: Engine, req: Request) -> tuple[int, Any]:
-    (manager,) = req.body
-    cls = type(manager)
-    if hasattr(cls, "__enter__") and hasattr(cls, "__exit__"):
-        exit_fn, is_async = cls.__exit__, False
-        value = cls.__enter__(manager)
-    elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
-        exit_fn, is_async = cls.__aexit__, True
-        value = engine.aio.run(cls.__aenter__(manager))
-    else:
-        raise TypeError(
-            f"{cls.__qualname__!r} object does not support the context manager protocol"
-        )
-    ctx_id = engine.open_context(req.session, OpenContext(manager, exit_fn, is_async))
-    return ctx_id, value
-
-
-def op_ctx_exit(engine: Engine, req: Request) -> bool:
-    ctx_id, error = req.body
-    context = engine.take_context(req.session, ctx_id)
-    exc = (
-        None if error is None else ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
-    )
-    return engine.exit_context(context, exc)
-
-
-def op_release(engine: Engine, req: Request) -> None:
+def op_release(ctx: OpContext, req: Request) -> None:
     (ids,) = req.body
-    engine.registry.release(req.session, [i if type(i) is bytes else i.encode() for i in ids])
+    ctx.registry.release(req.session, [i if type(i) is bytes else i.encode() for i in ids])
 
 
-def op_release_session(engine: Engine, req: Request) -> None:
-    engine.release_session(req.session)
+def op_release_session(ctx: OpContext, req: Request) -> None:
+    ctx.registry.release_session(req.session, ctx.run_async)
 
 
-def op_caller_done(engine: Engine, req: Request) -> None:
+def op_caller_done(ctx: OpContext, req: Request) -> None:
     (caller,) = req.body
-    engine.caller_done(caller)
+    ctx.caller_done(caller)
 
 
-def op_stats(engine: Engine, req: Request) -> dict[Atom, Any]:
-    return engine.stats()
+def op_cancel(ctx: OpContext, req: Request) -> Atom:
+    """`:running` if one of the calls had started (it is interrupted), else `:queued`."""
+    (tags,) = req.body
+    marked = {tag_of(t if type(t) is bytes else t.encode()) for t in tags}
+    return Atom("running" if ctx.cancel(marked) else "queued")
 
 
-def op_array_export(engine: Engine, req: Request) -> ArrayExport:
+def op_cancel_caller(ctx: OpContext, req: Request) -> None:
+    (caller,) = req.body
+    ctx.cancel_caller(caller)
+
+
+def op_callback_result(ctx: OpContext, req: Request) -> None:
+    callback_id, outcome = req.body
+    ctx.deliver(callback_id, ("result", outcome))
+
+
+def op_stats(ctx: OpContext, req: Request) -> dict[Atom, Any]:
+    return ctx.stats()
+
+
+def op_array_export(ctx: OpContext, req: Request) -> ArrayExport:
     (array,) = req.body
     return ArrayExport(array)
 
 
-HANDLERS: dict[int, Handler] = {
+_HANDLERS: dict[int, Handler] = {
     Op.CALL: op_call,
     Op.CALL_MODULE: op_call,
     Op.GETATTR: op_getattr,
@@ -313,7 +278,53 @@ HANDLERS: dict[int, Handler] = {
     Op.CTX_EXIT: op_ctx_exit,
     Op.RELEASE: op_release,
     Op.RELEASE_SESSION: op_release_session,
-    Op.CANCEL_CALLER: op_caller_done,
+    Op.CALLBACK_RESULT: op_callback_result,
+    Op.CANCEL: op_cancel,
+    Op.CANCEL_CALLER: op_cancel_caller,
+    Op.CALLER_DONE: op_caller_done,
     Op.STATS: op_stats,
     Op.ARRAY_EXPORT: op_array_export,
 }
+
+
+def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handler:
+    """Decode `request`'s body (at `offset` in `frame`) into it, and return its handler.
+
+    The one reader of the op table. Raises what decoding raises, or ValueError for an
+    op code that has no handler.
+
+    CALL_MODULE's body starts with the module and function names as length-prefixed
+    UTF-8 (cheaper than two ETF binaries on the commonest request), then the ETF of its
+    args, or of {args, kwargs}; it becomes CALL's 4-tuple.
+    """
+    op = request.op
+    if op != _CALL_MODULE:
+        request.body = decoder.decode(frame, offset)
+    else:
+        name_at = offset + 1 + frame[offset]
+        args_at = name_at + 1 + frame[name_at]
+        target = _TARGETS.get(frame[offset:args_at])
+        if target is None:
+            target = _target_names(frame, offset, name_at, args_at)
+        module, name = target
+        payload = decoder.decode(frame, args_at)
+        if type(payload) is list:
+            request.body = module, name, payload, None
+        else:
+            request.body = (module, name, *payload)
+    handler = _HANDLERS.get(op)
+    if handler is None:
+        raise ValueError(f"unknown op code {op}")
+    return handler
+
+
+def _target_names(frame: bytes, offset: int, name_at: int, args_at: int) -> tuple[str, str]:
+    target = frame[offset + 1 : name_at].decode(), frame[name_at + 1 : args_at].decode()
+    if len(_TARGETS) < 4096:  # modules and their functions: few, and called again and again
+        _TARGETS[frame[offset:args_at]] = target
+    return target
+
+
+# A CALL_MODULE's two names, exactly as they arrive, to the strings: one slice and one
+# lookup per request.
+_TARGETS: dict[bytes, tuple[str, str]] = {}

@@ -6,7 +6,8 @@ unguessable (128 bits of MAC), and a missing id can be told apart without keepin
 tombstones: a valid MAC means we issued it and it was released; an invalid one means
 it was forged or comes from another worker process.
 
-Each session owns its own table, its open `with` blocks and its cap, so releasing or
+Each session owns its own table, its open `with` blocks (`with_python`'s contexts, by
+id: entered, exited, and exited for it when the session ends) and its cap, so releasing or
 capping one session never touches another. Table operations are single dict operations,
 atomic under the GIL, so threads and callbacks may insert and look up concurrently.
 
@@ -20,14 +21,19 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from snakebridge._errors import RefError
+from snakebridge._errors import ElixirError, RefError
 
-__all__ = ["OpenContext", "Registry", "Session"]
+__all__ = ["OpenContext", "Registry", "RunAsync", "Session"]
+
+# Blocks the calling thread until an awaitable is done (the worker's event loop).
+RunAsync = Callable[[Awaitable[Any]], Any]
 
 _COUNTER_BYTES = 8
 _MAC_BYTES = 16
@@ -43,6 +49,29 @@ class OpenContext:
     manager: Any
     exit: Any
     is_async: bool
+
+    def close(self, exc: BaseException | None, run_async: RunAsync) -> bool:
+        """Call `__exit__` (or await `__aexit__`); True if it suppressed `exc`.
+
+        As in a `with` statement, an error that `__exit__` raises chains the error it
+        replaced, and `__exit__` re-raising `exc` itself lets `exc` propagate.
+        """
+        try:
+            if exc is None:
+                result = self.exit(self.manager, None, None, None)
+            else:
+                result = self.exit(self.manager, type(exc), exc, exc.__traceback__)
+            if self.is_async:
+                result = run_async(result)
+        except BaseException as raised:
+            if exc is None:
+                raise
+            if raised is exc:
+                return False
+            if raised.__context__ is None:
+                raised.__context__ = exc
+            raise
+        return bool(result)
 
 
 @dataclass(slots=True)
@@ -61,6 +90,7 @@ class Registry:
         self.max_refs = max_refs
         self._key = os.urandom(32)
         self._counter = itertools.count(1)
+        self._context_ids = itertools.count(1)
         self._sessions: dict[int, Session] = {}
         self._released: OrderedDict[int, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -116,8 +146,33 @@ class Registry:
             for ref_id in ref_ids:
                 table.refs.pop(ref_id, None)
 
+    def open_context(self, session: int, context: OpenContext) -> int:
+        """Keep an entered context in `session` until it is taken; its new id."""
+        context_id = next(self._context_ids)
+        self.session(session).contexts[context_id] = context
+        return context_id
+
+    def take_context(self, session: int, context_id: int) -> OpenContext:
+        """Remove an open context, to exit it; RefError if it was exited already."""
+        context = self.session(session).contexts.pop(context_id, None)
+        if context is None:
+            raise RefError("released", f"context {context_id} was already exited")
+        return context
+
+    def release_session(self, session: int, run_async: RunAsync) -> None:
+        """Exit the session's open contexts (innermost first), then drop its refs."""
+        table = self.pop_session(session)
+        if table is None:
+            return
+        for context_id in sorted(table.contexts, reverse=True):
+            error = ElixirError("the session ended while this context was open", kind="exit")
+            try:
+                table.contexts.pop(context_id).close(error, run_async)
+            except Exception as exc:
+                print(f"snakebridge: __exit__ failed at session end: {exc!r}", file=sys.stderr)
+
     def pop_session(self, session: int) -> Session | None:
-        """Remove the whole session; the caller exits its open contexts."""
+        """Remove the whole session, leaving its open contexts to the caller."""
         with self._lock:
             table = self._sessions.pop(session, None)
             if table is not None:

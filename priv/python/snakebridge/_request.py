@@ -1,13 +1,26 @@
-"""Requests: the fixed header in front of every request frame (see docs/PROTOCOL.md)."""
+"""Requests: the fixed header in front of every request frame, read and built.
+
+The layout is in docs/PROTOCOL.md ("Request frames"). The worker only reads headers;
+`build_header` is for the tests and tools that play the Elixir side.
+"""
 
 from __future__ import annotations
 
 import struct
+import sys
 from typing import Any
 
 from snakebridge._wire import Flag
 
-__all__ = ["Request", "parse_header", "split_frame", "tag_of"]
+__all__ = [
+    "NO_BLOBS",
+    "Request",
+    "build_header",
+    "drop_malformed",
+    "parse_header",
+    "split_frame",
+    "tag_of",
+]
 
 _SESSION_CALLER = struct.Struct(">QQ")
 _new = object.__new__
@@ -73,7 +86,36 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     return request, body
 
 
-_NO_BLOBS = memoryview(b"")
+# The blob area of a frame that has none: one shared empty view, compared by identity.
+NO_BLOBS = memoryview(b"")
+
+
+def build_header(
+    op: int,
+    *,
+    flags: int = 0,
+    tag: bytes = b"",
+    session: int = 0,
+    caller: int = 0,
+    parent: bytes = b"",
+) -> bytes:
+    """A request frame's header, as `parse_header` reads it; the ETF body follows.
+
+    The Python side never sends requests: this is the one builder for the tests and
+    tools that play the Elixir side. `tag` and `parent` are given without their length
+    bytes. With `Flag.HAS_BLOBS` in `flags`, the body starts with its ETF's size.
+    """
+    if len(tag) > 255 or len(parent) > 255:
+        raise ValueError("a request's tag and parent are at most 255 bytes each")
+    return b"".join(
+        (
+            bytes((op, flags, len(tag))),
+            tag,
+            _SESSION_CALLER.pack(session, caller),
+            bytes((len(parent),)),
+            parent,
+        )
+    )
 
 
 def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
@@ -83,7 +125,7 @@ def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
     follow the term instead of sitting in it, and only the small part is copied here.
     """
     if not frame[1] & _HAS_BLOBS:
-        return (frame if type(frame) is bytes else bytes(frame)), _NO_BLOBS
+        return (frame if type(frame) is bytes else bytes(frame)), NO_BLOBS
     view = memoryview(frame)
     tag_end = 3 + view[2]
     body = tag_end + 17 + view[tag_end + 16]
@@ -96,3 +138,15 @@ def split_frame(frame: bytes | memoryview) -> tuple[bytes, memoryview]:
 def tag_of(raw_tag: bytes) -> bytes:
     """A tag as Elixir sends it in a body (no length byte), in `Request.tag` form."""
     return bytes((len(raw_tag),)) + raw_tag
+
+
+def drop_malformed(frame: memoryview | bytes, exc: Exception) -> None:
+    """Drop a request frame whose header cannot be read (`parse_header` raised `exc`).
+
+    It has no tag to answer, so it is said so on stderr (which reaches Elixir's Logger).
+    """
+    why = "it is shorter than its header" if isinstance(exc, IndexError) else str(exc)
+    print(
+        f"snakebridge: dropped a malformed request frame ({len(frame)} bytes): {why}",
+        file=sys.stderr,
+    )

@@ -33,23 +33,22 @@ nanoseconds, a timedelta64).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import sys
 from collections.abc import Callable, Collection, ItemsView, KeysView, Mapping, Set, ValuesView
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
-from ._shm import SHM_STRUCT
+from snakebridge._arrays import ARRAY, decode_array, encode_frame
+from snakebridge._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
+from snakebridge._shm import SHM_STRUCT
 
-__all__ = ["encode_array", "make_decoder", "make_encoder", "make_value_encoder"]
+__all__ = ["make_decoder", "make_encoder", "make_value_encoder"]
 
 _T = TypeVar("_T")
 
 REF = "Elixir.SnakeBridge.Ref"
 BYTES = "Elixir.SnakeBridge.Bytes"
-ARRAY = "Elixir.SnakeBridge.Array"
 SLICE = "Elixir.SnakeBridge.Slice"
 MAPSET = "Elixir.MapSet"
 DATE = "Elixir.Date"
@@ -57,26 +56,6 @@ TIME = "Elixir.Time"
 NAIVE_DATETIME = "Elixir.NaiveDateTime"
 DATETIME = "Elixir.DateTime"
 ISO = Atom("Elixir.Calendar.ISO")
-
-# Element types an Array may carry, by their numpy names; the data is little-endian.
-ARRAY_DTYPES = frozenset(
-    [
-        "bool",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "float16",
-        "float32",
-        "float64",
-        "complex64",
-        "complex128",
-    ]
-)
 
 # A DateTime whose zone is a fixed offset with no tz database name: what Python's
 # `datetime.timezone` holds. The name is the default `tzname()` of such a timezone.
@@ -110,25 +89,11 @@ def _decode_bytes(fields: dict[str, Any]) -> bytes:
 
 
 def _decode_array(fields: dict[str, Any]) -> Any:
-    try:
-        import numpy as np  # noqa: PLC0415 (optional, and only needed for arrays)
-    except ImportError:
-        raise DecodeError("cannot decode a %SnakeBridge.Array{}: numpy is not installed") from None
-    name = _field(fields, "dtype", "SnakeBridge.Array", str)
-    shape = _field(fields, "shape", "SnakeBridge.Array", tuple)
-    data = _binary_field(fields, "data", "SnakeBridge.Array")
-    if name not in ARRAY_DTYPES:
-        raise DecodeError(f"%SnakeBridge.Array{{}} has an unsupported dtype: {name!r}")
-    if not all(type(n) is int and n >= 0 for n in shape):
-        raise DecodeError(f"%SnakeBridge.Array{{}} has a bad shape: {shape!r}")
-    dtype = np.dtype(name).newbyteorder("<")
-    if math.prod(shape) * dtype.itemsize != len(data):
-        raise DecodeError(
-            f"%SnakeBridge.Array{{}} of dtype {name} and shape {shape} needs "
-            f"{math.prod(shape) * dtype.itemsize} bytes, got {len(data)}"
-        )
-    # A view of the immutable binary: no copy, and numpy marks it read-only.
-    return np.frombuffer(data, dtype=dtype).reshape(shape)
+    return decode_array(
+        _field(fields, "dtype", "SnakeBridge.Array", str),
+        _field(fields, "shape", "SnakeBridge.Array", tuple),
+        _binary_field(fields, "data", "SnakeBridge.Array"),
+    )
 
 
 def _decode_mapset(fields: dict[str, Any]) -> set[Any]:
@@ -548,7 +513,7 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
     def classify(type_: type) -> EncodeFn | None:
         pd = sys.modules.get("pandas")
         if pd is not None and issubclass(type_, pd.DataFrame):
-            return _encode_frame
+            return encode_frame
         np = sys.modules.get("numpy")
         if np is not None and issubclass(type_, np.ndarray):
             return convert(lambda array: array.tolist())
@@ -583,39 +548,3 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
 
 _DATES = (dt.date, dt.datetime)
 _PLAIN_VALUES = ((str, str.__str__), (int, int.__int__), (float, float.__float__))
-
-
-def _encode_frame(enc: Encoder, frame: Any) -> None:
-    """A pandas DataFrame as a map of column name to values: `%SnakeBridge.Array{}` for
-    numeric columns (no per-element work), a list for the others."""
-    enc.map_header(frame.shape[1])
-    for name, column in frame.items():
-        enc.term(name)
-        values = column.to_numpy()
-        if values.dtype.name in ARRAY_DTYPES:
-            encode_array(enc, values)
-        else:
-            enc.term(values.tolist())
-
-
-def encode_array(enc: Encoder, array: Any) -> None:
-    """Write a numpy ndarray as `%SnakeBridge.Array{dtype, shape, data}`.
-
-    `data` holds the elements in C order, little-endian; it is sent without a copy when
-    the array already has that layout. Raises TypeError for a dtype outside
-    `ARRAY_DTYPES`.
-    """
-    np = sys.modules["numpy"]  # the caller holds an ndarray, so numpy is loaded
-    name = array.dtype.name
-    if name not in ARRAY_DTYPES:
-        raise TypeError(f"cannot send an array of dtype {array.dtype} as a SnakeBridge.Array")
-    data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-    enc.map_header(4)
-    enc.atom("__struct__")
-    enc.atom(ARRAY)
-    enc.atom("dtype")
-    enc.term(name)
-    enc.atom("shape")
-    enc.term(tuple(int(n) for n in array.shape))  # not data's: that is at least 1-d
-    enc.atom("data")
-    enc.binary(data.reshape(-1).view(np.uint8).data)

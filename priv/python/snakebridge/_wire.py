@@ -13,6 +13,8 @@ __all__ = [
     "BLOB_MIN",
     "PIPE_BUF",
     "PROTOCOL_VERSION",
+    "REPLY_FD",
+    "REQUEST_FD",
     "SHM_FLAG",
     "Flag",
     "Kind",
@@ -21,7 +23,13 @@ __all__ = [
     "Stream",
 ]
 
-PROTOCOL_VERSION = 1
+# 2: CALLER_DONE became its own op (it was a second meaning of CANCEL_CALLER on fd 3).
+PROTOCOL_VERSION = 2
+
+# The Erlang port's channels, as the nanny and then the worker inherit them: the BEAM
+# writes requests to fd 3 and reads replies from fd 4.
+REQUEST_FD = 3
+REPLY_FD = 4
 
 # Set on a reply's kind byte when its payload holds shared-memory segments.
 SHM_FLAG = 0x80
@@ -65,6 +73,7 @@ class Op(IntEnum):
     ARRAY_EXPORT = 22
     ITER_OPEN = 23
     CALL_MODULE = 24
+    CALLER_DONE = 25
 
 
 class Kind(IntEnum):

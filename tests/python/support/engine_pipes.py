@@ -12,8 +12,8 @@ from typing import Any
 from snakebridge._channel import FrameReader, FrameWriter
 from snakebridge._etf import Decoder, StructHook
 from snakebridge._registry import Registry
+from snakebridge._request import build_header
 from snakebridge._terms import make_encoder
-from snakebridge._wire import Op
 from snakebridge._worker import Engine
 
 
@@ -22,27 +22,33 @@ def engine_with_pipes() -> Iterator[tuple[Engine, int]]:
     """An engine, and the fd its replies can be read back from."""
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
+    engine = Engine(
+        reader=FrameReader(request_r, max_frame=1 << 20),
+        writer=FrameWriter(reply_w, max_frame=1 << 20),
+        registry=Registry(max_refs=100),
+        worker_term=b"",
+    )
     # The control thread interrupts main with SIGINT; here main is the test itself.
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    previous = signal.signal(signal.SIGINT, engine.cancellation.on_interrupt)
     try:
-        yield (
-            Engine(
-                reader=FrameReader(request_r, max_frame=1 << 20),
-                writer=FrameWriter(reply_w, max_frame=1 << 20),
-                registry=Registry(max_refs=100),
-                worker_term=b"",
-            ),
-            reply_r,
-        )
+        yield engine, reply_r
     finally:
         signal.signal(signal.SIGINT, previous)
         for fd in (request_r, request_w, reply_r, reply_w):
             os.close(fd)
 
 
-def request_frame(op: Op, body: tuple[Any, ...], *, tag: bytes = b"", flags: int = 0) -> memoryview:
-    """A request frame as Elixir sends it (session 0, caller 0, no parent)."""
-    head = bytes((op, flags, len(tag))) + tag + struct.pack(">QQ", 0, 0) + b"\x00"
+def request_frame(
+    op: int,
+    body: tuple[Any, ...],
+    *,
+    tag: bytes = b"",
+    flags: int = 0,
+    caller: int = 0,
+    parent: bytes = b"",
+) -> memoryview:
+    """A request frame as Elixir sends it (session 0)."""
+    head = build_header(op, flags=flags, tag=tag, caller=caller, parent=parent)
     chunks = make_encoder(fallback=lambda enc, obj: None).encode(body)
     return memoryview(head + b"".join(bytes(c) for c in chunks))
 
@@ -56,3 +62,15 @@ def read_reply(
     kind, tag_len = data[0], data[1]
     payload = data[2 + tag_len :]
     return kind, data[2 : 2 + tag_len], Decoder(structs).decode(payload, 0)
+
+
+def nothing_to_read(fd: int) -> bool:
+    """True if no reply is waiting on `fd`."""
+    os.set_blocking(fd, False)
+    try:
+        os.read(fd, 1)
+    except BlockingIOError:
+        return True
+    finally:
+        os.set_blocking(fd, True)
+    return False

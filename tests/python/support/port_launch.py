@@ -10,7 +10,9 @@ import fcntl
 import os
 import sys
 
-PORT_FDS = (3, 4)
+from snakebridge._wire import REPLY_FD, REQUEST_FD
+
+PORT_FDS = (REQUEST_FD, REPLY_FD)
 # Out of the way of 3 and 4 while they are being set up.
 SCRATCH_FD_MIN = 10
 

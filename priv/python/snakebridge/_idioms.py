@@ -1,0 +1,128 @@
+"""Idioms: Python's iteration, `len`, `in` and `with` blocks, as ops.
+
+What lets Elixir drive a Python iterator in batches (`Enumerable` over a ref), ask a
+container its size or membership, and run a block inside a context manager
+(`with_python`). Handlers as in `_ops`, which holds the table.
+"""
+
+from __future__ import annotations
+
+import itertools
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from snakebridge._errors import ElixirError
+from snakebridge._op_context import OpContext
+from snakebridge._registry import OpenContext, RunAsync
+from snakebridge._request import Request
+
+__all__ = [
+    "IterBatch",
+    "op_contains",
+    "op_ctx_enter",
+    "op_ctx_exit",
+    "op_iter_close",
+    "op_iter_next",
+    "op_iter_open",
+    "op_len",
+]
+
+
+@dataclass(slots=True)
+class IterBatch:
+    """Up to `max_items` items, and whether the iterator continues, ended or raised."""
+
+    items: list[Any]
+    status: str
+    error: BaseException | None = None
+
+
+class _AsyncIteratorBridge:
+    """A blocking iterator over an async iterator, driven on the worker's event loop."""
+
+    def __init__(self, run_async: RunAsync, aiterator: Any) -> None:
+        self._run_async = run_async
+        self._aiterator = aiterator
+
+    def __iter__(self) -> _AsyncIteratorBridge:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return self._run_async(self._aiterator.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        aclose = getattr(self._aiterator, "aclose", None)
+        if aclose is not None:
+            self._run_async(aclose())
+
+
+def op_iter_open(ctx: OpContext, req: Request) -> Iterator[Any]:
+    (obj,) = req.body
+    if hasattr(obj, "__aiter__") and not hasattr(obj, "__iter__"):
+        return _AsyncIteratorBridge(ctx.run_async, obj.__aiter__())
+    return iter(obj)
+
+
+def op_iter_next(ctx: OpContext, req: Request) -> IterBatch:
+    iterator, max_items = req.body
+    items: list[Any] = []
+    try:
+        # list.extend keeps the items pulled before an exception, so they are delivered
+        # ahead of the error, as Python's own for-loop would have seen them.
+        items.extend(itertools.islice(iterator, max_items))
+    except Exception as exc:
+        return IterBatch(items, "error", exc)
+    return IterBatch(items, "cont" if len(items) == max_items else "done")
+
+
+def op_iter_close(ctx: OpContext, req: Request) -> None:
+    """Closes generators (so their `finally` blocks run) but not other iterators: a file
+    object is its own iterator, and stopping a loop over it must not close the file."""
+    (iterator,) = req.body
+    if isinstance(iterator, types.GeneratorType | _AsyncIteratorBridge):
+        iterator.close()
+
+
+def op_len(ctx: OpContext, req: Request) -> int:
+    (obj,) = req.body
+    return len(obj)
+
+
+def op_contains(ctx: OpContext, req: Request) -> bool:
+    """`in`, only where `__contains__` exists: falling back to iteration would consume a
+    generator, so the Elixir side iterates instead (a TypeError tells it to)."""
+    obj, item = req.body
+    if not hasattr(type(obj), "__contains__"):
+        raise TypeError(f"{type(obj).__qualname__!r} object has no __contains__")
+    return item in obj
+
+
+def op_ctx_enter(ctx: OpContext, req: Request) -> tuple[int, Any]:
+    (manager,) = req.body
+    cls = type(manager)
+    if hasattr(cls, "__enter__") and hasattr(cls, "__exit__"):
+        exit_fn, is_async = cls.__exit__, False
+        value = cls.__enter__(manager)
+    elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
+        exit_fn, is_async = cls.__aexit__, True
+        value = ctx.run_async(cls.__aenter__(manager))
+    else:
+        raise TypeError(
+            f"{cls.__qualname__!r} object does not support the context manager protocol"
+        )
+    ctx_id = ctx.registry.open_context(req.session, OpenContext(manager, exit_fn, is_async))
+    return ctx_id, value
+
+
+def op_ctx_exit(ctx: OpContext, req: Request) -> bool:
+    ctx_id, error = req.body
+    context = ctx.registry.take_context(req.session, ctx_id)
+    exc = (
+        None if error is None else ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
+    )
+    return context.close(exc, ctx.run_async)

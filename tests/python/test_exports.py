@@ -1,0 +1,155 @@
+"""The names each module of the engine exports: a change to any `__all__` shows here.
+
+A module's `__all__` is its surface for the other layers (and, for the package itself,
+for users' Python code): growing or shrinking one is a decision, made in this file too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import snakebridge
+
+EXPORTS: dict[str, list[str]] = {
+    "snakebridge": [
+        "CallCancelled",
+        "CallbackOwnerGone",
+        "ElixirError",
+        "ElixirFunction",
+        "RefError",
+    ],
+    "snakebridge._aio": ["EventLoopThread"],
+    "snakebridge._arrays": [
+        "ARRAY",
+        "ARRAY_DTYPES",
+        "decode_array",
+        "encode_array",
+        "encode_frame",
+    ],
+    "snakebridge._bootstrap": ["main"],
+    "snakebridge._callbacks": ["ElixirFunction", "Invoke"],
+    "snakebridge._cancellation": ["Cancellation"],
+    "snakebridge._channel": [
+        "HEADER",
+        "ChannelClosed",
+        "FrameReader",
+        "FrameTooLarge",
+        "FrameWriter",
+    ],
+    "snakebridge._control": ["ControlDispatch", "ControlServer"],
+    "snakebridge._errors": [
+        "CallCancelled",
+        "CallbackOwnerGone",
+        "ElixirError",
+        "RefError",
+        "qualified_name",
+        "write_error",
+    ],
+    "snakebridge._etf": [
+        "ENCODE_DEPTH",
+        "MAX_DEPTH",
+        "Atom",
+        "DecodeError",
+        "Decoder",
+        "EncodeFn",
+        "Encoder",
+        "ErlFun",
+        "FunHook",
+        "StructHook",
+        "scalar_term",
+        "text_or_bytes",
+        "utf8_text",
+    ],
+    "snakebridge._idioms": [
+        "IterBatch",
+        "op_contains",
+        "op_ctx_enter",
+        "op_ctx_exit",
+        "op_iter_close",
+        "op_iter_next",
+        "op_iter_open",
+        "op_len",
+    ],
+    "snakebridge._inflight": ["InFlight", "Waiter", "current_request"],
+    "snakebridge._nanny": ["DEFAULT_COMMAND", "main", "run"],
+    "snakebridge._op_context": ["Handler", "OpContext"],
+    "snakebridge._ops": [
+        "AWAIT_RESULT",
+        "CONTROL_OPS",
+        "ArrayExport",
+        "bind",
+        "op_array_export",
+        "op_call",
+        "op_callback_result",
+        "op_caller_done",
+        "op_cancel",
+        "op_cancel_caller",
+        "op_eval",
+        "op_getattr",
+        "op_getitem",
+        "op_identity",
+        "op_release",
+        "op_release_session",
+        "op_repr",
+        "op_setattr",
+        "op_setitem",
+        "op_stats",
+        "op_str",
+    ],
+    "snakebridge._reentry": ["Callbacks", "check_stack_room", "unwrap"],
+    "snakebridge._registry": ["OpenContext", "Registry", "RunAsync", "Session"],
+    "snakebridge._replies": ["OK_BYTE", "Replies", "ThreadCodec"],
+    "snakebridge._request": [
+        "NO_BLOBS",
+        "Request",
+        "build_header",
+        "drop_malformed",
+        "parse_header",
+        "split_frame",
+        "tag_of",
+    ],
+    "snakebridge._shm": ["ROOT", "SHM_STRUCT", "SegmentWriter", "read_segment", "worker_directory"],
+    "snakebridge._terms": ["make_decoder", "make_encoder", "make_value_encoder"],
+    "snakebridge._wire": [
+        "BLOB_FLAG",
+        "BLOB_MIN",
+        "PIPE_BUF",
+        "PROTOCOL_VERSION",
+        "REPLY_FD",
+        "REQUEST_FD",
+        "SHM_FLAG",
+        "Flag",
+        "Kind",
+        "Op",
+        "ReturnMode",
+        "Stream",
+    ],
+    "snakebridge._worker": ["Engine"],
+}
+
+
+def _modules() -> list[str]:
+    found = ["snakebridge"]
+    for info in pkgutil.iter_modules(snakebridge.__path__):
+        if info.name != "__main__":  # a script (`python -m snakebridge`), not a layer
+            found.append(f"snakebridge.{info.name}")
+    return sorted(found)
+
+
+def test_every_module_is_pinned() -> None:
+    assert _modules() == sorted(EXPORTS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_the_module_exports_exactly_the_pinned_names(name: str) -> None:
+    module = importlib.import_module(name)
+    assert sorted(module.__all__) == sorted(EXPORTS[name])
+    missing = [export for export in module.__all__ if not hasattr(module, export)]
+    assert missing == []
+
+
+def test_private_modules_are_private_by_name() -> None:
+    assert all(name.split(".")[-1].startswith("_") for name in _modules()[1:])
