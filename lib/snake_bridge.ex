@@ -75,9 +75,13 @@ defmodule SnakeBridge do
   defp name_text(name) when is_binary(name), do: name
   defp name_text(name), do: Atom.to_string(name)
 
-  # A module name needs no scan; a ref says which worker holds it.
+  # A module name needs no scan; a ref says which worker holds it. (Call.request marks
+  # a call's module name on the wire; an attribute's target is marked here.)
   defp prepare_target(module) when is_binary(module), do: {:ok, module, nil}
   defp prepare_target(ref), do: Args.prepare(ref, "module")
+
+  defp object_target(module) when is_binary(module), do: {:ok, Args.module_name(module), nil}
+  defp object_target(ref), do: Args.prepare(ref, "target")
 
   @doc "Like `call/5`, but returns the value or raises the error."
   @spec call!(target, name, list, kwargs, opts) :: term
@@ -150,7 +154,7 @@ defmodule SnakeBridge do
              (is_binary(name) or is_atom(name)) and is_list(opts) do
     opts = Options.call!(opts, "SnakeBridge.attr/3")
 
-    with {:ok, target, worker} <- Args.prepare(module_or_ref, "target") do
+    with {:ok, target, worker} <- object_target(module_or_ref) do
       Call.request(:getattr, {target, name_text(name)}, worker, opts)
     end
   end
@@ -163,7 +167,7 @@ defmodule SnakeBridge do
   @spec set_attr(target, name, term) :: :ok | {:error, error}
   def set_attr(target, name, value)
       when (is_binary(target) or is_struct(target, Ref)) and (is_binary(name) or is_atom(name)) do
-    with {:ok, target, worker} <- Args.prepare(target, "target"),
+    with {:ok, target, worker} <- object_target(target),
          {:ok, value, worker} <- Args.prepare(value, "value", worker),
          {:ok, nil} <- Call.request(:setattr, {target, name_text(name), value}, worker, []) do
       :ok

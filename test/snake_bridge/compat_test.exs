@@ -339,9 +339,29 @@ defmodule SnakeBridge.CompatErrorTest do
     {:error, error} = SnakeBridge.call("math", "sqrt", [-1])
     [header, frame | _] = String.split(error.traceback, "\n")
     assert header == "Traceback (most recent call last):"
-    assert frame =~ ~r/^  File "<snakebridge>", line 1, in \S+$/
+    assert frame == ~s(  File "<snakebridge>", line 1, in math.sqrt)
     assert String.ends_with?(error.traceback, "ValueError: math domain error\n")
   end
+
+  test "the call frame names methods, items, attributes and eval" do
+    counter = SnakeBridge.call!("collections", "Counter", ["ab"])
+    assert frame_of(SnakeBridge.method(counter, "most_common", ["x"])) =~ "in Counter.most_common"
+
+    assert frame_of(SnakeBridge.get_item(SnakeBridge.eval!("[]", %{}, return: :ref), 3)) =~
+             "in list.__getitem__"
+
+    assert frame_of(SnakeBridge.attr("math", "nope")) =~ "in math.nope"
+    assert frame_of(SnakeBridge.eval("1 / 0")) =~ "in <eval>"
+  end
+
+  test "a Python function's own frames follow the call frame" do
+    {:error, error} = SnakeBridge.call("json", "loads", ["{"])
+    [_header, frame, next | _] = String.split(error.traceback, "\n")
+    assert frame == ~s(  File "<snakebridge>", line 1, in json.loads)
+    assert next =~ ~r/json.__init__\.py", line \d+, in loads/
+  end
+
+  defp frame_of({:error, error}), do: error.traceback |> String.split("\n") |> Enum.at(1)
 end
 
 defmodule SnakeBridge.CompatNestingTest do
@@ -392,4 +412,48 @@ defmodule SnakeBridge.CompatNestingTest do
   defp put_leaf([inner], leaf), do: [put_leaf(inner, leaf)]
   defp put_leaf({inner, 1}, leaf), do: {put_leaf(inner, leaf), 1}
   defp put_leaf(%{"k" => inner} = map, leaf), do: %{map | "k" => put_leaf(inner, leaf)}
+end
+
+defmodule SnakeBridge.CompatStrRefTest do
+  # A ref is always the object itself; only an Elixir string names a module.
+  use ExUnit.Case, async: true
+
+  test "a ref to a str is the str: its methods, attributes and items" do
+    s = SnakeBridge.eval!("'a-b'", %{}, return: :ref)
+    assert SnakeBridge.method!(s, "split", ["-"]) == ["a", "b"]
+    assert SnakeBridge.attr!(s, "upper") |> SnakeBridge.apply!() == "A-B"
+    assert SnakeBridge.get_item!(s, 0) == "a"
+  end
+
+  test "a ref to the str 'math' is not the module" do
+    math = SnakeBridge.eval!("'math'", %{}, return: :ref)
+
+    assert {:error, %SnakeBridge.PythonError{type: "AttributeError"}} =
+             SnakeBridge.call(math, "sqrt", [4])
+
+    assert SnakeBridge.call!(math, "upper") == "MATH"
+
+    assert {:error, %SnakeBridge.PythonError{type: "AttributeError"}} =
+             SnakeBridge.attr(math, "pi")
+  end
+
+  test "a str with lone surrogates, which comes back as a ref, can be used" do
+    lone = SnakeBridge.eval!("'a\\ud800b'")
+    assert %SnakeBridge.Ref{type: "str"} = lone
+
+    assert SnakeBridge.method!(lone, "encode", ["utf-8", "surrogatepass"]) ==
+             %SnakeBridge.Bytes{data: <<?a, 0xED, 0xA0, 0x80, ?b>>}
+
+    assert SnakeBridge.call!("builtins", "len", [lone]) == 3
+  end
+
+  test "Elixir strings still name modules, however long" do
+    assert SnakeBridge.attr!("math", "pi") == :math.pi()
+    :ok = SnakeBridge.set_attr("types", "compat_marker", 1)
+    assert SnakeBridge.attr!("types", "compat_marker") == 1
+    long = String.duplicate("x", 300)
+
+    assert {:error, %SnakeBridge.PythonError{type: "ModuleNotFoundError"}} =
+             SnakeBridge.call(long, "f")
+  end
 end

@@ -26,6 +26,13 @@ defmodule SnakeBridge.Call.Args do
   @type worker :: {atom, non_neg_integer, pos_integer} | nil
 
   @doc false
+  # A module named by an Elixir string, as the target of a call or attribute: marked so
+  # that Python imports only such names, and takes a ref (even to a str) as the object.
+  @spec module_name(String.t()) :: map
+  def module_name(name) when is_binary(name),
+    do: %{__struct__: :"Elixir.SnakeBridge.Call.ModuleName", name: name}
+
+  @doc false
   @spec prepare(term, String.t(), worker) ::
           {:ok, term, worker} | {:error, EncodeError.t() | RefError.t()}
   def prepare(term, root, worker \\ nil) do

@@ -18,7 +18,7 @@ defmodule SnakeBridge.Call do
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{EncodeError, Session, Shm, TimeoutError, Wire, WorkerCrashError}
-  alias SnakeBridge.Call.{Callback, Header, Reply, Route}
+  alias SnakeBridge.Call.{Args, Callback, Header, Reply, Route}
   alias SnakeBridge.Pool.{Entry, Router, Table, Transport, WorkerServer}
 
   @ok Wire.kind(:ok)
@@ -208,6 +208,9 @@ defmodule SnakeBridge.Call do
     {:call_module,
      [byte_size(module), module, byte_size(name), name | :erlang.term_to_binary(payload)]}
   end
+
+  defp encode_body(:call, {module, name, args, kwargs}) when is_binary(module),
+    do: {:call, :erlang.term_to_binary({Args.module_name(module), name, args, kwargs})}
 
   defp encode_body(op, body), do: {op, :erlang.term_to_binary(body)}
 

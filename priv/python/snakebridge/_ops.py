@@ -37,6 +37,7 @@ from snakebridge._idioms import (
 )
 from snakebridge._op_context import Handler, OpContext
 from snakebridge._request import Request, tag_of
+from snakebridge._terms import ModuleName
 from snakebridge._wire import Op
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "CONTROL_OPS",
     "ArrayExport",
     "bind",
+    "call_name",
     "op_array_export",
     "op_call",
     "op_callback_result",
@@ -89,8 +91,9 @@ def _module(name: str) -> Any:
 
 
 def _target(target: Any) -> Any:
-    """A module name resolves to the module; anything else is already the object."""
-    if type(target) is str:
+    """A module name resolves to the module; anything else, a str included (a ref to
+    one), is already the object."""
+    if type(target) is ModuleName:
         return _module(target)
     return target
 
@@ -125,7 +128,7 @@ _import_module = importlib.import_module
 
 def _op_call(ctx: OpContext, req: Request) -> Any:
     target, name, args, kwargs = req.body
-    if type(target) is str:
+    if type(target) is ModuleName:
         target = _modules.get(target) or _import_module(target)
     fn = getattr(target, name) if "." not in name else _getattr_path(target, name)
     if kwargs:
@@ -287,6 +290,29 @@ _HANDLERS: dict[int, Handler] = {
 }
 
 
+def _object_name(target: Any) -> str:
+    return str(target) if type(target) is ModuleName else type(target).__qualname__
+
+
+_ITEM_METHODS = {int(Op.GETITEM): "__getitem__", int(Op.SETITEM): "__setitem__"}
+
+
+def call_name(request: Request) -> str | None:
+    """What `request` did, as a traceback's frame names it: `math.sqrt`,
+    `Counter.most_common`, `list.__getitem__`, `<eval>`; None if its body is unknown."""
+    body, op = request.body, request.op
+    try:
+        if op in (Op.CALL, Op.CALL_MODULE, Op.GETATTR, Op.SETATTR):
+            return f"{_object_name(body[0])}.{body[1]}"
+        if op in _ITEM_METHODS:
+            return f"{_object_name(body[0])}.{_ITEM_METHODS[op]}"
+        if op == Op.EVAL:
+            return "<eval>"
+        return f"<{Op(op).name.lower()}>"
+    except (TypeError, IndexError, ValueError):  # a body that failed to decode
+        return None
+
+
 def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handler:
     """Decode `request`'s body (at `offset` in `frame`) into it, and return its handler.
 
@@ -319,7 +345,8 @@ def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handl
 
 
 def _target_names(frame: bytes, offset: int, name_at: int, args_at: int) -> tuple[str, str]:
-    target = frame[offset + 1 : name_at].decode(), frame[name_at + 1 : args_at].decode()
+    module = ModuleName(frame[offset + 1 : name_at].decode())
+    target = module, frame[name_at + 1 : args_at].decode()
     if len(_TARGETS) < 4096:  # modules and their functions: few, and called again and again
         _TARGETS[frame[offset:args_at]] = target
     return target

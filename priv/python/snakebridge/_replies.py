@@ -23,7 +23,7 @@ from snakebridge._etf import Atom, Encoder, ErlFun
 from snakebridge._idioms import IterBatch
 from snakebridge._inflight import InFlight, current_request
 from snakebridge._op_context import Handler
-from snakebridge._ops import AWAIT_RESULT, ArrayExport, bind
+from snakebridge._ops import AWAIT_RESULT, ArrayExport, bind, call_name
 from snakebridge._registry import Registry
 from snakebridge._request import NO_BLOBS, Request
 from snakebridge._shm import SegmentWriter, read_segment
@@ -60,10 +60,14 @@ class _AsRef:
 
 
 class _ErrorTerm:
-    __slots__ = ("exc",)
+    """An exception to send, and the name of the call that raised it (its traceback's
+    first frame, see `_errors.format_traceback`)."""
 
-    def __init__(self, exc: BaseException) -> None:
+    __slots__ = ("call", "exc")
+
+    def __init__(self, exc: BaseException, call: str | None = None) -> None:
         self.exc = exc
+        self.call = call
 
 
 class ThreadCodec:
@@ -143,7 +147,7 @@ class Replies:
 
     def with_engine_types(self, enc: Encoder) -> Encoder:
         enc.register(_AsRef, lambda e, wrapped: self.write_ref(e, wrapped.obj))
-        enc.register(_ErrorTerm, lambda e, wrapped: write_error(e, wrapped.exc))
+        enc.register(_ErrorTerm, lambda e, wrapped: write_error(e, wrapped.exc, call=wrapped.call))
         enc.register(ErlFun, lambda e, fun: e.raw(fun.term))
         enc.register(IterBatch, _write_batch)
         enc.register(ArrayExport, lambda e, export: encode_array(e, export.array))
@@ -224,7 +228,7 @@ class Replies:
         codec = self.codec()
         codec.session = request.session
         try:
-            chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc))
+            chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc, call_name(request)))
             self.send(Kind.ERROR | flags, request.tag, chunks)
         except Exception as inner:
             # The error itself could not be sent (e.g. a traceback over max_frame):
@@ -293,4 +297,4 @@ def _write_batch(enc: Encoder, batch: IterBatch) -> None:
     else:
         enc.tuple_header(2)
         enc.atom("error")
-        write_error(enc, batch.error)
+        write_error(enc, batch.error, call="<next>")

@@ -43,13 +43,14 @@ from snakebridge._arrays import ARRAY, decode_array, encode_frame
 from snakebridge._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
 from snakebridge._shm import SHM_STRUCT
 
-__all__ = ["make_decoder", "make_encoder", "make_value_encoder"]
+__all__ = ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"]
 
 _T = TypeVar("_T")
 
 REF = "Elixir.SnakeBridge.Ref"
 BYTES = "Elixir.SnakeBridge.Bytes"
 SLICE = "Elixir.SnakeBridge.Slice"
+MODULE_NAME = "Elixir.SnakeBridge.Call.ModuleName"
 MAPSET = "Elixir.MapSet"
 DATE = "Elixir.Date"
 TIME = "Elixir.Time"
@@ -98,6 +99,20 @@ def _decode_array(fields: dict[str, Any]) -> Any:
 
 def _decode_mapset(fields: dict[str, Any]) -> set[Any]:
     return set(_field(fields, "map", "MapSet", dict))
+
+
+class ModuleName(str):
+    """A module named by an Elixir string as the target of a call or attribute.
+
+    Only a name that Elixir sent as such is imported: a ref is always the object
+    itself, even when that object is a str (`"a-b".split("-")`, not `import a-b`).
+    """
+
+    __slots__ = ()
+
+
+def _decode_module_name(fields: dict[str, Any]) -> ModuleName:
+    return ModuleName(_field(fields, "name", "SnakeBridge.Call.ModuleName", str))
 
 
 def _decode_slice(fields: dict[str, Any]) -> slice:
@@ -207,6 +222,7 @@ def make_decoder(
             ARRAY: _decode_array,
             MAPSET: _decode_mapset,
             SLICE: _decode_slice,
+            MODULE_NAME: _decode_module_name,
             DATE: _decode_date,
             TIME: _decode_time,
             NAIVE_DATETIME: _decode_naive_datetime,
