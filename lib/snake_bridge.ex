@@ -203,6 +203,12 @@ defmodule SnakeBridge do
       {:ok, 5}
 
   A coroutine result is awaited on the worker's event loop.
+
+  The code compiles as a plain module would (no `__future__` import leaks in), in a
+  fresh module of its own named `snakebridge_eval_<n>` (its `__name__`). If the code
+  defines classes or functions at its top level, that module stays in `sys.modules`
+  for the worker's life, as a script's would, so pickle finds them and pydantic and
+  dataclasses resolve their annotations; otherwise it is dropped with the call.
   """
   @spec eval(String.t(), map | keyword, opts) :: {:ok, term} | {:error, error}
   def eval(code, bindings \\ %{}, opts \\ [])

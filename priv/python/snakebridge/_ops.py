@@ -18,6 +18,7 @@ import ast
 import builtins
 import functools
 import importlib
+import itertools
 import sys
 import types
 from collections.abc import Iterable
@@ -179,29 +180,63 @@ def op_setitem(ctx: OpContext, req: Request) -> None:
 
 @functools.lru_cache(maxsize=512)
 def _compile(source: str) -> tuple[CodeType | None, CodeType | None]:
-    """Statements to exec and the final expression to eval (either may be absent)."""
-    tree = ast.parse(source, filename="<snakebridge.eval>", mode="exec")
+    """Statements to exec and the final expression to eval (either may be absent).
+
+    `dont_inherit`: user code compiles as a plain module would, without this engine
+    module's `from __future__ import annotations` (which would turn its annotations
+    into strings).
+    """
+    tree = ast.parse(source, filename=_EVAL_FILE, mode="exec")
     last: ast.expr | None = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = tree.body[-1].value
         tree.body.pop()
-    statements = compile(tree, "<snakebridge.eval>", "exec") if tree.body else None
+    statements = compile(tree, _EVAL_FILE, "exec", dont_inherit=True) if tree.body else None
     expression = (
-        compile(ast.Expression(last), "<snakebridge.eval>", "eval") if last is not None else None
+        compile(ast.Expression(last), _EVAL_FILE, "eval", dont_inherit=True)
+        if last is not None
+        else None
     )
     return statements, expression
 
 
+_EVAL_FILE = "<snakebridge.eval>"
+_eval_numbers = itertools.count(1)
+
+
 def op_eval(ctx: OpContext, req: Request) -> Any:
+    """Runs the code in a fresh module of its own, `snakebridge_eval_<n>`.
+
+    The module is in `sys.modules` while the code runs, as a script's `__main__` is, and
+    stays there if the code defined classes or functions at its top level: pickle finds
+    them there by their `__module__`, and pydantic and dataclasses resolve their
+    annotations in its namespace. Such a module lives as long as the worker; one that
+    defines nothing is dropped with the call.
+    """
     source, bindings = req.body
     if type(source) is not str:
         raise TypeError("eval code must be a UTF-8 string")
     statements, expression = _compile(source)
-    namespace: dict[str, Any] = {"__builtins__": builtins}
+    module = types.ModuleType(f"snakebridge_eval_{next(_eval_numbers)}")
+    namespace = module.__dict__
+    namespace["__builtins__"] = builtins
     namespace.update(_kwargs(bindings))
-    if statements is not None:
-        exec(statements, namespace)
-    return eval(expression, namespace) if expression is not None else None
+    name = module.__name__
+    sys.modules[name] = module
+    try:
+        if statements is not None:
+            exec(statements, namespace)
+        return eval(expression, namespace) if expression is not None else None
+    finally:
+        if statements is None or not _defines_own(namespace, name):
+            sys.modules.pop(name, None)
+
+
+def _defines_own(namespace: dict[str, Any], name: str) -> bool:
+    return any(
+        isinstance(value, type | types.FunctionType) and value.__module__ == name
+        for value in list(namespace.values())
+    )
 
 
 def op_identity(ctx: OpContext, req: Request) -> Any:
