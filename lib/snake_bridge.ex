@@ -286,7 +286,15 @@ defmodule SnakeBridge do
   @spec ref?(term) :: boolean
   def ref?(term), do: is_struct(term, Ref)
 
-  @doc "Frees the Python object behind `ref` now. Idempotent; always `:ok`."
+  @doc """
+  Frees the Python object behind `ref` now, for its whole session. Idempotent; always
+  `:ok`.
+
+  One object is one ref within a session, so every copy of `ref` (the same object
+  returned by other calls, in any process using the session) is released with it and
+  then gives `SnakeBridge.RefError` with reason `:released`. Refs to the object in other
+  sessions are not affected.
+  """
   @spec release(Ref.t()) :: :ok
   def release(%Ref{id: id} = ref) do
     Housekeeping.release_refs(ref, [id])

@@ -4,7 +4,7 @@ defmodule SnakeBridge.Call.Context do
   # The open context is registered in its session on the Python side, so if the owning
   # process dies inside the block, session cleanup still calls __exit__.
 
-  alias SnakeBridge.{Call, Ref}
+  alias SnakeBridge.{Call, PythonError, Ref}
   alias SnakeBridge.Call.{Callback, RefOps}
 
   @doc false
@@ -16,9 +16,8 @@ defmodule SnakeBridge.Call.Context do
     catch
       kind, reason ->
         stacktrace = __STACKTRACE__
-        error = Callback.describe(kind, reason, stacktrace)
 
-        if unwrap!(exit_context(ref, context_id, error)) do
+        if unwrap!(exit_context(ref, context_id, exit_error(ref, kind, reason, stacktrace))) do
           nil
         else
           :erlang.raise(kind, reason, stacktrace)
@@ -29,6 +28,16 @@ defmodule SnakeBridge.Call.Context do
         value
     end
   end
+
+  # What `__exit__` receives: the Python exception itself when the block failed with a
+  # PythonError raised on the context's own worker (so `contextlib.suppress(KeyError)`
+  # and transaction managers see the real error), else an ElixirError describing the
+  # Elixir failure (Python builds it from this triple).
+  defp exit_error(ref, :error, %PythonError{ref: %Ref{worker: worker} = exception}, _stacktrace)
+       when worker == ref.worker,
+       do: exception
+
+  defp exit_error(_ref, kind, reason, stacktrace), do: Callback.describe(kind, reason, stacktrace)
 
   # The context lives in the caller's session on the ref's worker, where ctx_enter ran.
   defp exit_context(ref, context_id, error),

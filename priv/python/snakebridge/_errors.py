@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -132,9 +133,33 @@ def format_traceback(exc: BaseException, call: str | None = None) -> str:
     return "".join(te.format())
 
 
-def write_error(enc: Encoder, exc: BaseException, *, call: str | None = None) -> None:
+def _clear_tracebacks(exc: BaseException) -> None:
+    """Drop the tracebacks of `exc` and of the exceptions chained to it, so that keeping
+    the exception does not keep every frame it went through (and their locals)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += (current.__cause__, current.__context__)
+
+
+def write_error(
+    enc: Encoder,
+    exc: BaseException,
+    *,
+    call: str | None = None,
+    keep: Callable[[Encoder, BaseException], None] | None = None,
+) -> None:
     """Encode `exc` as the Elixir exception struct that represents it; `call` names
-    the call that raised it, for its traceback (see `format_traceback`)."""
+    the call that raised it, for its traceback (see `format_traceback`).
+
+    For a `PythonError`, `keep` writes the term of its `ref` field (a ref to `exc`,
+    whose tracebacks are cleared first); without it the field is nil.
+    """
     if isinstance(exc, RefError):
         _struct_header(enc, "Elixir.SnakeBridge.RefError", 2)
         enc.atom("reason")
@@ -155,7 +180,7 @@ def write_error(enc: Encoder, exc: BaseException, *, call: str | None = None) ->
         return
     cls = type(exc)
     formatted = format_traceback(exc, call)
-    _struct_header(enc, "Elixir.SnakeBridge.PythonError", 4)
+    _struct_header(enc, "Elixir.SnakeBridge.PythonError", 5)
     enc.atom("type")
     enc.term(qualified_name(cls))
     enc.atom("message")
@@ -164,6 +189,12 @@ def write_error(enc: Encoder, exc: BaseException, *, call: str | None = None) ->
     enc.term(utf8_text(formatted))
     enc.atom("bases")
     enc.term([qualified_name(base) for base in cls.__mro__ if base is not object])
+    enc.atom("ref")
+    if keep is None:
+        enc.atom("nil")
+    else:
+        _clear_tracebacks(exc)
+        keep(enc, exc)
 
 
 def _safe_str(exc: BaseException) -> str:

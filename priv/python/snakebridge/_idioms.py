@@ -120,9 +120,13 @@ def op_ctx_enter(ctx: OpContext, req: Request) -> tuple[int, Any]:
 
 
 def op_ctx_exit(ctx: OpContext, req: Request) -> bool:
+    """`error` is None (the block returned), the Python exception the block failed
+    with (a `PythonError`'s ref), or an Elixir failure as (message, kind, stacktrace)."""
     ctx_id, error = req.body
     context = ctx.registry.take_context(req.session, ctx_id)
-    exc = (
-        None if error is None else ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
-    )
+    exc: BaseException | None
+    if error is None or isinstance(error, BaseException):
+        exc = error
+    else:
+        exc = ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
     return context.close(exc, ctx.run_async)

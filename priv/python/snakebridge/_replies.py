@@ -63,11 +63,12 @@ class _ErrorTerm:
     """An exception to send, and the name of the call that raised it (its traceback's
     first frame, see `_errors.format_traceback`)."""
 
-    __slots__ = ("call", "exc")
+    __slots__ = ("call", "exc", "keep")
 
-    def __init__(self, exc: BaseException, call: str | None = None) -> None:
+    def __init__(self, exc: BaseException, call: str | None = None, *, keep: bool = True) -> None:
         self.exc = exc
         self.call = call
+        self.keep = keep  # give it a ref (PythonError.ref)
 
 
 class ThreadCodec:
@@ -147,11 +148,34 @@ class Replies:
 
     def with_engine_types(self, enc: Encoder) -> Encoder:
         enc.register(_AsRef, lambda e, wrapped: self.write_ref(e, wrapped.obj))
-        enc.register(_ErrorTerm, lambda e, wrapped: write_error(e, wrapped.exc, call=wrapped.call))
+        enc.register(_ErrorTerm, self._write_error)
         enc.register(ErlFun, lambda e, fun: e.raw(fun.term))
-        enc.register(IterBatch, _write_batch)
+        enc.register(IterBatch, self._write_batch)
         enc.register(ArrayExport, lambda e, export: encode_array(e, export.array))
         return enc
+
+    def _write_error(self, enc: Encoder, wrapped: _ErrorTerm) -> None:
+        keep = self._write_exception_ref if wrapped.keep else None
+        write_error(enc, wrapped.exc, call=wrapped.call, keep=keep)
+
+    def _write_exception_ref(self, enc: Encoder, exc: BaseException) -> None:
+        """`PythonError.ref`: the exception, as the session's last error (see Registry)."""
+        try:
+            ref_id = self.registry.insert_error(self.codec().session, exc)
+        except RefError:  # the session is released, or at its cap: no ref, still the error
+            enc.atom("nil")
+            return
+        self._write_ref_term(enc, ref_id, exc)
+
+    def _write_batch(self, enc: Encoder, batch: IterBatch) -> None:
+        enc.tuple_header(2)
+        enc.term(batch.items)
+        if batch.error is None:
+            enc.atom(batch.status)
+        else:
+            enc.tuple_header(2)
+            enc.atom("error")
+            write_error(enc, batch.error, call="<next>", keep=self._write_exception_ref)
 
     def resolve_ref(self, fields: dict[str, Any]) -> Any:
         ref_id = fields.get("id")
@@ -173,8 +197,10 @@ class Replies:
         return name
 
     def write_ref(self, enc: Encoder, obj: Any) -> None:
+        self._write_ref_term(enc, self.registry.insert(self.codec().session, obj), obj)
+
+    def _write_ref_term(self, enc: Encoder, ref_id: bytes, obj: Any) -> None:
         session = self.codec().session
-        ref_id = self.registry.insert(session, obj)
         enc.map_header(5)
         enc.atom("__struct__")
         enc.atom("Elixir.SnakeBridge.Ref")
@@ -234,7 +260,7 @@ class Replies:
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
-            chunks, flags = codec.encode(codec.auto, _ErrorTerm(fallback))
+            chunks, flags = codec.encode(codec.auto, _ErrorTerm(fallback, keep=False))
             self.send(Kind.ERROR | flags, request.tag, chunks)
 
     def reply_cancelled(self, request: Request) -> None:
@@ -287,14 +313,3 @@ class Replies:
             self.reply_error(request, exc)
         else:
             self.reply(request, future.result())
-
-
-def _write_batch(enc: Encoder, batch: IterBatch) -> None:
-    enc.tuple_header(2)
-    enc.term(batch.items)
-    if batch.error is None:
-        enc.atom(batch.status)
-    else:
-        enc.tuple_header(2)
-        enc.atom("error")
-        write_error(enc, batch.error, call="<next>")
