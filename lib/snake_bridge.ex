@@ -312,7 +312,12 @@ defmodule SnakeBridge do
   consumer did not take are dropped (use `batch: 1` to resume exactly where you
   stopped). An exception raised by the iterator is raised as `SnakeBridge.PythonError`
   after the items yielded before it. Enumerating a ref directly is `stream(ref)`.
-  See docs/IDIOMS.md.
+
+  A batch ends right after an item that is not plain data (an object that comes back
+  as a ref, or a container holding one), so an iterator is never advanced past such an
+  item before the consumer has taken it: `itertools.groupby`'s groups, a cursor's row
+  objects and `tarfile` members are read while they are current. Plain data, and the
+  items of built-in containers, keep full batches. See docs/IDIOMS.md.
 
   ## Options
 
@@ -332,9 +337,12 @@ defmodule SnakeBridge do
   Runs `fun` inside a Python `with` block on the context manager behind `ref`.
 
   Calls `__enter__` (or awaits `__aenter__`), passes what it returned to `fun`, and
-  always calls `__exit__`: with `(None, None, None)` when `fun` returns, and with a
-  `snakebridge.ElixirError` carrying the Elixir error when `fun` raises, throws or
-  exits; the raise, throw or exit then continues unchanged. Returns `fun`'s value.
+  always calls `__exit__`: with `(None, None, None)` when `fun` returns; with the
+  original Python exception when `fun` raises a `SnakeBridge.PythonError` from a call
+  on the same worker (so `contextlib.suppress(KeyError)` works); and with a
+  `snakebridge.ElixirError` carrying the Elixir error when `fun` raises anything else,
+  throws or exits. The raise, throw or exit then continues unchanged. Returns `fun`'s
+  value.
 
   If `__exit__` returns true it suppresses the error, as in Python, and `with_python`
   returns `nil`. If `__exit__` itself raises, that `SnakeBridge.PythonError` is raised
