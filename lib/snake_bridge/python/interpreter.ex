@@ -4,8 +4,9 @@ defmodule SnakeBridge.Interpreter do
   #
   # Interpreter, first found wins: the pool's `:python` option, `config :snakebridge,
   # python: path`, the SNAKEBRIDGE_PYTHON environment variable, the project's managed
-  # venv (`<venv>/bin/python`, `:venv` option, default ".venv" under the current
-  # directory) if it exists, then `python3` on the PATH.
+  # environment (`<venv>/bin/python`: the pool's `:venv` option or `config :snakebridge,
+  # venv: path`, default ".venv" under the current directory, which is where
+  # `mix snakebridge.setup` builds it) if it exists, then `python3` on the PATH.
 
   @doc false
   @spec python(map) :: {:ok, String.t()} | {:error, String.t()}
@@ -24,9 +25,14 @@ defmodule SnakeBridge.Interpreter do
   end
 
   defp managed_venv(config) do
-    venv = config[:venv] || Application.get_env(:snakebridge, :venv, ".venv")
-    python = Path.join([Path.expand(venv), "bin", "python"])
+    python = Path.join([venv_dir(config), "bin", "python"])
     if executable?(python), do: python
+  end
+
+  @doc "The managed environment's directory, absolute (relative paths are from the cwd)."
+  @spec venv_dir(map | keyword) :: String.t()
+  def venv_dir(config) do
+    Path.expand(config[:venv] || Application.get_env(:snakebridge, :venv, ".venv"))
   end
 
   defp executable?(path), do: File.regular?(path)

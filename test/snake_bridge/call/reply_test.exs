@@ -1,0 +1,109 @@
+defmodule SnakeBridge.Call.ReplyTest do
+  # Reply frames built by the engine's own reply writer, read by the VM's router and
+  # decoder: a kind code, a flag bit or the tag layout that drifts between
+  # priv/python/snakebridge/_replies.py and SnakeBridge.Wire fails here.
+  use ExUnit.Case, async: true
+
+  import Bitwise
+
+  alias SnakeBridge.Call.Reply
+  alias SnakeBridge.Pool.Router
+  alias SnakeBridge.Wire
+
+  # Plays the worker: builds one reply of each kind for the given request tag with the
+  # engine's Replies, and returns the frames it wrote.
+  @replies """
+  from snakebridge._aio import EventLoopThread
+  from snakebridge._errors import RefError
+  from snakebridge._etf import Atom
+  from snakebridge._inflight import InFlight
+  from snakebridge._registry import Registry
+  from snakebridge._replies import Replies
+  from snakebridge._request import build_header, parse_header
+  from snakebridge._wire import Kind, Op, ReturnMode
+
+  class Capture:
+      def __init__(self):
+          self.frames = []
+      def write_small(self, frame):
+          self.frames.append(bytes(frame))
+      def write_frame(self, chunks):
+          self.frames.append(b"".join(bytes(c) for c in chunks))
+
+  capture = Capture()
+  replies = Replies(writer=capture, registry=Registry(max_refs=10), worker_term=worker_term,
+                    inflight=InFlight(), aio=EventLoopThread())
+
+  def request(mode):
+      header = build_header(Op.CALL, flags=int(mode), tag=tag, session=7, caller=8)
+      return parse_header(header + b"\\x83j")[0]
+
+  replies.reply(request(ReturnMode.AUTO), [1, "two", 3.0])
+  replies.reply(request(ReturnMode.REF), [1])
+  replies.reply(request(ReturnMode.AUTO), b"x" * big)
+  replies.reply_error(request(ReturnMode.AUTO), RefError("released", "gone"))
+  replies.reply_cancelled(request(ReturnMode.AUTO))
+  replies.send_callback(request(ReturnMode.AUTO), (1, None, [2], Atom("main"), 8))
+  replies.send_event((Atom("hello"), {}))
+  capture.frames
+  """
+
+  setup do
+    Process.flag(:trap_exit, true)
+    port = Port.open({:spawn_executable, System.find_executable("cat")}, [:binary, packet: 4])
+    router = Router.start_link(port, :atomics.new(1, signed: true))
+    on_exit(fn -> Process.exit(router, :kill) end)
+    %{port: port}
+  end
+
+  test "every kind of reply the engine writes reaches its caller as the VM reads it", ctx do
+    {tag, id} = Router.call_tag()
+    # The worker's identity as the engine copies it into refs: ETF without its version.
+    <<131, worker_term::binary>> = :erlang.term_to_binary({:reply_test, 0, 1})
+    big = Wire.blob_min()
+
+    frames =
+      SnakeBridge.eval!(@replies, %{
+        "tag" => SnakeBridge.bytes(tag),
+        "worker_term" => SnakeBridge.bytes(worker_term),
+        "big" => big
+      })
+
+    [ok, ref, blob, error, cancelled, callback, event] =
+      Enum.map(frames, fn %SnakeBridge.Bytes{data: data} -> data end)
+
+    for frame <- [ok, ref, blob, error, cancelled, callback], do: Port.command(ctx.port, frame)
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert kind == Wire.kind(:ok)
+    assert Reply.decode(kind, payload) == [1, "two", 3.0]
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert kind == Wire.kind(:ok)
+
+    assert %SnakeBridge.Ref{type: "list", session: 7, worker: {:reply_test, 0, 1}} =
+             Reply.decode(kind, payload)
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert (kind &&& Wire.blob_flag()) != 0
+    assert (kind &&& bnot(Wire.blob_flag())) == Wire.kind(:ok)
+    assert Reply.decode(kind, payload) == %SnakeBridge.Bytes{data: :binary.copy("x", big)}
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert kind == Wire.kind(:error)
+    assert %SnakeBridge.RefError{reason: :released} = Reply.decode(kind, payload)
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert kind == Wire.kind(:error)
+    assert Reply.decode(kind, payload) == :cancelled
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert kind == Wire.kind(:callback)
+    assert {1, nil, [2], :main, 8} = Reply.decode(kind, payload)
+
+    # Events carry an empty tag and go to the worker's server, not to a caller.
+    event_kind = Wire.kind(:event)
+    assert <<^event_kind, 0, payload::binary>> = event
+    assert :erlang.binary_to_term(payload) == {:hello, %{}}
+  end
+end
