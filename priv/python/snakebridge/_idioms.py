@@ -99,9 +99,14 @@ def _plain(item: Any, depth: int = _PLAIN_DEPTH) -> bool:
         return True
     if not depth:
         return False
+    # A container of scalars (a row) is checked at C speed; others element by element.
     if kind is tuple or kind is list:
-        return all(_plain(element, depth - 1) for element in item)
+        return _SCALARS.issuperset(map(type, item)) or all(
+            _plain(element, depth - 1) for element in item
+        )
     if kind is dict:
+        if _SCALARS.issuperset(map(type, item)) and _SCALARS.issuperset(map(type, item.values())):
+            return True
         return all(_plain(k, depth - 1) and _plain(v, depth - 1) for k, v in item.items())
     return False
 
