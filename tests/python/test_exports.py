@@ -78,6 +78,7 @@ EXPORTS: dict[str, list[str]] = {
     "snakebridge._inflight": ["InFlight", "Waiter", "current_request"],
     "snakebridge._nanny": ["DEFAULT_COMMAND", "main", "run"],
     "snakebridge._op_context": ["Handler", "OpContext"],
+    "snakebridge._output": ["CallerOutput"],
     "snakebridge._ops": [
         "AWAIT_RESULT",
         "CONTROL_OPS",

@@ -161,7 +161,7 @@ defmodule SnakeBridge.Call do
         {parent, channel, tag, :snakebridge_reply, id, load}
       end
 
-    flags = Header.flags(opt(opts, :return, :auto)) + blob_flag
+    flags = Header.flags(opt(opts, :return, :auto)) + blob_flag + output_flag(opts, meta)
     header = Header.build(op, flags, tag, session.id, caller, parent)
 
     call = %__MODULE__{
@@ -213,6 +213,11 @@ defmodule SnakeBridge.Call do
     do: {:call, :erlang.term_to_binary({Args.module_name(module), name, args, kwargs})}
 
   defp encode_body(op, body), do: {op, :erlang.term_to_binary(body)}
+
+  # `output: :caller` (the call's option, else the pool's): see SnakeBridge's options.
+  defp output_flag(opts, meta) do
+    if opt(opts, :output, meta.output) == :caller, do: Wire.output_caller(), else: 0
+  end
 
   defp parent(pool, index) do
     case Process.get({:snakebridge_parent, pool, index}) do

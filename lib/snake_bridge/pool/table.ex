@@ -27,7 +27,8 @@ defmodule SnakeBridge.Pool.Table do
           max_queue: non_neg_integer,
           max_frame: pos_integer,
           timeout: timeout,
-          kill_grace: non_neg_integer
+          kill_grace: non_neg_integer,
+          output: :logger | :caller
         }
 
   @doc "Publishes the facts of a pool that is starting; returns them."
@@ -41,7 +42,8 @@ defmodule SnakeBridge.Pool.Table do
       max_queue: config.max_queue,
       max_frame: config.max_frame,
       timeout: config.timeout,
-      kill_grace: config.kill_grace
+      kill_grace: config.kill_grace,
+      output: config.output
     }
 
     :persistent_term.put({__MODULE__, config.name}, meta)
