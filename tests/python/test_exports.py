@@ -132,6 +132,24 @@ EXPORTS: dict[str, list[str]] = {
         "Stream",
     ],
     "snakebridge._worker": ["Engine"],
+    "snakebridge._cli": ["UV_VERSION", "main", "tool_python"],
+    "snakebridge._doctor": ["doctor"],
+    "snakebridge._drift": ["EnvInfo", "diff", "env_info", "expected_from_export", "installed"],
+    "snakebridge._env": ["STAMP", "Context", "check", "plan", "setup", "drift"],
+    "snakebridge._commands": ["main"],
+    "snakebridge._hardware": ["Accelerator", "Probe", "cuda_for_driver", "detect"],
+    "snakebridge._index": ["PYPI", "Index", "IndexFile", "discover", "list_files"],
+    "snakebridge._interp": ["Interpreter", "choose_interpreter", "describe"],
+    "snakebridge._lock": [
+        "Plan",
+        "UvError",
+        "machine_profile",
+        "read_lock_info",
+        "run_uv",
+        "write_project",
+    ],
+    "snakebridge._spec": ["Declared", "Spec", "SpecError", "load_spec"],
+    "snakebridge._variants": ["Target", "Variant", "Variants", "choose", "load_rules", "parse_tag"],
 }
 
 

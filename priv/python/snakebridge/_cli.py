@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     if not here and not os.environ.get("SNAKEBRIDGE_TOOL_ACTIVE"):
         os.environ["SNAKEBRIDGE_TOOL_ACTIVE"] = "1"
         os.execv(str(python), [str(python), "-m", "snakebridge._cli", *argv])
-    from snakebridge._env import main as env_main  # noqa: PLC0415  (needs packaging)
+    from snakebridge._commands import main as env_main  # noqa: PLC0415  (needs packaging)
 
     return env_main(argv)
 

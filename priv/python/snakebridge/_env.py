@@ -13,7 +13,6 @@ Each reads the JSON spec the mix task wrote (`--spec FILE`). Exit codes: 0 fine,
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,10 +30,10 @@ from snakebridge._hardware import Accelerator, Probe, detect
 from snakebridge._index import discover
 from snakebridge._interp import choose_interpreter, describe
 from snakebridge._lock import Plan, UvError, machine_profile, read_lock_info, run_uv, write_project
-from snakebridge._spec import Spec, SpecError, load_spec
+from snakebridge._spec import Spec
 from snakebridge._variants import Target, choose, load_rules
 
-__all__ = ["STAMP", "Context", "main"]
+__all__ = ["STAMP", "Context", "check", "drift", "plan", "setup"]
 
 STAMP = "snakebridge-env.json"
 _IGNORED = {"pip", "setuptools", "wheel"}
@@ -271,31 +270,3 @@ def plan(ctx: Context, as_json: bool) -> int:
             f"  {pkg['package']}: {pkg['variant']}  [{pkg['style']}] {pkg['why']} (asked by {who})"
         )
     return 0
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="snakebridge")
-    parser.add_argument("command", choices=["setup", "install", "check", "plan", "doctor"])
-    parser.add_argument("--spec", required=True, type=Path)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        ctx = Context(load_spec(json.loads(args.spec.read_text())))
-        if args.command in ("setup", "install"):
-            return setup(ctx, lock=args.command == "setup")
-        if args.command == "check":
-            return check(ctx)
-        if args.command == "plan":
-            return plan(ctx, args.json)
-        from snakebridge._doctor import doctor  # noqa: PLC0415  (doctor imports drift)
-
-        return doctor(ctx)
-    except (SpecError, ValueError) as exc:
-        print(f"snakebridge: {exc}", file=sys.stderr)
-        return 2
-    except UvError as exc:
-        print(f"snakebridge: {exc}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as exc:
-        print(f"snakebridge: {exc}\n{exc.stderr or ''}".rstrip(), file=sys.stderr)
-        return 1
