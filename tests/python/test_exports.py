@@ -117,6 +117,13 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "snakebridge._shm": ["ROOT", "SHM_STRUCT", "SegmentWriter", "read_segment", "worker_directory"],
     "snakebridge._terms": ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"],
+    "snakebridge._zones": [
+        "FIXED_ZONE",
+        "any_zone_fields",
+        "fixed_zone_name",
+        "seconds_of",
+        "zone_fields",
+    ],
     "snakebridge._wire": [
         "BLOB_FLAG",
         "BLOB_MIN",

@@ -33,7 +33,6 @@ nanoseconds, a timedelta64).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from collections.abc import Callable, Collection, ItemsView, KeysView, Mapping, Set, ValuesView
 from typing import Any, TypeVar
@@ -42,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from snakebridge._arrays import ARRAY, decode_array, encode_frame
 from snakebridge._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
 from snakebridge._shm import SHM_STRUCT
+from snakebridge._zones import FIXED_ZONE, any_zone_fields, zone_fields
 
 __all__ = ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"]
 
@@ -57,11 +57,6 @@ TIME = "Elixir.Time"
 NAIVE_DATETIME = "Elixir.NaiveDateTime"
 DATETIME = "Elixir.DateTime"
 ISO = Atom("Elixir.Calendar.ISO")
-
-# A DateTime whose zone is a fixed offset with no tz database name: what Python's
-# `datetime.timezone` holds. The name is the default `tzname()` of such a timezone.
-_FIXED_ZONE = re.compile(r"UTC[+-]\d\d:\d\d(:\d\d)?")
-
 
 # --------------------------------------------------------------------------- decoding
 
@@ -189,7 +184,7 @@ def _decode_datetime(fields: dict[str, Any]) -> dt.datetime:
     offset = _build(dt.timedelta, struct, seconds=seconds)
     if zone == "Etc/UTC" and not seconds:
         return naive.replace(tzinfo=dt.UTC)
-    if not _FIXED_ZONE.fullmatch(zone):
+    if not FIXED_ZONE.fullmatch(zone):
         try:
             tzinfo = ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -286,85 +281,6 @@ def _encode_date(enc: Encoder, obj: Any) -> None:
     _struct(enc, DATE, _date_items(obj))
 
 
-def _seconds(delta: dt.timedelta) -> int | None:
-    """Whole seconds of `delta`, or None if it has a fraction of a second."""
-    if delta.microseconds:
-        return None
-    return delta.days * 86400 + delta.seconds
-
-
-def _fixed_zone_name(seconds: int) -> str:
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"UTC{sign}{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
-
-
-def _zone(obj: dt.datetime) -> tuple[str, str, int, int] | None:
-    """(time_zone, zone_abbr, utc_offset, std_offset) of an aware datetime, or None if
-    Elixir cannot hold its zone."""
-    tzinfo = obj.tzinfo
-    if tzinfo is dt.UTC:
-        return "Etc/UTC", "UTC", 0, 0
-    offset = obj.utcoffset()
-    abbr = obj.tzname()
-    if offset is None or abbr is None:
-        return None
-    if type(tzinfo) is dt.timezone:
-        seconds = _seconds(offset)
-        if seconds is None:
-            return None
-        return _fixed_zone_name(seconds), abbr, seconds, 0
-    if type(tzinfo) is ZoneInfo and tzinfo.key:
-        dst = obj.dst() or dt.timedelta(0)
-        standard, daylight = _seconds(offset - dst), _seconds(dst)
-        if standard is None or daylight is None:
-            return None
-        return tzinfo.key, abbr, standard, daylight
-    return None
-
-
-_ZONE_DIR = "zoneinfo/"
-
-
-def _iana_name(tzinfo: dt.tzinfo) -> str | None:
-    """The tz database name a foreign tzinfo says it stands for, if any: pytz's `zone`,
-    a ZoneInfo subclass's `key`, a dateutil tzfile's file name."""
-    for attr in ("key", "zone", "_filename"):
-        name = getattr(tzinfo, attr, None)
-        if isinstance(name, str) and name:
-            return name.rpartition(_ZONE_DIR)[2] if _ZONE_DIR in name else name
-    return None
-
-
-def _any_zone(obj: dt.datetime) -> tuple[str, str, int, int] | None:
-    """Like `_zone`, for any tzinfo (dateutil's, pytz's, pandas'): its tz database name
-    where it has one that gives the same offset at this instant, else a fixed offset
-    named like a `datetime.timezone`'s (a zero offset named UTC is Etc/UTC). None only
-    for an offset with a fraction of a second, which Elixir's DateTime cannot hold."""
-    zone = _zone(obj)
-    if zone is not None:
-        return zone
-    offset = obj.utcoffset()
-    seconds = None if offset is None else _seconds(offset)
-    if seconds is None:
-        return None
-    name = _iana_name(obj.tzinfo) if obj.tzinfo is not None else None
-    if name is not None:
-        try:
-            named = obj.replace(tzinfo=ZoneInfo(name))
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
-        else:
-            if named.utcoffset() == offset:
-                return _zone(named)
-    abbr = obj.tzname()
-    if seconds == 0 and abbr == "UTC":  # dateutil's tzutc, pendulum's UTC, ...
-        return "Etc/UTC", "UTC", 0, 0
-    fixed = _fixed_zone_name(seconds)
-    return fixed, abbr or fixed, seconds, 0
-
-
 def _common_handlers(
     fallback: EncodeFn, zone: Callable[[dt.datetime], tuple[str, str, int, int] | None]
 ) -> dict[type, EncodeFn]:
@@ -453,7 +369,7 @@ def _make(
 
 def make_encoder(*, fallback: EncodeFn) -> Encoder:
     """The "auto" encoder: plain data of exact types by value, all else to `fallback`."""
-    return _make(fallback, _numpy_scalar, _zone)
+    return _make(fallback, _numpy_scalar, zone_fields)
 
 
 def _plain_datetime(obj: dt.datetime) -> dt.datetime:
@@ -559,7 +475,7 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
             return convert(list)
         return buffer_or_fallback
 
-    return _make(fallback, classify, _any_zone)
+    return _make(fallback, classify, any_zone_fields)
 
 
 _DATES = (dt.date, dt.datetime)
