@@ -18,7 +18,7 @@ defmodule SnakeBridge.MixProject do
   def application do
     [
       mod: {SnakeBridge.Application, []},
-      extra_applications: [:logger]
+      extra_applications: [:logger, :crypto]
     ]
   end
 

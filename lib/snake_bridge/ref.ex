@@ -32,6 +32,22 @@ defmodule SnakeBridge.Ref do
           worker: {atom, non_neg_integer, pos_integer}
         }
 
+  @doc false
+  # A ref of the shape this VM issues: anything else (forged or corrupted) is refused
+  # before it is sent (SnakeBridge.Call.Args).
+  defguard is_well_formed(ref)
+           when is_struct(ref, __MODULE__) and is_binary(:erlang.map_get(:id, ref)) and
+                  is_integer(:erlang.map_get(:session, ref)) and
+                  :erlang.map_get(:session, ref) > 0 and
+                  :erlang.map_get(:session, ref) <= 0xFFFFFFFFFFFFFFFF and
+                  is_tuple(:erlang.map_get(:worker, ref)) and
+                  tuple_size(:erlang.map_get(:worker, ref)) == 3 and
+                  is_atom(elem(:erlang.map_get(:worker, ref), 0)) and
+                  is_integer(elem(:erlang.map_get(:worker, ref), 1)) and
+                  elem(:erlang.map_get(:worker, ref), 1) >= 0 and
+                  is_integer(elem(:erlang.map_get(:worker, ref), 2)) and
+                  elem(:erlang.map_get(:worker, ref), 2) > 0
+
   @behaviour Access
 
   @impl Access

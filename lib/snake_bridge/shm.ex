@@ -31,6 +31,9 @@ defmodule SnakeBridge.Shm do
   @default_threshold 268_435_456
   @blob_min Wire.blob_min()
   @has_blobs Wire.has_blobs()
+  @private_mode 0o700
+  @file_mode 0o600
+  @group_or_other 0o077
 
   @doc false
   def threshold do
@@ -55,25 +58,114 @@ defmodule SnakeBridge.Shm do
     end
   end
 
+  # Trust. /dev/shm is writable by every local user, so nothing found there is trusted
+  # by its name alone (docs/DATA.md, "Trust"):
+  #
+  #   * this VM writes only in a directory it has just made (mkdir fails on a name that
+  #     exists, whoever made it), with an unpredictable name, mode 0700, checked to be
+  #     ours; its files are created with O_EXCL (so never through a symlink or into an
+  #     existing file) and mode 0600;
+  #   * it reads only regular files owned by its own uid, mode 0600, in a directory
+  #     owned by its own uid with mode 0700 (a worker's, which the nanny made the same
+  #     way); anything else is refused with an error naming what is wrong.
+  #
+  # The workers are told this VM's directory and read segments only from there.
+
+  @doc false
+  # This VM's segment directory, made on first use; nil without /dev/shm.
+  def directory do
+    case :persistent_term.get({__MODULE__, :directory}, nil) do
+      nil -> :global.trans({__MODULE__, self()}, &make_directory/0, [node()])
+      directory -> directory
+    end
+  end
+
+  defp make_directory do
+    case :persistent_term.get({__MODULE__, :directory}, nil) do
+      nil ->
+        directory = if File.dir?(@root), do: new_directory(5)
+        :persistent_term.put({__MODULE__, :directory}, directory)
+        directory
+
+      directory ->
+        directory
+    end
+  end
+
+  defp new_directory(0), do: raise("cannot make a private segment directory in #{@root}")
+
+  defp new_directory(tries) do
+    path = Path.join(@root, "snakebridge-beam-#{System.pid()}-#{random_name()}")
+
+    with :ok <- File.mkdir(path),
+         :ok <- File.chmod(path, @private_mode),
+         :ok <- check(path, :directory) do
+      path
+    else
+      # Somebody else's: never used, never removed.
+      {:error, :eexist} -> new_directory(tries - 1)
+      {:error, reason} -> raise "cannot use #{path} for segments: #{reason}"
+    end
+  end
+
+  defp random_name, do: Base.url_encode64(:crypto.strong_rand_bytes(12), padding: false)
+
+  # `path` is a `type` (not a symlink to one), owned by this VM's uid and private to it.
+  defp check(path, type) do
+    # lstat, and not through the file server (see read!/2).
+    case :prim_file.read_link_info(path) do
+      {:ok, info} ->
+        stat = File.Stat.from_record(info)
+
+        cond do
+          stat.type != type -> {:error, "it is a #{stat.type}, not a #{type}"}
+          stat.uid != uid() -> {:error, "it belongs to uid #{stat.uid}, not #{uid()}"}
+          Bitwise.band(stat.mode, @group_or_other) != 0 -> {:error, "others may access it"}
+          true -> :ok
+        end
+
+      {:error, :enoent} ->
+        {:error, :gone}
+
+      {:error, reason} ->
+        {:error, "it cannot be read (#{reason})"}
+    end
+  end
+
+  # The uid this VM runs as: the owner of its own /proc entry.
+  defp uid do
+    case :persistent_term.get({__MODULE__, :uid}, nil) do
+      nil ->
+        {:ok, %File.Stat{uid: uid}} = File.stat("/proc/self")
+        :persistent_term.put({__MODULE__, :uid}, uid)
+        uid
+
+      uid ->
+        uid
+    end
+  end
+
   @doc false
   # Removes the segment directories of VMs that are no longer running (killed before
-  # they could remove their own), or, with `own: true`, this VM's (as it stops).
+  # they could remove their own), or, with `own: true`, this VM's (as it stops). Only
+  # directories of this uid are touched.
   def remove_directories(own: own?) do
     if own? do
-      File.rm_rf(beam_dir(System.pid()))
+      with directory when directory != nil <- :persistent_term.get({__MODULE__, :directory}, nil),
+           do: File.rm_rf(directory)
     else
       for name <- File.ls!(@root),
-          [_, os_pid] <- [Regex.run(~r/^snakebridge-beam-([0-9]+)$/, name)],
+          [_, os_pid | _] <- [Regex.run(~r/^snakebridge-beam-([0-9]+)(-[A-Za-z0-9_-]+)?$/, name)],
           not File.exists?("/proc/#{os_pid}"),
-          do: File.rm_rf(Path.join(@root, name))
+          path = Path.join(@root, name),
+          check(path, :directory) == :ok,
+          do: File.rm_rf(path)
     end
 
     :ok
   rescue
     File.Error -> :ok
   end
-
-  defp beam_dir(os_pid), do: Path.join(@root, "snakebridge-beam-#{os_pid}")
 
   @doc false
   # Does `binary` travel out of band?
@@ -86,31 +178,83 @@ defmodule SnakeBridge.Shm do
     if byte_size(binary) >= threshold(), do: write(binary), else: inline(binary)
   end
 
+  # Queued for frame_body/1: {blob area size, blobs in reverse, bytes put in files}.
   defp inline(binary) do
-    {offset, blobs} = Process.get({__MODULE__, :blobs}, {0, []})
-    Process.put({__MODULE__, :blobs}, {offset + byte_size(binary), [binary | blobs]})
+    {offset, blobs, file_bytes} = Process.get({__MODULE__, :blobs}, {0, [], 0})
+    Process.put({__MODULE__, :blobs}, {offset + byte_size(binary), [binary | blobs], file_bytes})
     %__MODULE__{path: nil, offset: offset, size: byte_size(binary)}
   end
 
   defp write(binary) do
-    dir = beam_dir(System.pid())
-    File.mkdir_p!(dir)
-    path = Path.join(dir, Integer.to_string(System.unique_integer([:positive])))
-    File.write!(path, binary, [:raw])
+    path = Path.join(directory(), random_name())
+    # Before the file exists: if this process is killed from here on, it goes with it.
+    SnakeBridge.Pool.Sessions.own_segment(path)
+    # O_EXCL: a name that exists (a symlink included) is an error, never written through.
+    {:ok, fd} = :prim_file.open(path, [:write, :exclusive, :binary])
+
+    try do
+      :ok = :prim_file.write(fd, binary)
+    after
+      :prim_file.close(fd)
+    end
+
+    :ok = File.chmod(path, @file_mode)
     Process.put({__MODULE__, :files}, [path | Process.get({__MODULE__, :files}, [])])
+    {offset, blobs, file_bytes} = Process.get({__MODULE__, :blobs}, {0, [], 0})
+    Process.put({__MODULE__, :blobs}, {offset, blobs, file_bytes + byte_size(binary)})
     %__MODULE__{path: path, size: byte_size(binary)}
   end
 
   @doc false
-  # A request body for `etf` (iodata) with the inline blobs queued since the last one: the
-  # flags bit to set, and the iodata (blobs are not copied).
+  # On a remote pool's host (Pool.Remote.Relay): a segment file of the calling node, at
+  # the same path, in a directory of this uid with mode 0700 (made here if need be),
+  # written exclusively with mode 0600. A path elsewhere, or a directory that is not
+  # ours, is refused: the worker then finds no segment and answers with an error.
+  def write_relayed(path, bytes) do
+    directory = Path.dirname(path)
+
+    with true <- Path.dirname(directory) == @root and beam_directory?(directory),
+         :ok <- ensure_private(directory),
+         {:ok, fd} <- :prim_file.open(path, [:write, :exclusive, :binary]) do
+      try do
+        :prim_file.write(fd, bytes)
+      after
+        :prim_file.close(fd)
+      end
+
+      File.chmod(path, @file_mode)
+    else
+      _ -> {:error, :refused}
+    end
+  end
+
+  defp beam_directory?(directory),
+    do: String.starts_with?(Path.basename(directory), "snakebridge-beam-")
+
+  defp ensure_private(directory) do
+    case File.mkdir(directory) do
+      :ok -> File.chmod(directory, @private_mode)
+      {:error, :eexist} -> :ok
+      error -> error
+    end
+
+    check(directory, :directory)
+  end
+
+  @doc false
+  # A request body for `etf` (iodata) with the segments queued since the last one: the
+  # flags bit to set, the iodata (blobs are not copied), and the bytes put in files for
+  # it, which count against :max_frame like the frame itself.
   def frame_body(etf) do
     case Process.delete({__MODULE__, :blobs}) do
       nil ->
-        {0, etf}
+        {0, etf, 0}
 
-      {_size, blobs} ->
-        {@has_blobs, [<<:erlang.iolist_size(etf)::32>>, etf | Enum.reverse(blobs)]}
+      {_size, [], file_bytes} ->
+        {0, etf, file_bytes}
+
+      {_size, blobs, file_bytes} ->
+        {@has_blobs, [<<:erlang.iolist_size(etf)::32>>, etf | Enum.reverse(blobs)], file_bytes}
     end
   end
 
@@ -121,20 +265,66 @@ defmodule SnakeBridge.Shm do
 
   @doc false
   # Deletes the files in a reply nobody will use (its call was abandoned).
-  def discard(term), do: map_segments(term, &if(&1.path, do: File.rm(&1.path)))
+  def discard(term), do: map_segments(term, &if(&1.path, do: discard_file(&1.path)))
+
+  defp discard_file(path) do
+    trusted!(path)
+    :prim_file.delete(path)
+  rescue
+    _ in [RuntimeError, __MODULE__.Gone] -> :refused
+  end
 
   defp read!(%__MODULE__{path: nil, offset: offset, size: size}, blobs),
     do: binary_part(blobs, offset, size)
 
   defp read!(%__MODULE__{path: path, size: size}, _blobs) do
-    binary = File.read!(path)
-    File.rm(path)
+    trusted!(path)
+    # Through :prim_file, not the file server: a binary read by the file server stays
+    # referenced by it until its next garbage collection, which may be never.
+    binary =
+      case :prim_file.read_file(path) do
+        {:ok, binary} -> binary
+        {:error, :enoent} -> raise __MODULE__.Gone, path: path
+        {:error, reason} -> raise "cannot read shared-memory segment #{path}: #{reason}"
+      end
+
+    :prim_file.delete(path)
 
     if byte_size(binary) != size do
       raise "shared-memory segment #{path} holds #{byte_size(binary)} bytes, expected #{size}"
     end
 
     binary
+  end
+
+  # A reply's segment must be a file of ours in a private directory of ours under /dev/shm
+  # (see "Trust" above).
+  defp trusted!(path) do
+    directory = is_binary(path) and Path.dirname(path)
+
+    problem =
+      cond do
+        not is_binary(path) or Path.dirname(directory) != @root or
+            not String.starts_with?(Path.basename(directory), "snakebridge-") ->
+          "it is not in a SnakeBridge directory of #{@root}"
+
+        (result = check(directory, :directory)) != :ok ->
+          result
+
+        (result = check(path, :regular)) != :ok ->
+          result
+
+        true ->
+          nil
+      end
+
+    case problem do
+      nil -> :ok
+      # Removed with the worker that wrote it, which died before it was read.
+      {:error, :gone} -> raise __MODULE__.Gone, path: path
+      {:error, reason} -> raise "refusing shared-memory segment #{inspect(path)}: #{reason}"
+      reason -> raise "refusing shared-memory segment #{inspect(path)}: #{reason}"
+    end
   end
 
   defp map_segments(%__MODULE__{} = segment, fun), do: fun.(segment)
@@ -168,7 +358,20 @@ defmodule SnakeBridge.Shm do
 
       paths ->
         Process.delete({__MODULE__, :files})
-        Enum.each(paths, &File.rm/1)
+        Enum.each(paths, &:prim_file.delete/1)
+        SnakeBridge.Pool.Sessions.forget_segments()
     end
   end
+end
+
+defmodule SnakeBridge.Shm.Gone do
+  @moduledoc false
+  # A reply's segment that is no longer there: its worker died, and its directory went
+  # with it, before the caller could read it. The call gets a WorkerCrashError.
+  defexception [:path]
+
+  @impl true
+  def message(%{path: path}),
+    do:
+      "the result's shared-memory segment #{path} was removed with its worker before it was read"
 end

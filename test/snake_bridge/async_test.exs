@@ -219,3 +219,44 @@ defmodule SnakeBridge.AsyncTest do
     end
   end
 end
+
+defmodule SnakeBridge.AsyncTest.NeverAwaits do
+  # A coroutine that never awaits holds the worker's event loop: it cannot be
+  # cancelled, so it costs the worker, like a C call holding the GIL.
+  use ExUnit.Case, async: true
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.TimeoutError
+
+  test "a coroutine that never awaits: its worker is replaced after the grace period" do
+    start_supervised!({SnakeBridge.Pool, name: :async_never_awaits, size: 1, kill_grace: 300})
+    await_pool(:async_never_awaits)
+    opts = [pool: :async_never_awaits]
+    {:ok, old_pid} = SnakeBridge.eval("import os\nos.getpid()", %{}, opts)
+
+    spin = "import time\nasync def spin():\n    while True:\n        time.sleep(0.01)\nspin()"
+
+    assert {:error, %TimeoutError{worker_restarted: true}} =
+             SnakeBridge.eval(spin, %{}, Keyword.put(opts, :timeout, 200))
+
+    # The replacement's event loop is free: coroutines run again.
+    awaited = "import asyncio\nasync def f():\n    await asyncio.sleep(0.01)\n    return 5\nf()"
+    assert SnakeBridge.eval(awaited, %{}, opts) == {:ok, 5}
+    refute SnakeBridge.eval("import os\nos.getpid()", %{}, opts) == {:ok, old_pid}
+  end
+
+  test "a coroutine that awaits is cancelled, and its worker kept" do
+    start_supervised!({SnakeBridge.Pool, name: :async_awaits, size: 1, kill_grace: 300})
+    await_pool(:async_awaits)
+    opts = [pool: :async_awaits]
+    {:ok, old_pid} = SnakeBridge.eval("import os\nos.getpid()", %{}, opts)
+    sleeper = "import asyncio\nasync def f():\n    await asyncio.sleep(10)\nf()"
+
+    assert {:error, %TimeoutError{worker_restarted: false}} =
+             SnakeBridge.eval(sleeper, %{}, Keyword.put(opts, :timeout, 200))
+
+    assert SnakeBridge.eval("import os\nos.getpid()", %{}, opts) == {:ok, old_pid}
+  end
+end

@@ -38,17 +38,7 @@ defmodule SnakeBridge.OrphanTest do
   test "kill -9 of the VM ends its nannies, workers and their children", %{tmp_dir: dir} do
     script = Path.join(dir, "child.exs")
     File.write!(script, @child_script)
-    ebin = Path.join(Mix.Project.build_path(), "lib/snakebridge/ebin")
-
-    port =
-      Port.open({:spawn_executable, System.find_executable("elixir")}, [
-        :binary,
-        :exit_status,
-        :stderr_to_stdout,
-        {:line, 4096},
-        {:args, ["-pa", ebin, script]},
-        {:cd, File.cwd!()}
-      ])
+    port = child_vm(script)
 
     [beam | python] = await_pids(port, "")
     assert length(python) == 2 * System.schedulers_online() + 1
@@ -60,6 +50,47 @@ defmodule SnakeBridge.OrphanTest do
     eventually("every Python process's exit", 3_000, fn ->
       not Enum.any?(python, &os_alive?/1)
     end)
+  end
+
+  # Started in the child VM: big arguments through /dev/shm from several processes,
+  # non-stop, until the VM is killed.
+  @transfer_script ~S"""
+  Application.put_env(:snakebridge, :shm_threshold, 65_536)
+  {:ok, _} = Application.ensure_all_started(:snakebridge)
+  dir = SnakeBridge.eval!("import os
+  os.environ['SNAKEBRIDGE_SEGMENT_DIR']")
+  data = SnakeBridge.bytes(:binary.copy("t", 4_000_000))
+
+  for _ <- 1..4 do
+    spawn(fn ->
+      Stream.repeatedly(fn -> SnakeBridge.call("builtins", "len", [data]) end) |> Stream.run()
+    end)
+  end
+
+  Process.sleep(300)
+  IO.puts("PIDS #{System.pid()} #{dir}")
+  Process.sleep(:infinity)
+  """
+
+  @tag :tmp_dir
+  test "kill -9 of the VM mid-transfer leaves no segment behind", %{tmp_dir: dir} do
+    script = Path.join(dir, "transfer.exs")
+    File.write!(script, @transfer_script)
+    port = child_vm(script)
+    [beam, worker_dir] = await_pids(port, "")
+
+    {_, 0} = System.cmd("kill", ["-9", beam])
+    assert_receive {^port, {:exit_status, _}}, 5_000
+
+    # Measured: what the killed VM and its workers left in /dev/shm, once its nannies
+    # have noticed (the goal, and the check, is nothing).
+    left =
+      eventually("the killed VM's segments removed", 5_000, fn ->
+        left = Path.wildcard("/dev/shm/snakebridge-beam-#{beam}-*") ++ Path.wildcard(worker_dir)
+        if left == [], do: {:ok, left}
+      end)
+
+    assert left == {:ok, []}
   end
 
   test "a worker's children end with it" do
@@ -85,6 +116,19 @@ defmodule SnakeBridge.OrphanTest do
     python = [sleeper | Enum.map(workers, & &1.os_pid)]
 
     eventually("every Python process's exit", 2_000, fn -> not Enum.any?(python, &os_alive?/1) end)
+  end
+
+  defp child_vm(script) do
+    ebin = Path.join(Mix.Project.build_path(), "lib/snakebridge/ebin")
+
+    Port.open({:spawn_executable, System.find_executable("elixir")}, [
+      :binary,
+      :exit_status,
+      :stderr_to_stdout,
+      {:line, 4096},
+      {:args, ["-pa", ebin, script]},
+      {:cd, File.cwd!()}
+    ])
   end
 
   defp await_pids(port, output) do

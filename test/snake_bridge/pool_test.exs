@@ -261,21 +261,12 @@ defmodule SnakeBridge.PoolTest do
         exec #{python} "$@"
         """)
 
-      started = System.monotonic_time(:millisecond)
       start_supervised!({SnakeBridge.Pool, name: :pool_startup, size: 2, python: wrapper})
       assert %{workers: 2} = await_pool(:pool_startup, 5_000)
-      elapsed = System.monotonic_time(:millisecond) - started
-      IO.puts("\n[pool start-up] 2 workers with a 0.5 s wrapper ready in #{elapsed} ms")
+      # Both had started before either finished its 0.5 s wait: concurrently.
+      # (How long a pool takes to start is measured by bench/startup.exs.)
       assert File.read!(log) == "start\nstart\nend\nend\n"
       assert SnakeBridge.eval("1 + 1", %{}, pool: :pool_startup) == {:ok, 2}
-    end
-
-    test "a pool of 2 is ready well within the hang guard" do
-      started = System.monotonic_time(:millisecond)
-      start_supervised!({SnakeBridge.Pool, name: :pool_startup_plain, size: 2})
-      await_pool(:pool_startup_plain, 5_000)
-      elapsed = System.monotonic_time(:millisecond) - started
-      IO.puts("\n[pool start-up] 2 workers ready in #{elapsed} ms")
     end
 
     test "calls made while workers start wait for them" do
@@ -292,7 +283,8 @@ defmodule SnakeBridge.PoolTest do
     Supervisor.stop(sup)
     message = "no SnakeBridge pool named :pool_stopped is running"
     assert_raise ArgumentError, message, fn -> SnakeBridge.eval("1", %{}, pool: :pool_stopped) end
-    assert_raise ArgumentError, message, fn -> SnakeBridge.to_elixir(ref) end
+    # A ref is not a wrong argument: its worker is gone with its pool.
+    assert {:error, %SnakeBridge.RefError{reason: :worker_lost}} = SnakeBridge.to_elixir(ref)
     assert SnakeBridge.release(ref) == :ok
   end
 

@@ -442,3 +442,29 @@ def test_a_signal_handler_raising_mid_write_cannot_tear_a_frame(pipe, raising_si
         assert reading.join() == [payload, b"after"]
     finally:
         pipe.close_w()  # unblocks a reader left waiting on a torn frame
+
+
+def test_a_forked_child_reads_eof_and_writes_nowhere(pipe):
+    reply = Pipe()
+    reader = FrameReader(pipe.r, max_frame=BIG)
+    writer = FrameWriter(reply.w, max_frame=BIG)
+    # Two frames buffered in the parent's reader before the fork: the child gets neither.
+    os.write(pipe.w, HEADER.pack(1) + b"a" + HEADER.pack(1) + b"b")
+    assert bytes(reader.read_frame()) == b"a"
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            reader.read_frame()
+        except ChannelClosed:
+            writer.write_frame([b"from the child"])
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent's reader still has its buffered frame, and the reply pipe saw nothing.
+    assert bytes(reader.read_frame()) == b"b"
+    writer.write_frame([b"from the parent"])
+    reply_reader = FrameReader(reply.r, max_frame=BIG)
+    assert bytes(reply_reader.read_frame()) == b"from the parent"

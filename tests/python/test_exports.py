@@ -103,6 +103,7 @@ EXPORTS: dict[str, list[str]] = {
         "op_stats",
         "op_str",
     ],
+    "snakebridge._leftovers": ["remove_dead_beam_dirs", "remove_stale_control_dirs"],
     "snakebridge._reentry": ["Callbacks", "check_stack_room", "unwrap"],
     "snakebridge._registry": ["OpenContext", "Registry", "RunAsync", "Session"],
     "snakebridge._replies": ["OK_BYTE", "Replies", "ThreadCodec"],
@@ -115,7 +116,14 @@ EXPORTS: dict[str, list[str]] = {
         "split_frame",
         "tag_of",
     ],
-    "snakebridge._shm": ["ROOT", "SHM_STRUCT", "SegmentWriter", "read_segment", "worker_directory"],
+    "snakebridge._shm": [
+        "ROOT",
+        "SEGMENT_DIR_ENV",
+        "SHM_STRUCT",
+        "SegmentWriter",
+        "make_private_directory",
+        "read_segment",
+    ],
     "snakebridge._terms": ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"],
     "snakebridge._zones": [
         "FIXED_ZONE",
@@ -157,6 +165,12 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "snakebridge._spec": ["Declared", "Spec", "SpecError", "load_spec"],
     "snakebridge._variants": ["Target", "Variant", "Variants", "choose", "load_rules", "parse_tag"],
+    "snakebridge._docstrings": ["markdown", "scrub"],
+    "snakebridge._eterm": ["Atom", "term_text"],
+    "snakebridge._introspect": ["describe_module", "library_version", "main"],
+    "snakebridge._signatures": ["GENERIC", "UNKNOWN", "signature"],
+    "snakebridge._specs": ["TERM", "StubIndex", "annotation_text", "type_term"],
+    "snakebridge._versions": ["FORMAT", "INTROSPECTOR", "library_version", "main"],
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -227,7 +228,8 @@ def test_forwards_each_line_as_a_log_frame_then_reports_the_exit_status(start):
 
     assert frames[-1] == Exited(1, 3, 0, b"\n".join(stderr_lines[-50:]))
     assert sum(isinstance(f, Exited) for f in frames) == 1
-    assert port.finish() == (0, b"")
+    # The nanny's own status is the worker's (the BEAM's fallback, see _worker_status).
+    assert port.finish() == (3, b"")
 
 
 @pytest.mark.parametrize(
@@ -243,7 +245,7 @@ def test_reports_the_signal_that_killed_the_worker(start, scenario, signum, stde
     frames = port.frames()
 
     assert frames[-1] == Exited(0, 0, signum, stderr_line)
-    assert port.finish() == (0, b"")
+    assert port.finish() == (128 + signum, b"")
 
 
 def test_the_stderr_tail_is_cut_from_the_front_at_a_line_start_to_fit_the_frame(start):
@@ -366,3 +368,43 @@ def test_refuses_to_run_without_the_port_fds():
     )
     assert result.returncode == 2
     assert b"fd 3 is not open" in result.stderr
+
+
+def test_after_its_report_the_nanny_holds_fd_3_until_the_beam_closes_it(start):
+    port = start("lines", "0")
+    while not isinstance(port.frame(), Exited):
+        pass
+    # The report is out; a request written now still finds a reader (no EPIPE, which
+    # would close the BEAM's port before it had read the report), until fd 3 closes.
+    os.write(port.request_w, b"\0\0\0\0")
+    port.close_requests()
+    assert port.finish() == (0, b"")
+
+
+def test_a_control_directory_left_by_a_worker_killed_while_starting_is_removed(
+    start, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    port = start("control_socket")
+    directory = port.log_until(b"bound ").split()[1].decode()
+    assert os.path.exists(os.path.join(directory, "control.sock"))
+    # A live worker's directory beside it, whose socket is still bound: kept.
+    live = tmp_path / "snakebridge-live"
+    live.mkdir()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(live / "control.sock"))
+    try:
+        port.close_requests()  # the pool stops while its worker starts
+        assert port.finish()[0] == 0
+        assert not os.path.exists(directory)
+        assert (live / "control.sock").exists()
+    finally:
+        listener.close()
+
+
+def test_a_report_torn_by_a_half_written_frame_still_reaches_the_beam_as_the_status(start):
+    port = start("half_frame", "3")
+    frames = port.frames()
+    # The frame header promised more than came, so the EXITED frame is lost inside it.
+    assert not any(isinstance(f, Exited) for f in frames)
+    assert port.finish() == (3, b"")

@@ -8,6 +8,7 @@ defmodule SnakeBridge.Call.Args do
   # The common case (nothing to rewrite) is a read-only walk that returns the term
   # itself, so arguments are not rebuilt on every call.
 
+  require SnakeBridge.Ref
   alias SnakeBridge.{EncodeError, Ref, RefError, Shm}
 
   # The bridge's own data structs, named as atoms because they are only compared here:
@@ -43,6 +44,7 @@ defmodule SnakeBridge.Call.Args do
     end
   catch
     {:cross_worker, a, b} -> {:error, cross_worker(a, b)}
+    {:malformed_ref, ref} -> {:error, malformed_ref(ref)}
     {:encoding, reason, value} -> {:error, %EncodeError{path: root, value: value, reason: reason}}
   end
 
@@ -115,17 +117,21 @@ defmodule SnakeBridge.Call.Args do
     end
   end
 
-  defp scan(%Ref{worker: ref_worker}, worker, _rewritten),
+  defp scan(%Ref{worker: ref_worker} = ref, worker, _rewritten) when Ref.is_well_formed(ref),
     do: {:ok, same_worker(worker, ref_worker)}
 
-  defp scan(%MapSet{} = set, worker, rewritten), do: scan(MapSet.to_list(set), worker, rewritten)
+  defp scan(%Ref{} = ref, _worker, _rewritten), do: throw({:malformed_ref, ref})
+
+  # A MapSet's inside is a map; a forged one is a struct like any other, and refused.
+  defp scan(%MapSet{map: map} = set, worker, rewritten) when is_map(map),
+    do: scan(MapSet.to_list(set), worker, rewritten)
 
   defp scan(%struct{data: data}, worker, rewritten)
        when struct in @data_structs,
        do: scan(data, worker, rewritten)
 
-  defp scan(%{__struct__: @slice} = slice, worker, rewritten),
-    do: scan(slice_fields(slice), worker, rewritten)
+  defp scan(%{__struct__: @slice, start: start, stop: stop, step: step}, worker, rewritten),
+    do: scan([start, stop, step], worker, rewritten)
 
   defp scan(%struct{}, worker, _rewritten) when struct in @passthrough, do: {:ok, worker}
   defp scan(%Shm{}, worker, true), do: {:ok, worker}
@@ -134,8 +140,10 @@ defmodule SnakeBridge.Call.Args do
     if SnakeBridge.Encoder.impl_for(struct) != nil, do: :rewrite, else: :invalid
   end
 
+  # A map with a :__struct__ key that is not a struct (its value is not a module name,
+  # as JSON decoding gives) would pass for one in Python: refused.
   defp scan(map, worker, rewritten) when is_map(map) do
-    if colliding_key(map) == nil do
+    if colliding_key(map) == nil and not is_map_key(map, :__struct__) do
       Enum.reduce_while(map, {:ok, worker}, fn {key, value}, {:ok, worker} ->
         with {:ok, worker} <- scan(key, worker, rewritten),
              {:ok, worker} <- scan(value, worker, rewritten) do
@@ -157,20 +165,27 @@ defmodule SnakeBridge.Call.Args do
   defp scan_tail(tail, worker, rewritten) when is_list(tail), do: scan(tail, worker, rewritten)
   defp scan_tail(_improper, _worker, _rewritten), do: :invalid
 
-  defp slice_fields(%{start: start, stop: stop, step: step}), do: [start, stop, step]
-
   defp same_worker(nil, worker), do: worker
   defp same_worker(worker, worker), do: worker
   defp same_worker(a, b), do: throw({:cross_worker, a, b})
 
   # Pass 2, only when some struct needs SnakeBridge.Encoder: rebuild with replacements.
+  # Segments it wrote for a term that is then refused are deleted at once.
   defp rewrite(term, root, worker) do
     replaced = replace(term)
 
     case scan(replaced, worker, true) do
-      {:ok, worker} -> {:ok, replaced, worker}
-      _ -> {:error, locate(replaced, root, true)}
+      {:ok, worker} ->
+        {:ok, replaced, worker}
+
+      _ ->
+        Shm.clean_up()
+        {:error, locate(replaced, root, true)}
     end
+  catch
+    thrown ->
+      Shm.clean_up()
+      throw(thrown)
   end
 
   defp replace(binary) when is_binary(binary),
@@ -257,7 +272,9 @@ defmodule SnakeBridge.Call.Args do
   end
 
   defp find_invalid(%Ref{}, _path, _rw), do: nil
-  defp find_invalid(%MapSet{} = set, path, rw), do: find_in_list(MapSet.to_list(set), path, 0, rw)
+
+  defp find_invalid(%MapSet{map: map} = set, path, rw) when is_map(map),
+    do: find_in_list(MapSet.to_list(set), path, 0, rw)
 
   defp find_invalid(%{__struct__: @slice} = slice, path, rw) do
     Enum.find_value([:start, :stop, :step], fn field ->
@@ -270,6 +287,14 @@ defmodule SnakeBridge.Call.Args do
 
   defp find_invalid(%struct{} = value, path, _rw) do
     invalid(path, value, "#{inspect(struct)} does not implement the SnakeBridge.Encoder protocol")
+  end
+
+  defp find_invalid(%{__struct__: name} = map, path, _rw) do
+    invalid(
+      path,
+      map,
+      "a map whose :__struct__ is #{inspect(name)} is not a struct, and cannot be sent"
+    )
   end
 
   defp find_invalid(map, path, rw) when is_map(map) do
@@ -335,6 +360,13 @@ defmodule SnakeBridge.Call.Args do
       _ ->
         nil
     end)
+  end
+
+  defp malformed_ref(ref) do
+    %RefError{
+      reason: :unknown,
+      message: "not a ref SnakeBridge issued: #{inspect(ref, structs: false)}"
+    }
   end
 
   defp cross_worker(a, b) do

@@ -28,6 +28,11 @@ defmodule SnakeBridge.Call do
 
   # See "Crash detection" in the module comment.
   @watch_after 50
+  # How often a running call that timed out is interrupted again during its grace
+  # period (see await_unwind/3).
+  @interrupt_again_after 100
+  # The longest pause between tries to write to a busy port (see send_later/4).
+  @max_send_pause 20
 
   @enforce_keys [:box, :id, :tag, :transport, :server, :pool, :index, :session, :caller]
   defstruct [
@@ -85,12 +90,11 @@ defmodule SnakeBridge.Call do
   @spec request(Header.op(), term, Entry.worker_id() | nil, opts) ::
           {:ok, term} | {:error, Exception.t()}
   def request(op, body, worker_id, opts) do
-    pool = Route.pool(worker_id, opts)
-    meta = Table.meta(pool)
-    timeout = opt(opts, :timeout, meta.timeout)
-    deadline = Route.deadline(timeout)
-
-    with {:ok, session} <- session(op, pool, opts),
+    with {:ok, meta} <- Route.meta(worker_id, opts),
+         pool = meta.name,
+         timeout = opt(opts, :timeout, meta.timeout),
+         deadline = Route.deadline(timeout),
+         {:ok, session} <- session(op, pool, opts),
          {:ok, index, entry} <- Route.worker(meta, session, worker_id, deadline),
          :ok <- check_in(meta, index, entry, opts) do
       # Counted out by the worker's router when the reply comes (see Pool.Table).
@@ -99,6 +103,11 @@ defmodule SnakeBridge.Call do
       after
         Shm.clean_up()
       end
+    else
+      # Refused before sending: the segments written for it go now.
+      error ->
+        Shm.clean_up()
+        error
     end
   end
 
@@ -146,7 +155,7 @@ defmodule SnakeBridge.Call do
     Entry.ready(server: server, transport: transport, load: load) = entry
     caller = Session.caller_id()
     {op, body} = encode_body(op, body)
-    {blob_flag, body} = Shm.frame_body(body)
+    {blob_flag, body, file_bytes} = Shm.frame_body(body)
     control? = opt(opts, :channel, :main) == :control
 
     # A request on the control channel (stats) is not counted in flight, and its tag
@@ -180,7 +189,8 @@ defmodule SnakeBridge.Call do
       on_timeout: opt(opts, :on_timeout, :interrupt)
     }
 
-    size = :erlang.iolist_size(body)
+    # Shared-memory files count too: :max_frame bounds a request whichever way it goes.
+    size = :erlang.iolist_size(body) + file_bytes
 
     if size > meta.max_frame do
       finish(call)
@@ -191,10 +201,47 @@ defmodule SnakeBridge.Call do
         :ok ->
           await(call, deadline, timeout)
 
+        :busy ->
+          Table.count_out(load)
+          send_later(call, [header | body], deadline, 1)
+
         :closed ->
           Table.count_out(load)
           crashed(call)
       end
+    end
+  end
+
+  # The worker's port is busy (a big request waits behind a long call, see
+  # Pool.Transport.LocalPort): try again after a pause, until the caller's own deadline.
+  # Between tries the request is not counted in flight, so a caller killed while it
+  # waits leaves no count behind.
+  defp send_later(call, frame, deadline, pause) do
+    case Route.remaining(deadline) do
+      0 ->
+        finish(call)
+        {:error, %TimeoutError{timeout: call.timeout}}
+
+      left ->
+        receive do
+        after
+          min(pause, left) -> :ok
+        end
+
+        if call.load, do: :atomics.add(call.load, 1, 1)
+
+        case transmit(:main, call, frame) do
+          :ok ->
+            await(call, deadline)
+
+          :busy ->
+            Table.count_out(call.load)
+            send_later(call, frame, deadline, min(pause * 2, @max_send_pause))
+
+          :closed ->
+            Table.count_out(call.load)
+            crashed(call)
+        end
     end
   end
 
@@ -227,7 +274,7 @@ defmodule SnakeBridge.Call do
   end
 
   @doc "Writes a frame to the call's worker on `channel` (`:main` or `:control`)."
-  @spec transmit(:main | :control, t, iodata) :: :ok | :closed
+  @spec transmit(:main | :control, t, iodata) :: :ok | :busy | :closed
   def transmit(:main, call, frame), do: Transport.send_frame(call.transport, frame)
   def transmit(:control, call, frame), do: Transport.send_control(call.transport, frame)
 
@@ -259,7 +306,7 @@ defmodule SnakeBridge.Call do
 
   # The call is given up while its worker may still answer it.
   defp abandon(%{box: :snakebridge_reply} = call) do
-    Transport.abandon(call.transport, call.tag, call.id, &Reply.discard_segments/2)
+    Transport.abandon(call.transport, call.tag, call.id, &Reply.discard/2)
     finish(call)
   end
 
@@ -328,7 +375,7 @@ defmodule SnakeBridge.Call do
       {^box, ^id, kind, payload} ->
         finish(call)
         :erlang.unalias(answer)
-        Reply.discard_segments(kind, payload)
+        Reply.discard(kind, payload)
         {:error, %TimeoutError{timeout: call.timeout}}
 
       {^answer, :uncounted, _kind, payload} ->
@@ -347,18 +394,30 @@ defmodule SnakeBridge.Call do
         :erlang.unalias(answer)
         {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
     after
-      Route.remaining(grace_deadline) ->
-        :erlang.unalias(answer)
-        WorkerServer.restart(call.server, "a call ignored its cancellation for #{call.grace} ms")
-
-        receive do
-          {:DOWN, ^monitor, :process, _server, _reason} -> finish(call)
-        after
-          5_000 -> abandon(call)
+      min(Route.remaining(grace_deadline), @interrupt_again_after) ->
+        if Route.remaining(grace_deadline) > 0 do
+          # An interrupt may land where Python ignores it (just before a blocking call
+          # begins, or in code that swallows it once): it is repeated until the call
+          # ends or the grace period is over.
+          _ = transmit(:control, call, Header.one_way(:cancel, {[call.tag]}))
+          await_unwind(call, answer, grace_deadline)
+        else
+          give_up(call, answer)
         end
-
-        {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
     end
+  end
+
+  defp give_up(%{monitor: monitor} = call, answer) do
+    :erlang.unalias(answer)
+    WorkerServer.restart(call.server, "a call ignored its cancellation for #{call.grace} ms")
+
+    receive do
+      {:DOWN, ^monitor, :process, _server, _reason} -> finish(call)
+    after
+      5_000 -> abandon(call)
+    end
+
+    {:error, %TimeoutError{timeout: call.timeout, worker_restarted: true}}
   end
 
   defp too_large(size, max_frame) do

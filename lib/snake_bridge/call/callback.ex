@@ -98,12 +98,12 @@ defmodule SnakeBridge.Call.Callback do
           {callback_id, error}
       end
 
-    {blob_flag, body} = Shm.frame_body(:erlang.term_to_binary(body))
+    {blob_flag, body, _file_bytes} = Shm.frame_body(:erlang.term_to_binary(body))
 
     header = Header.build(:callback_result, blob_flag, <<>>, session_id, caller, <<>>)
 
     case channel do
-      :main -> Transport.send_frame(transport, [header | body])
+      :main -> Transport.send_frame_async(transport, [header | body])
       :control -> Transport.send_control(transport, [header | body])
     end
   end

@@ -4,8 +4,9 @@ defmodule SnakeBridge.Call.Context do
   # The open context is registered in its session on the Python side, so if the owning
   # process dies inside the block, session cleanup still calls __exit__.
 
-  alias SnakeBridge.{Call, PythonError, Ref}
+  alias SnakeBridge.{Call, PythonError, Ref, RefError}
   alias SnakeBridge.Call.{Callback, RefOps}
+  alias SnakeBridge.Pool.Table
 
   @doc false
   def with_python(%Ref{} = ref, fun) do
@@ -17,15 +18,21 @@ defmodule SnakeBridge.Call.Context do
       kind, reason ->
         stacktrace = __STACKTRACE__
 
-        if unwrap!(exit_context(ref, context_id, exit_error(ref, kind, reason, stacktrace))) do
-          nil
-        else
-          :erlang.raise(kind, reason, stacktrace)
+        case exit_context(ref, context_id, exit_error(ref, kind, reason, stacktrace)) do
+          {:ok, true} -> nil
+          {:ok, false} -> :erlang.raise(kind, reason, stacktrace)
+          # The worker died, and the block's own error most likely says how: it stands.
+          {:error, %RefError{reason: :worker_lost}} -> :erlang.raise(kind, reason, stacktrace)
+          {:error, exit_error} -> raise exit_error
         end
     else
       value ->
-        unwrap!(exit_context(ref, context_id, nil))
-        value
+        case exit_context(ref, context_id, nil) do
+          {:ok, _suppress} -> value
+          # The block ended because the worker crashed: say how, not that the ref is lost.
+          {:error, %RefError{reason: :worker_lost} = lost} -> raise crash(ref) || lost
+          {:error, exit_error} -> raise exit_error
+        end
     end
   end
 
@@ -38,6 +45,8 @@ defmodule SnakeBridge.Call.Context do
        do: exception
 
   defp exit_error(_ref, kind, reason, stacktrace), do: Callback.describe(kind, reason, stacktrace)
+
+  defp crash(%Ref{worker: {pool, index, _incarnation}}), do: Table.last_exit(pool, index)
 
   # The context lives in the caller's session on the ref's worker, where ctx_enter ran.
   defp exit_context(ref, context_id, error),

@@ -11,8 +11,9 @@ defmodule SnakeBridge.Call.RefOps do
 
   @doc "Sends `op` with the ref and `rest` (prepared here) as its body."
   @spec request(atom, Ref.t(), list, Call.opts()) :: {:ok, term} | {:error, Exception.t()}
-  def request(op, %Ref{worker: worker_id} = ref, rest, opts) do
-    with {:ok, rest, worker_id} <- Args.prepare(rest, "args", worker_id) do
+  def request(op, %Ref{} = ref, rest, opts) do
+    # The ref too: a malformed one is refused here, not deep in the call path.
+    with {:ok, [ref | rest], worker_id} <- Args.prepare([ref | rest], "args") do
       Call.request(op, List.to_tuple([ref | rest]), worker_id, opts)
     end
   end

@@ -5,8 +5,8 @@ defmodule SnakeBridge.Call.Reply do
 
   import Bitwise
 
-  alias SnakeBridge.{EncodeError, Shm, TimeoutError, Wire, WorkerCrashError}
-  alias SnakeBridge.Pool.Table
+  alias SnakeBridge.{EncodeError, Ref, Shm, TimeoutError, Wire, WorkerCrashError}
+  alias SnakeBridge.Pool.{Housekeeping, Table}
 
   @shm_flag Wire.shm_flag()
   @blob_flag Wire.blob_flag()
@@ -73,6 +73,14 @@ defmodule SnakeBridge.Call.Reply do
   def decoded(kind, payload) do
     {:ok, decode(kind, payload)}
   rescue
+    # The worker died, and its segments with it, before this reply was read.
+    gone in Shm.Gone ->
+      {:error, %WorkerCrashError{reason: Exception.message(gone)}}
+
+    # A shared-memory segment that is not ours, or not whole (SnakeBridge.Shm).
+    error in RuntimeError ->
+      {:error, %EncodeError{path: "(the reply)", value: nil, reason: Exception.message(error)}}
+
     ArgumentError ->
       {:error,
        %EncodeError{
@@ -97,12 +105,39 @@ defmodule SnakeBridge.Call.Reply do
 
   def decode(_kind, payload), do: :erlang.binary_to_term(payload, [:safe])
 
-  @doc "Deletes the segment files a reply that nobody will read names."
-  @spec discard_segments(byte, binary) :: :ok
-  def discard_segments(kind, payload) do
-    if (kind &&& @shm_flag) != 0, do: Shm.discard(:erlang.binary_to_term(payload, [:safe]))
-    :ok
+  @doc """
+  Cleans up after a final reply that nobody will read (its call was given up): deletes
+  the segment files it names and releases the refs that were made for it.
+  """
+  @spec discard(byte, binary) :: :ok
+  def discard(kind, payload) do
+    etf =
+      if (kind &&& @blob_flag) != 0 do
+        <<size::32, etf::binary-size(size), _blobs::binary>> = payload
+        etf
+      else
+        payload
+      end
+
+    term = :erlang.binary_to_term(etf, [:safe])
+    if (kind &&& @shm_flag) != 0, do: Shm.discard(term)
+
+    term
+    |> refs_in([])
+    |> Enum.group_by(&{&1.worker, &1.session}, & &1.id)
+    |> Enum.each(fn {{worker, session}, ids} ->
+      Housekeeping.release_refs(%Ref{id: nil, type: nil, worker: worker, session: session}, ids)
+    end)
+  rescue
+    # A payload the VM cannot decode (see decoded/2) has no refs it could find.
+    ArgumentError -> :ok
   end
+
+  defp refs_in(%Ref{} = ref, acc), do: [ref | acc]
+  defp refs_in([head | tail], acc), do: refs_in(tail, refs_in(head, acc))
+  defp refs_in(tuple, acc) when is_tuple(tuple), do: refs_in(Tuple.to_list(tuple), acc)
+  defp refs_in(map, acc) when is_map(map), do: refs_in(:maps.to_list(map), acc)
+  defp refs_in(_other, acc), do: acc
 
   @doc "The error an ERROR reply's decoded payload stands for."
   @spec error(term, timeout) :: Exception.t()

@@ -8,11 +8,27 @@ defmodule SnakeBridge.Call.Route do
   alias SnakeBridge.{RefError, Session, WorkerCrashError}
   alias SnakeBridge.Pool.{Entry, Remote, Table, WorkerServer}
 
-  @doc "The pool a request goes to: the refs' pool, else the `:pool` option's."
-  @spec pool(Entry.worker_id() | nil, keyword) :: atom
-  def pool({pool, _index, _incarnation}, _opts), do: pool
-  def pool(nil, []), do: :default
-  def pool(nil, opts), do: Keyword.get(opts, :pool, :default)
+  @doc """
+  The facts of the pool a request goes to: the refs' pool, else the `:pool` option's
+  (ArgumentError if that one is not running). A ref whose pool is not running, or
+  whose worker index is outside it, was lost or never issued.
+  """
+  @spec meta(Entry.worker_id() | nil, keyword) :: {:ok, Table.meta()} | {:error, RefError.t()}
+  def meta(nil, []), do: {:ok, Table.meta(:default)}
+  def meta(nil, opts), do: {:ok, Table.meta(Keyword.get(opts, :pool, :default))}
+
+  def meta({pool, index, _incarnation} = worker_id, _opts) do
+    case Table.lookup(pool) do
+      %{size: size} = meta when index < size ->
+        {:ok, meta}
+
+      nil ->
+        {:error, %RefError{reason: :worker_lost, message: "no pool #{inspect(pool)} is running"}}
+
+      _meta ->
+        {:error, %RefError{reason: :unknown, message: "#{inspect(worker_id)} is no worker's"}}
+    end
+  end
 
   @doc "The session a request runs in. A released session is refused (Session.resolve/2)."
   @spec session(atom, keyword) :: {:ok, Session.t()} | {:error, RefError.t()}
@@ -56,6 +72,15 @@ defmodule SnakeBridge.Call.Route do
   """
   @spec ready_entry(Table.meta(), non_neg_integer, Entry.worker_id() | nil, integer | :infinity) ::
           {:ok, Entry.ready()} | {:error, RefError.t() | WorkerCrashError.t()}
+  def ready_entry(%{size: size} = meta, index, _worker_id, _deadline)
+      when not is_integer(index) or index < 0 or index >= size do
+    {:error,
+     %RefError{
+       reason: :unknown,
+       message: "the session names worker #{inspect(index)}, not one of #{inspect(meta.name)}"
+     }}
+  end
+
   def ready_entry(meta, index, worker_id, deadline) do
     case Table.entry(meta, index) do
       Entry.ready(incarnation: incarnation) = entry ->

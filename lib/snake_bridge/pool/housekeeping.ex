@@ -2,7 +2,9 @@ defmodule SnakeBridge.Pool.Housekeeping do
   @moduledoc false
   # Frames that clean up and want no answer: releasing refs, and forgetting a caller
   # that has exited. They are sent without waiting, by whoever notices (release/1, the
-  # Sessions server), so they never hold anybody up.
+  # Sessions server), so they never hold anybody up: a busy port gets them from a
+  # process of their own (Transport.send_frame_async/2), and the Sessions server,
+  # shared by every pool, is never suspended on a worker's port.
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{Ref, Session}
@@ -28,10 +30,10 @@ defmodule SnakeBridge.Pool.Housekeeping do
     for {_index, Entry.ready(transport: transport, load: load)} <- Table.ready_entries(pool) do
       if :atomics.get(load, 1) > 0 do
         Transport.send_control(transport, cancel)
-        Transport.send_frame(transport, done)
+        Transport.send_frame_async(transport, done)
       end
 
-      Enum.each(releases, &Transport.send_frame(transport, &1))
+      Enum.each(releases, &Transport.send_frame_async(transport, &1))
     end
 
     :ok
@@ -42,7 +44,7 @@ defmodule SnakeBridge.Pool.Housekeeping do
   def release_refs(%Ref{worker: {pool, index, incarnation}, session: session}, ids) do
     with meta when meta != nil <- Table.lookup(pool),
          Entry.ready(incarnation: ^incarnation, transport: transport) <- Table.entry(meta, index) do
-      Transport.send_frame(transport, Header.one_way(:release, {ids}, session))
+      Transport.send_frame_async(transport, Header.one_way(:release, {ids}, session))
     end
 
     :ok

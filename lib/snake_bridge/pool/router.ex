@@ -33,6 +33,10 @@ defmodule SnakeBridge.Pool.Router do
 
   @callback_kind Wire.kind(:callback)
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
+  # A reply at least this big is collected from the router's heap as soon as it is
+  # forwarded: the router allocates little, so it might otherwise keep a reference to
+  # the port's binary (pinning it in memory after its caller dropped it) for a long time.
+  @big_reply 1_048_576
   # Pids cached per router; past this many callers the cache starts over.
   @max_cached_pids 4096
 
@@ -88,7 +92,8 @@ defmodule SnakeBridge.Pool.Router do
   @doc """
   Stops waiting for the counted request `tag` (id `id`) sent to `port`: the router
   drops the replies it has not forwarded yet, and those it has are flushed from the
-  mailbox. Segments a flushed final reply names are deleted with `discard`.
+  mailbox. The final reply, whichever of the two gets it, is given to `discard`
+  (which deletes its segments and releases its refs).
   """
   def abandon(port, tag, id, discard) do
     case Port.info(port, :connected) do
@@ -105,7 +110,7 @@ defmodule SnakeBridge.Pool.Router do
   @doc "`abandon/4` through the router `router` (the port's, or a remote worker's)."
   def abandon_via(router, tag, id, discard) do
     monitor = Process.monitor(router)
-    send(router, {:abandon, tag, self(), monitor})
+    send(router, {:abandon, tag, discard, self(), monitor})
 
     # The router forwards in order, so everything it sent for `tag` is here before
     # its acknowledgement.
@@ -133,7 +138,7 @@ defmodule SnakeBridge.Pool.Router do
   end
 
   # `pids`: caller pids by their external term format. `dropped`: tags of abandoned
-  # calls still in flight.
+  # calls still in flight, with the function that cleans up after their final reply.
   defp route(port, worker, load, pids, dropped) do
     receive do
       {^port, {:data, <<kind, size, tag::binary-size(size), payload::binary>>}}
@@ -145,11 +150,20 @@ defmodule SnakeBridge.Pool.Router do
             if final, do: Table.count_out(load)
 
             if dropped != %{} and Map.has_key?(dropped, tag) do
-              dropped = if final, do: Map.delete(dropped, tag), else: dropped
+              dropped =
+                if final do
+                  # Its caller gave up on it: what the reply holds is cleaned up here.
+                  discard(Map.fetch!(dropped, tag), kind, payload)
+                  Map.delete(dropped, tag)
+                else
+                  dropped
+                end
+
               route(port, worker, load, pids, dropped)
             else
               {pid, pids} = pid(pids, pid_bin)
               send(pid, {:snakebridge_reply, id, kind, payload})
+              if byte_size(payload) >= @big_reply, do: :erlang.garbage_collect()
               route(port, worker, load, pids, dropped)
             end
 
@@ -159,9 +173,9 @@ defmodule SnakeBridge.Pool.Router do
             route(port, worker, load, pids, dropped)
         end
 
-      {:abandon, tag, from, ref} ->
+      {:abandon, tag, discard, from, ref} ->
         send(from, {:snakebridge_abandoned, ref})
-        route(port, worker, load, pids, Map.put(dropped, tag, true))
+        route(port, worker, load, pids, Map.put(dropped, tag, discard))
 
       {:forget, tag} ->
         route(port, worker, load, pids, Map.delete(dropped, tag))
@@ -172,6 +186,13 @@ defmodule SnakeBridge.Pool.Router do
     end
   end
 
+  # A clean-up that fails must not take the router, and with it the worker, down.
+  defp discard(fun, kind, payload) do
+    fun.(kind, payload)
+  catch
+    _kind, _reason -> :ok
+  end
+
   defp pid(pids, pid_bin) do
     case pids do
       %{^pid_bin => pid} ->
@@ -180,7 +201,8 @@ defmodule SnakeBridge.Pool.Router do
       _ ->
         pid = :erlang.binary_to_term(pid_bin)
         pids = if map_size(pids) < @max_cached_pids, do: pids, else: %{}
-        {pid, Map.put(pids, pid_bin, pid)}
+        # A copy: `pid_bin` is part of the reply's binary, which the key would pin.
+        {pid, Map.put(pids, :binary.copy(pid_bin), pid)}
     end
   end
 end

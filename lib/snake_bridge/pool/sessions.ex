@@ -18,6 +18,9 @@ defmodule SnakeBridge.Pool.Sessions do
   alias SnakeBridge.Pool.Housekeeping
 
   @callers __MODULE__.Callers
+  # Shared-memory files written by live processes for requests in progress, so that a
+  # process killed before its request ends leaves none (SnakeBridge.Shm).
+  @segments __MODULE__.Segments
   # Ids of the sessions not yet released, written by the processes that open and
   # release them, so that a released session is refused at once (Session.resolve/2).
   @live __MODULE__.Live
@@ -60,10 +63,27 @@ defmodule SnakeBridge.Pool.Sessions do
   @doc false
   def count, do: GenServer.call(__MODULE__, :count)
 
+  @doc false
+  # The calling process wrote the segment file `path`: deleted if the process dies
+  # before it forgets it.
+  def own_segment(path) do
+    :ets.insert(@segments, {self(), path})
+
+    unless Process.get({__MODULE__, :segments_watched}) do
+      Process.put({__MODULE__, :segments_watched}, true)
+      GenServer.cast(__MODULE__, {:watch_segments, self()})
+    end
+  end
+
+  @doc false
+  # The calling process's segment files are dealt with (read, or deleted by it).
+  def forget_segments, do: :ets.delete(@segments, self())
+
   @impl true
   def init(nil) do
     :ets.new(@callers, [:named_table, :public, :set, read_concurrency: true])
     :ets.new(@live, [:named_table, :public, :set, read_concurrency: true])
+    :ets.new(@segments, [:named_table, :public, :bag])
     {:ok, %{watched: %{}, sessions: %{}}}
   end
 
@@ -81,6 +101,11 @@ defmodule SnakeBridge.Pool.Sessions do
   def handle_cast({:uses, pid, caller_id, pool}, state) do
     state = ensure_watched(state, pid, caller_id)
     {:noreply, update_in(state.watched[pid], &use_pool(&1, pool, nil))}
+  end
+
+  def handle_cast({:watch_segments, pid}, state) do
+    Process.monitor(pid)
+    {:noreply, state}
   end
 
   def handle_cast({:disown, session}, state) do
@@ -121,6 +146,8 @@ defmodule SnakeBridge.Pool.Sessions do
 
   @impl true
   def handle_info({:DOWN, _ref, :process, pid, _reason}, state) do
+    for {_pid, path} <- :ets.take(@segments, pid), do: :prim_file.delete(path)
+
     case Map.pop(state.watched, pid) do
       {nil, _} ->
         {:noreply, state}

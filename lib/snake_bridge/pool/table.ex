@@ -162,6 +162,16 @@ defmodule SnakeBridge.Pool.Table do
     ArgumentError -> nil
   end
 
+  @doc "How worker `index` last stopped, if it recorded it; nil otherwise."
+  def last_exit(pool, index) do
+    case :ets.lookup(meta(pool).table, {:exit, index}) do
+      [{_, _server, error}] -> error
+      [] -> nil
+    end
+  rescue
+    ArgumentError -> nil
+  end
+
   @doc """
   How long to wait before starting worker `index` again, and how it last died. Quick
   deaths in a row back off exponentially, so a worker that cannot stay up never spins.

@@ -19,8 +19,18 @@ defmodule SnakeBridge.Pool.Transport do
   @typedoc "A counted request's tag and the id its replies carry (see Pool.Router)."
   @type tag :: binary
 
-  @doc "Writes a frame on the main channel; `:closed` if the worker is gone."
-  @callback send_frame(t, iodata) :: :ok | :closed
+  @doc """
+  Writes a frame on the main channel without ever blocking: `:busy` (nothing written)
+  while the channel holds as much as it takes, `:closed` if the worker is gone.
+  """
+  @callback send_frame(t, iodata) :: :ok | :busy | :closed
+
+  @doc """
+  Writes a frame on the main channel, now or, while the channel is busy, from a
+  process of its own: the calling process is never held up (housekeeping frames, sent
+  by shared servers, and callback results).
+  """
+  @callback send_frame_async(t, iodata) :: :ok
 
   @doc "Writes a frame on the control channel; `:closed` if the worker is gone."
   @callback send_control(t, iodata) :: :ok | :closed
@@ -37,6 +47,10 @@ defmodule SnakeBridge.Pool.Transport do
 
   @doc false
   def send_frame(%module{} = transport, frame), do: module.send_frame(transport, frame)
+
+  @doc false
+  def send_frame_async(%module{} = transport, frame),
+    do: module.send_frame_async(transport, frame)
 
   @doc false
   def send_control(%module{} = transport, frame), do: module.send_control(transport, frame)

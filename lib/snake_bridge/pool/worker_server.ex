@@ -45,7 +45,6 @@ defmodule SnakeBridge.Pool.WorkerServer do
     :os_pid,
     :python_pid,
     :started_at,
-    :exit_report,
     :load,
     :router,
     stderr_tail: [],
@@ -121,7 +120,10 @@ defmodule SnakeBridge.Pool.WorkerServer do
             "(attempt #{failures}, retrying in #{backoff} ms): #{message}"
         )
 
-        error = %WorkerCrashError{reason: "the worker failed to start: #{message}"}
+        error = %WorkerCrashError{
+          reason: "the worker failed to start: #{message}; next start in #{backoff} ms"
+        }
+
         Table.put_entry(state.pool, state.index, {:failed, self(), error})
         reply_waiters({:failed, self(), error})
         Process.send_after(self(), :retry_boot, backoff)
@@ -281,30 +283,32 @@ defmodule SnakeBridge.Pool.WorkerServer do
         handle_event(:erlang.binary_to_term(payload, [:safe]), state)
         {:noreply, state}
 
+      # The worker is dead: stop now, not at the port's exit status, which comes only
+      # once every holder of fd 4 has closed it (a daemonized grandchild may never).
       <<@exited, 0, report::binary>> ->
-        {:noreply, %{state | exit_report: parse_exit(report)}}
+        died(state, parse_exit(report))
     end
   end
 
-  def handle_info({port, {:exit_status, status}}, %{port: port} = state) do
-    report = state.exit_report || %{status: status, signal: nil, stderr: stderr_text(state)}
-    error = %WorkerCrashError{status: report.status, signal: report.signal, stderr: report.stderr}
-
-    Logger.error(
-      "SnakeBridge worker #{inspect(state.pool)}/#{state.index} (pid #{state.python_pid}) " <>
-        describe_exit(report)
-    )
-
-    Table.note_death(state.pool, state.index, quick?(state), error)
-    {:stop, {:shutdown, error}, %{state | port: nil}}
-  end
+  # No EXITED report came (the nanny itself was killed, or the report was swallowed by
+  # a frame the worker left unfinished): the nanny's status is the worker's, encoded as
+  # a shell would (see _nanny.py).
+  def handle_info({port, {:exit_status, status}}, %{port: port} = state),
+    do: died(%{state | port: nil}, from_nanny_status(status, stderr_text(state)))
 
   def handle_info(:retry_boot, state), do: start(state)
   def handle_info(:start, state), do: start(state)
 
+  # The router is linked to the port: it dies with the port's own failure (the
+  # nanny lingers after its report so that writes never meet a closed pipe, see
+  # _nanny.py; this is what is left when the nanny itself is killed).
   def handle_info({:EXIT, router, reason}, %{router: router} = state) when reason != :normal do
-    {:stop, {:shutdown, %WorkerCrashError{reason: "its reply router died: #{inspect(reason)}"}},
-     close(%{state | router: nil})}
+    error = %WorkerCrashError{
+      reason: "its port closed (#{inspect(reason)}) before the worker's exit was reported",
+      stderr: stderr_text(state)
+    }
+
+    {:stop, {:shutdown, error}, close(%{state | router: nil})}
   end
 
   def handle_info({:EXIT, _from, _reason}, state), do: {:noreply, state}
@@ -335,6 +339,30 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
     %{state | port: nil, control: nil, router: nil}
   end
+
+  defp died(state, report) do
+    error = %WorkerCrashError{status: report.status, signal: report.signal, stderr: report.stderr}
+
+    Logger.error(
+      "SnakeBridge worker #{inspect(state.pool)}/#{state.index} (pid #{state.python_pid}) " <>
+        describe_exit(report)
+    )
+
+    # A worker killed by the call it was running is that call's failure, not a sign of
+    # a broken environment: only deaths before the hello or while idle back off.
+    Table.note_death(state.pool, state.index, quick?(state) and not busy?(state), error)
+    {:stop, {:shutdown, error}, close(state)}
+  end
+
+  defp busy?(%{load: nil}), do: false
+  defp busy?(%{load: load}), do: :atomics.get(load, 1) > 0
+
+  # 128 + N is "killed by signal N", as _nanny.py exits.
+  @signal_base 128
+  defp from_nanny_status(status, stderr) when status > @signal_base and status < 256,
+    do: %{status: nil, signal: status - @signal_base, stderr: stderr}
+
+  defp from_nanny_status(status, stderr), do: %{status: status, signal: nil, stderr: stderr}
 
   defp quick?(%{started_at: nil}), do: true
 

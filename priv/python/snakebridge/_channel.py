@@ -25,10 +25,23 @@ when a syscall fails with EINTR (having transferred nothing).
   in the main thread for a signal another thread took, or by PyThreadState_SetAsyncExc)
   in the instant between a read returning and its count being stored, or between the
   batches of a frame of more than IOV_MAX chunks.
+
+Forks. A process forked from the worker (`os.fork`, `multiprocessing` with the fork
+start method) inherits the worker's descriptors and a copy of its objects: left alone,
+it could read requests meant for the worker and answer them from its copy of the ref
+table, handing a caller another object's value. So every reader and writer is
+registered here, and in a forked child each one's descriptor is pointed at /dev/null
+before any of the child's own code runs (`os.register_at_fork`): the child reads EOF
+(`ChannelClosed`, which ends a worker's loop) and its writes go nowhere, and it holds no
+end of the worker's pipes or control socket, so it cannot keep them open either. Frames
+a reader had buffered before the fork are dropped in the child. This costs nothing per
+frame. A fork made in C without going through `os.fork` runs no such hook; see
+docs/LIFECYCLE.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib
 import itertools
@@ -36,6 +49,7 @@ import os
 import signal
 import struct
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import NoReturn
@@ -88,6 +102,22 @@ _pthread_sigmask: Callable[[int, Iterable[int]], set[int]] = importlib.import_mo
 _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack
 
+# Every live reader and writer, for the fork hook (see the module docstring).
+_endpoints: weakref.WeakSet[FrameReader | FrameWriter] = weakref.WeakSet()
+
+
+def _forget_channels_in_child() -> None:
+    """In a forked child: point every channel descriptor at /dev/null (module docs)."""
+    null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        for endpoint in list(_endpoints):
+            endpoint._forget_in_child(null)
+    finally:
+        os.close(null)
+
+
+os.register_at_fork(after_in_child=_forget_channels_in_child)
+
 
 class ChannelClosed(EOFError):
     """The peer closed the channel: at a frame boundary, or mid-frame (says which)."""
@@ -119,6 +149,7 @@ class FrameReader:
     """
 
     __slots__ = (
+        "__weakref__",
         "_big",
         "_big_got",
         "_buf",
@@ -150,6 +181,17 @@ class FrameReader:
         # Payload bytes of an oversized frame still to be read and thrown away. While
         # non-zero the buffer is empty too.
         self._skip = 0
+        _endpoints.add(self)
+
+    def _forget_in_child(self, null: int) -> None:
+        """Drop what the parent had buffered and read /dev/null from now on."""
+        self._start = self._end = 0
+        self._big = None
+        self._big_got = 0
+        self._skip = 0
+        with contextlib.suppress(OSError):  # the fd was closed: nothing to hide
+            os.fstat(self._fd)
+            os.dup2(null, self._fd, inheritable=False)
 
     def read_frame(self) -> memoryview:
         """Block until a whole frame has arrived and return its payload.
@@ -295,7 +337,7 @@ class FrameWriter:
     lock for each event it writes to the same pipe), with signals blocked (see above).
     """
 
-    __slots__ = ("_fd", "_lock", "_lock_fd", "_max_frame")
+    __slots__ = ("__weakref__", "_fd", "_lock", "_lock_fd", "_max_frame")
 
     def __init__(self, fd: int, *, max_frame: int, lock_path: str | None = None) -> None:
         _check_max_frame(max_frame)
@@ -308,6 +350,14 @@ class FrameWriter:
             if lock_path is None
             else os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         )
+        _endpoints.add(self)
+
+    def _forget_in_child(self, null: int) -> None:
+        """Write to /dev/null from now on; a lock another thread held is not ours."""
+        self._lock = threading.Lock()
+        with contextlib.suppress(OSError):  # the fd was closed: nothing to hide
+            os.fstat(self._fd)
+            os.dup2(null, self._fd, inheritable=False)
 
     def write_frame(self, chunks: Sequence[bytes | bytearray | memoryview]) -> None:
         """Write one frame whose payload is the concatenation of `chunks`.

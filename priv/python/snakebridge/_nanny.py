@@ -7,7 +7,9 @@ worker ended with one `EXITED` frame, and makes sure nothing the worker started 
 it or the BEAM:
 
 * the worker exits: its process group is killed, the output left in the pipes is
-  forwarded, `EXITED` is sent and the nanny exits 0;
+  forwarded, `EXITED` is sent, and once the BEAM has closed the port (or after
+  `_LINGER_SECONDS`) the nanny exits with the worker's status, or 128 + the signal that
+  killed it, so the status reaches the BEAM even if `EXITED` did not;
 * the BEAM goes away (fd 3 hangs up, or fd 4 breaks): the group is killed and the nanny
   exits without a word, since nobody is listening;
 * SIGINT, SIGTERM or SIGHUP: the group is killed, `EXITED` is sent if fd 4 still takes
@@ -39,7 +41,8 @@ from collections.abc import Sequence
 from typing import IO
 
 from snakebridge._channel import HEADER
-from snakebridge._shm import worker_directory
+from snakebridge._leftovers import remove_dead_beam_dirs, remove_stale_control_dirs
+from snakebridge._shm import SEGMENT_DIR_ENV, make_private_directory
 from snakebridge._wire import PIPE_BUF, REPLY_FD, REQUEST_FD, Kind, Stream
 
 __all__ = ["DEFAULT_COMMAND", "main", "run"]
@@ -54,6 +57,8 @@ _STDERR_TAIL_LINES = 50
 # How long output may keep coming once the worker's group is dead: only a process that
 # escaped the group (or got the pipes passed on) can still hold the pipes open.
 _DRAIN_SECONDS = 0.5
+# How long the nanny waits, after EXITED, for the BEAM to close the port (see _linger).
+_LINGER_SECONDS = 2.0
 _READ_SIZE = 64 * 1024
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Shell convention for "ended by signal N", used for the nanny's own exit status.
@@ -115,6 +120,8 @@ class _Nanny:
         # handles them in order with everything else and no handler ever raises.
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._process: subprocess.Popen[bytes] | None = None
+        # The worker's shared-memory segments, removed with it (see _shm).
+        self._segment_dir = make_private_directory("snakebridge-worker-")
 
     def run(self) -> int:
         for signum in (*_STOP_SIGNALS, signal.SIGCHLD):
@@ -123,17 +130,21 @@ class _Nanny:
         try:
             if not self._start():
                 return 0
+            stopped: _Stopped | None = None
             try:
                 self._supervise()
-                status = 0
-            except _Stopped as stopped:
-                status = _SIGNAL_EXIT_BASE + stopped.signum
+            except _Stopped as caught:
+                stopped = caught
             self._end_worker()
             self._report()
-            return status
+            if stopped is not None:
+                return _SIGNAL_EXIT_BASE + stopped.signum
+            self._linger()
+            return self._worker_status()
         except _BeamGone:
             self._kill_group()
             self._reap()
+            remove_dead_beam_dirs()
             return 0
         finally:
             self._close()
@@ -142,6 +153,8 @@ class _Nanny:
         """Start the worker, or report with EXITED why it could not be started."""
         env = dict(os.environ)
         env[LOCK_PATH_ENV] = self._lock_path
+        if self._segment_dir is not None:
+            env[SEGMENT_DIR_ENV] = self._segment_dir
         try:
             process = subprocess.Popen(
                 self._command,
@@ -230,13 +243,45 @@ class _Nanny:
     def _reap(self) -> None:
         if self._process is not None:
             self._process.wait()
-            # Shared-memory segments the worker wrote and nobody read die with it.
-            shutil.rmtree(worker_directory(self._process.pid), ignore_errors=True)
+            self._remove_segments()
+            remove_stale_control_dirs()
+
+    def _remove_segments(self) -> None:
+        """Shared-memory segments the worker wrote and nobody read die with it."""
+        if self._segment_dir is not None:
+            shutil.rmtree(self._segment_dir, ignore_errors=True)
+            self._segment_dir = None
 
     def _report(self) -> None:
         if self._process is not None:
             status = self._process.returncode
             self._send([_exited_frame(status, self._stderr_tail)])
+
+    def _linger(self) -> None:
+        """Hold fd 3 open until the BEAM closes the port (at most _LINGER_SECONDS).
+
+        The BEAM closes the port as soon as it reads EXITED. Until then callers may still
+        write requests to fd 3; while the nanny holds its read end those writes land in
+        the pipe instead of failing with EPIPE, which would close the port before the
+        BEAM had read the report waiting on fd 4.
+        """
+        deadline = time.monotonic() + _LINGER_SECONDS
+        while (timeout := deadline - time.monotonic()) > 0:
+            for fd, events in self._poller.poll(timeout * 1000):
+                if fd == REQUEST_FD and events & _POLL_GONE:
+                    return
+                if fd == self._wake_r:
+                    os.read(self._wake_r, _READ_SIZE)
+
+    def _worker_status(self) -> int:
+        """The worker's end as the nanny's exit status: its own status, or 128 + signal.
+
+        The BEAM reads it when no EXITED frame reached it (one the worker tore by dying
+        mid-frame, whose bytes the BEAM takes for the rest of that frame).
+        """
+        assert self._process is not None
+        status = self._process.returncode
+        return status if status >= 0 else _SIGNAL_EXIT_BASE - status
 
     def _forward(self, output: _Output) -> None:
         data = os.read(output.fd, _READ_SIZE)
@@ -308,6 +353,7 @@ class _Nanny:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _close(self) -> None:
+        self._remove_segments()
         signal.set_wakeup_fd(-1)
         os.close(self._wake_r)
         os.close(self._wake_w)

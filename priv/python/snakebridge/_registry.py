@@ -123,9 +123,10 @@ class Registry:
                 table = self._sessions.setdefault(session, Session(session))
         return table
 
-    def insert(self, session: int, obj: Any) -> bytes:
+    def insert(self, session: int, obj: Any, made: list[bytes] | None = None) -> bytes:
         """Keep `obj` alive in `session` and return its ref id: the one it already has
-        there, if any, else a new one."""
+        there, if any, else a new one, which is also appended to `made` (so that a reply
+        that is not sent releases the refs it made, and only those)."""
         table = self.session(session)
         known = table.ids.get(id(obj))
         if known is not None:
@@ -140,12 +141,16 @@ class Registry:
         ref_id = counter + self._mac(counter, session)
         table.refs[ref_id] = obj
         table.ids[id(obj)] = ref_id
+        if made is not None:
+            made.append(ref_id)
         return ref_id
 
-    def insert_error(self, session: int, exc: BaseException) -> bytes:
+    def insert_error(
+        self, session: int, exc: BaseException, made: list[bytes] | None = None
+    ) -> bytes:
         """Like `insert`, for the exception of a failed call; the session's previous
         error, unless it is the same object, is released."""
-        ref_id = self.insert(session, exc)
+        ref_id = self.insert(session, exc, made)
         table = self.session(session)
         previous, table.error_ref = table.error_ref, ref_id
         if previous is not None and previous != ref_id:

@@ -75,11 +75,13 @@ class ThreadCodec:
     """One thread's encoders and decoder: the session and caller of the request that
     thread is decoding or answering, and the blob area of the frame it is decoding."""
 
-    __slots__ = ("auto", "blobs", "caller", "decoder", "segments", "session", "value")
+    __slots__ = ("auto", "blobs", "caller", "decoder", "made", "segments", "session", "value")
 
     def __init__(self, replies: Replies) -> None:
         self.session = 0
         self.caller = 0
+        # Ids of the refs made by the reply being encoded: released if it is not sent.
+        self.made: list[bytes] = []
         self.blobs = NO_BLOBS
         self.decoder = make_decoder(
             resolve_ref=replies.resolve_ref,
@@ -95,6 +97,8 @@ class ThreadCodec:
 
     def encode(self, encoder: Encoder, value: Any) -> tuple[list[Any], int]:
         """`value` as a frame payload, and the flags for the frame's kind byte."""
+        if self.made:  # the previous encode's refs were sent, or released
+            self.made.clear()
         segments = self.segments
         try:
             chunks = encoder.encode(value)
@@ -160,8 +164,9 @@ class Replies:
 
     def _write_exception_ref(self, enc: Encoder, exc: BaseException) -> None:
         """`PythonError.ref`: the exception, as the session's last error (see Registry)."""
+        codec = self.codec()
         try:
-            ref_id = self.registry.insert_error(self.codec().session, exc)
+            ref_id = self.registry.insert_error(codec.session, exc, codec.made)
         except RefError:  # the session is released, or at its cap: no ref, still the error
             enc.atom("nil")
             return
@@ -197,7 +202,8 @@ class Replies:
         return name
 
     def write_ref(self, enc: Encoder, obj: Any) -> None:
-        self._write_ref_term(enc, self.registry.insert(self.codec().session, obj), obj)
+        codec = self.codec()
+        self._write_ref_term(enc, self.registry.insert(codec.session, obj, codec.made), obj)
 
     def _write_ref_term(self, enc: Encoder, ref_id: bytes, obj: Any) -> None:
         session = self.codec().session
@@ -248,7 +254,15 @@ class Replies:
                 chunks, flag = codec.encode(codec.auto, _AsRef(value))
             self.send(_OK | flag, request.tag, chunks)
         except Exception as exc:
+            # Refs made for a reply that is not sent (an encoding error halfway, a reply
+            # over max_frame, max_refs reached partway) would never reach Elixir.
+            self._drop_made(codec)
             self.reply_error(request, exc)
+
+    def _drop_made(self, codec: ThreadCodec) -> None:
+        if codec.made:
+            self.registry.release(codec.session, codec.made)
+            codec.made.clear()
 
     def reply_error(self, request: Request, exc: BaseException) -> None:
         codec = self.codec()
@@ -257,6 +271,7 @@ class Replies:
             chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc, call_name(request)))
             self.send(Kind.ERROR | flags, request.tag, chunks)
         except Exception as inner:
+            self._drop_made(codec)
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")

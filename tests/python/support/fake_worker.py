@@ -9,9 +9,11 @@ import os
 import random
 import resource
 import signal
+import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +47,22 @@ def lines(code: str) -> None:
         out(2, f"err {n}\n")
     out(1, "partial")
     sys.exit(int(code))
+
+
+def control_socket() -> None:
+    """Bind a control socket the way the worker does, say where, then wait."""
+    directory = tempfile.mkdtemp(prefix="snakebridge-")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(os.path.join(directory, "control.sock"))
+    listener.listen(1)
+    out(1, f"bound {directory}\n")
+    time.sleep(60)
+
+
+def half_frame(code: str) -> None:
+    """The first 100 bytes of a 4096-byte frame, then exit CODE."""
+    out(4, struct.pack(">I", 4096) + b"x" * 100)
+    os._exit(int(code))
 
 
 def kill_self(name: str) -> None:
@@ -120,6 +138,8 @@ def frames(count: str) -> None:
 
 SCENARIOS: dict[str, Callable[..., None]] = {
     "lines": lines,
+    "half_frame": half_frame,
+    "control_socket": control_socket,
     "kill_self": kill_self,
     "abort": abort,
     "grandchild": grandchild,

@@ -69,9 +69,7 @@ defmodule SnakeBridge.Pool.Remote.Relay do
     ArgumentError -> :closed
   end
 
-  # A segment file of the calling node, on this host's filesystem at the same path.
-  defp write_segment({path, bytes}) do
-    File.mkdir_p!(Path.dirname(path))
-    File.write!(path, bytes, [:raw])
-  end
+  # A segment file of the calling node, on this host's filesystem at the same path
+  # (SnakeBridge.Shm checks where, and whose).
+  defp write_segment({path, bytes}), do: SnakeBridge.Shm.write_relayed(path, bytes)
 end

@@ -14,12 +14,31 @@ defmodule SnakeBridge.Pool.Transport.LocalPort do
 
   @type t :: %__MODULE__{port: port, control: :gen_tcp.socket()}
 
+  # A port whose queue is over its busy limit (a big request waits behind a long call)
+  # suspends every process that writes to it until the worker has read enough; with
+  # :nosuspend the write is refused instead, and the writer decides how to wait (a
+  # caller within its own deadline, see SnakeBridge.Call; a shared server not at all).
   @impl true
   def send_frame(%__MODULE__{port: port}, frame) do
-    Port.command(port, frame)
-    :ok
+    if :erlang.port_command(port, frame, [:nosuspend]), do: :ok, else: :busy
   rescue
     ArgumentError -> :closed
+  end
+
+  @impl true
+  def send_frame_async(%__MODULE__{port: port} = transport, frame) do
+    with :busy <- send_frame(transport, frame) do
+      # Suspended in its place until the port takes the frame; or gone with the port.
+      spawn(fn ->
+        try do
+          Port.command(port, frame)
+        rescue
+          ArgumentError -> :closed
+        end
+      end)
+    end
+
+    :ok
   end
 
   @impl true

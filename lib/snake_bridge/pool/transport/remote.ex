@@ -29,6 +29,12 @@ defmodule SnakeBridge.Pool.Transport.Remote do
   end
 
   @impl true
+  def send_frame_async(transport, frame) do
+    send_frame(transport, frame)
+    :ok
+  end
+
+  @impl true
   def send_control(%__MODULE__{relay: relay}, frame) do
     send(relay, {:snakebridge_control, frame})
     :ok

@@ -1,0 +1,116 @@
+defmodule SnakeBridge.Gen.Introspector do
+  @moduledoc false
+  # Runs `python -m snakebridge._introspect` with the interpreter the pool would use
+  # (SnakeBridge.Interpreter: config, SNAKEBRIDGE_PYTHON, the managed venv, python3).
+  #
+  # The introspector needs griffe, which the user's interpreter may not have. Rather
+  # than touch the user's environment, griffe (pinned) is installed once with that
+  # interpreter's pip into a tool directory under `_build` (`pip install --target`)
+  # and put first on PYTHONPATH for this process only. Concurrent first runs each
+  # install into a private directory and rename it into place; the loser discards its
+  # copy. Only this step needs the network, and only once per build directory.
+
+  alias SnakeBridge.Interpreter
+
+  @griffe "2.4.1"
+
+  @doc "What API data records as its introspector: the data format and griffe's version."
+  @spec id() :: String.t()
+  def id, do: "1/griffe-#{@griffe}"
+
+  @doc "The text of `module`'s API data (only the names in `only`, if given)."
+  @spec introspect(String.t(), [String.t()] | nil, Path.t()) ::
+          {:ok, String.t()} | {:error, String.t()}
+  def introspect(module, only, tools_dir) do
+    only_args = if only, do: ["--only" | only], else: []
+    run("snakebridge._introspect", [module | only_args], tools_dir)
+  end
+
+  @doc "The resolved library version of each module, without importing any of them."
+  @spec versions([String.t()], Path.t()) ::
+          {:ok, %{String.t() => String.t()}} | {:error, String.t()}
+  def versions([], _tools_dir), do: {:ok, %{}}
+
+  def versions(modules, tools_dir) do
+    with {:ok, text} <- run("snakebridge._versions", modules, tools_dir),
+         {:ok, tokens, _} <- :erl_scan.string(String.to_charlist(text)) do
+      {:ok, tokens |> split_terms() |> Map.new(fn {:version, m, v} -> {m, v} end)}
+    else
+      {:error, message} when is_binary(message) -> {:error, message}
+      other -> {:error, "unreadable version list: #{inspect(other)}"}
+    end
+  end
+
+  defp split_terms(tokens) do
+    tokens
+    |> Enum.chunk_while(
+      [],
+      fn
+        {:dot, _} = dot, acc -> {:cont, Enum.reverse([dot | acc]), []}
+        token, acc -> {:cont, [token | acc]}
+      end,
+      fn acc -> {:cont, acc} end
+    )
+    |> Enum.reject(&(&1 == []))
+    |> Enum.map(fn tokens -> tokens |> :erl_parse.parse_term() |> elem(1) end)
+  end
+
+  defp run(python_module, args, tools_dir) do
+    with {:ok, python} <- Interpreter.python(%{}),
+         {:ok, griffe} <- ensure_griffe(python, tools_dir) do
+      out = Path.join(System.tmp_dir!(), "snakebridge-api-#{System.pid()}-#{unique()}.terms")
+      env = [{"PYTHONPATH", griffe <> ":" <> Interpreter.python_path_env()}]
+
+      try do
+        case System.cmd(python, ["-m", python_module, "--out", out | args],
+               env: env,
+               stderr_to_stdout: true
+             ) do
+          {_, 0} ->
+            File.read(out) |> read_result(out)
+
+          {output, status} ->
+            {:error,
+             "introspection of #{Enum.join(args, " ")} failed " <>
+               "(exit #{status}):\n#{output}"}
+        end
+      after
+        File.rm(out)
+      end
+    end
+  end
+
+  defp read_result({:ok, text}, _out), do: {:ok, text}
+  defp read_result({:error, reason}, out), do: {:error, "cannot read #{out}: #{inspect(reason)}"}
+
+  defp unique, do: Base.encode16(:rand.bytes(8), case: :lower)
+
+  defp ensure_griffe(python, tools_dir) do
+    final = Path.join(tools_dir, "griffe-#{@griffe}")
+
+    if File.dir?(final) do
+      {:ok, final}
+    else
+      File.mkdir_p!(tools_dir)
+      temp = "#{final}.#{System.pid()}-#{unique()}.sbtmp"
+
+      args =
+        ~w(-m pip install --quiet --disable-pip-version-check --no-input --target) ++
+          [temp, "griffe==#{@griffe}"]
+
+      case System.cmd(python, args, stderr_to_stdout: true) do
+        {_, 0} ->
+          # Another run may have won the race; its copy is identical.
+          with {:error, _} <- File.rename(temp, final), do: File.rm_rf!(temp)
+          {:ok, final}
+
+        {output, status} ->
+          File.rm_rf!(temp)
+
+          {:error,
+           "installing griffe==#{@griffe} with #{python} -m pip failed " <>
+             "(exit #{status}); SnakeBridge needs it to introspect:\n#{output}"}
+      end
+    end
+  end
+end

@@ -1,0 +1,64 @@
+"""Versions: what an introspected module's API data is keyed on, found without importing.
+
+    python -m snakebridge._versions MODULE ... --out FILE
+
+writes `{version, Module, Version}.` per module: the resolved version of the
+distribution that provides the module's top-level package ("python-X.Y.Z" for the
+standard library). The generator's up-to-date check for `mix snakebridge.gen` runs
+this instead of the introspector, so it imports neither the libraries nor griffe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import importlib.metadata
+import sys
+from collections.abc import Mapping
+
+from snakebridge._eterm import Atom, term_text
+
+__all__ = ["FORMAT", "INTROSPECTOR", "library_version", "main"]
+
+FORMAT = 1
+# Part of every artifact: a new data format or griffe version regenerates the data.
+INTROSPECTOR = f"{FORMAT}/griffe-{importlib.metadata.version('griffe')}"
+
+
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    # Scans every installed distribution's metadata: only when the distribution is not
+    # named like its package (yaml → PyYAML), and once per run.
+    return importlib.metadata.packages_distributions()
+
+
+def library_version(module: str) -> str:
+    """The distribution version of `module`'s top package ("python-X.Y.Z" for stdlib)."""
+    top = module.split(".", maxsplit=1)[0]
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return "python-" + ".".join(str(part) for part in sys.version_info[:3])
+    try:
+        return importlib.metadata.version(top)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    dists = _distributions().get(top)
+    if dists:
+        return importlib.metadata.version(dists[0])
+    return str(getattr(importlib.import_module(top), "__version__", "unknown"))
+
+
+def main(argv: list[str]) -> int:
+    """Entry point (see the module doc); returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m snakebridge._versions")
+    parser.add_argument("modules", nargs="+")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    terms = [term_text((Atom("version"), m, library_version(m))) + "." for m in args.modules]
+    with open(args.out, "w", encoding="ascii", newline="\n") as file:
+        file.write("\n".join(terms) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,264 @@
+defmodule SnakeBridge.FaultsTest do
+  # Faults the pool must survive without a stuck caller or a wrong answer: a worker
+  # whose descriptors outlive it, frames with lying headers, callers killed mid-send.
+  use ExUnit.Case, async: true
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.{OverloadError, TimeoutError, WorkerCrashError}
+
+  setup do
+    pool = :"faults_test_#{System.unique_integer([:positive])}"
+    %{pool: pool}
+  end
+
+  defp start_pool(pool, opts \\ []) do
+    start_supervised!({SnakeBridge.Pool, [name: pool, size: 1] ++ opts})
+    await_pool(pool)
+  end
+
+  describe "a worker's death" do
+    @tag :tmp_dir
+    test "is reported at once even when a daemonized grandchild holds fds 3 and 4",
+         %{pool: pool, tmp_dir: dir} do
+      start_pool(pool)
+      pid_file = Path.join(dir, "grandchild")
+
+      code = """
+      import os, subprocess
+      child = subprocess.Popen(["sleep", "600"], pass_fds=(3, 4), start_new_session=True)
+      with open(#{inspect(pid_file)}, "w") as f:
+          f.write(str(child.pid))
+      os._exit(3)
+      """
+
+      on_exit(fn ->
+        with {:ok, pid} <- File.read(pid_file), do: System.cmd("kill", ["-9", pid])
+      end)
+
+      # With :infinity, a lost report would hang this call forever.
+      task = Task.async(fn -> SnakeBridge.eval(code, %{}, pool: pool, timeout: :infinity) end)
+
+      assert {:error, %WorkerCrashError{status: 3}} = Task.await(task, 20_000)
+      grandchild = pid_file |> File.read!() |> String.to_integer()
+      assert os_alive?(grandchild), "the grandchild should still hold the descriptors"
+      assert SnakeBridge.eval("1 + 1", %{}, pool: pool) == {:ok, 2}
+    end
+
+    test "mid-frame reports the worker's real status", %{pool: pool} do
+      start_pool(pool)
+      # Half a frame on fd 4: the nanny's report is swallowed by it.
+      code = "import os\nos.write(4, (4096).to_bytes(4, 'big') + b'x' * 100)\nos._exit(3)"
+
+      assert {:error, %WorkerCrashError{status: 3, signal: nil}} =
+               SnakeBridge.eval(code, %{}, pool: pool, timeout: 30_000)
+    end
+
+    test "racing a caller's write is reported with the worker's status", %{pool: pool} do
+      start_pool(pool)
+      {:ok, session} = SnakeBridge.open_session(pool: pool)
+      # Requests keep coming while the worker dies: none may turn the death into
+      # a broken pipe.
+      writers =
+        for _ <- 1..4 do
+          Task.async(fn ->
+            for _ <- 1..200, do: SnakeBridge.eval("1", %{}, pool: pool, session: session)
+          end)
+        end
+
+      assert {:error, %WorkerCrashError{status: 7}} =
+               SnakeBridge.eval("import os\nos._exit(7)", %{}, pool: pool, session: session)
+
+      for results <- Task.await_many(writers, 30_000), {:error, error} <- results do
+        refute Exception.message(error) =~ "epipe"
+      end
+    end
+  end
+
+  describe "a big request queued behind a long call" do
+    # The port's queue holds the big request until the worker reads it: the port is busy.
+    defp busy_pool(pool) do
+      start_pool(pool, max_queue: 2)
+
+      long =
+        Task.async(fn ->
+          SnakeBridge.eval("import time\ntime.sleep(4)\n'done'", %{},
+            pool: pool,
+            timeout: :infinity
+          )
+        end)
+
+      eventually("the long call running", 5_000, fn ->
+        SnakeBridge.stats(pool).queued == 0 and in_flight(pool) == 1
+      end)
+
+      big = SnakeBridge.bytes(:binary.copy("b", 64_000_000))
+
+      queued =
+        Task.async(fn ->
+          SnakeBridge.call("builtins", "len", [big], [], pool: pool, timeout: :infinity)
+        end)
+
+      eventually("the big request queued", 5_000, fn -> in_flight(pool) == 2 end)
+      {long, queued}
+    end
+
+    defp in_flight(pool),
+      do: SnakeBridge.Pool.Table.in_flight(SnakeBridge.Pool.Table.meta(pool), 0)
+
+    test "holds no other caller past its own timeout, nor the shared Sessions server", %{
+      pool: pool
+    } do
+      {long, queued} = busy_pool(pool)
+
+      # If this caller were suspended on the port, it would wait for the long call.
+      small = Task.async(fn -> SnakeBridge.eval("1", %{}, pool: pool, timeout: 300) end)
+      assert {:ok, {:error, %TimeoutError{}}} = Task.yield(small, 3_000)
+      assert Task.yield(long, 0) == nil, "the long call was to be still running"
+
+      # A caller of the busy pool exits: its clean-up frames must not suspend the
+      # Sessions server, which every pool shares.
+      {pid, monitor} =
+        spawn_monitor(fn -> SnakeBridge.eval("2", %{}, pool: pool, timeout: 100) end)
+
+      assert_receive {:DOWN, ^monitor, :process, ^pid, _}, 3_000
+      assert %{processes: _} = SnakeBridge.Pool.Sessions.count()
+      assert {:ok, ref} = SnakeBridge.eval("object()", %{}, return: :ref)
+      assert SnakeBridge.release(ref) == :ok
+      assert Task.yield(long, 0) == nil, "the long call was to be still running"
+
+      assert Task.await(long, 20_000) == {:ok, "done"}
+      assert Task.await(queued, 20_000) == {:ok, 64_000_000}
+    end
+
+    test "callers killed while sending leave no in-flight count behind", %{pool: pool} do
+      {long, queued} = busy_pool(pool)
+      arg = SnakeBridge.bytes(:binary.copy("k", 8_000_000))
+
+      for _ <- 1..3 do
+        {pid, monitor} =
+          spawn_monitor(fn ->
+            SnakeBridge.call("builtins", "len", [arg], [], pool: pool, timeout: :infinity)
+          end)
+
+        Process.sleep(100)
+        Process.exit(pid, :kill)
+        assert_receive {:DOWN, ^monitor, :process, ^pid, :killed}, 5_000
+      end
+
+      assert Task.await(long, 20_000) == {:ok, "done"}
+      assert Task.await(queued, 20_000) == {:ok, 64_000_000}
+      eventually("an idle worker", 10_000, fn -> in_flight(pool) == 0 end)
+
+      # max_queue: 2 would refuse these if counts had leaked.
+      for n <- 1..3 do
+        refute match?({:error, %OverloadError{}}, SnakeBridge.eval("#{n}", %{}, pool: pool))
+      end
+    end
+  end
+end
+
+defmodule SnakeBridge.FaultsTest.WithPython do
+  use ExUnit.Case, async: true
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.WorkerCrashError
+
+  setup do
+    pool = :"faults_with_python_#{System.unique_integer([:positive])}"
+    start_supervised!({SnakeBridge.Pool, name: pool, size: 1})
+    await_pool(pool)
+
+    {:ok, cm} =
+      SnakeBridge.eval("import contextlib\ncontextlib.nullcontext(1)", %{},
+        pool: pool,
+        return: :ref
+      )
+
+    %{pool: pool, cm: cm}
+  end
+
+  @crash "import os\nos._exit(3)"
+
+  test "with_python reports the crash that ended its block (raised in it)", %{cm: cm} do
+    assert_raise WorkerCrashError, ~r/status 3/, fn ->
+      SnakeBridge.with_python(cm, fn _ -> SnakeBridge.eval!(@crash, %{"cm" => cm}) end)
+    end
+  end
+
+  test "with_python reports the crash that ended its block (returned by it)", %{cm: cm} do
+    assert_raise WorkerCrashError, ~r/status 3/, fn ->
+      SnakeBridge.with_python(cm, fn _ -> SnakeBridge.eval(@crash, %{"cm" => cm}) end)
+    end
+  end
+end
+
+defmodule SnakeBridge.FaultsTest.Memory do
+  # Async: false, as it reads the VM's binary memory, which other tests move.
+  use ExUnit.Case, async: false
+
+  import SnakeBridge.Test.Lifecycle
+
+  @size 100_000_000
+
+  test "a big result's memory comes back once its caller drops it" do
+    start_supervised!({SnakeBridge.Pool, name: :faults_memory, size: 1})
+    await_pool(:faults_memory)
+    :erlang.garbage_collect()
+    before = :erlang.memory(:binary)
+
+    task =
+      Task.async(fn ->
+        {:ok, %SnakeBridge.Bytes{data: data}} =
+          SnakeBridge.eval("b'x' * #{@size}", %{}, pool: :faults_memory)
+
+        byte_size(data)
+      end)
+
+    assert Task.await(task, 30_000) == @size
+
+    eventually("the result's memory freed", 10_000, fn ->
+      :erlang.garbage_collect()
+      :erlang.memory(:binary) < before + div(@size, 2)
+    end)
+  end
+end
+
+defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
+  # A reply that is not delivered leaves no ref behind in its session.
+  use ExUnit.Case, async: true
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.RefError
+
+  test "refs made for a reply over :max_frame are dropped" do
+    start_supervised!({SnakeBridge.Pool, name: :undelivered_frame, size: 1, max_frame: 10_000})
+    await_pool(:undelivered_frame)
+    before = live_refs(:undelivered_frame)
+    code = "[object() for _ in range(10)] + ['x' * 20_000]"
+
+    assert {:error, error} = SnakeBridge.eval(code, %{}, pool: :undelivered_frame)
+    assert Exception.message(error) =~ "over the limit"
+    # Only the error's own exception stays (PythonError.ref, the session's last error).
+    assert %SnakeBridge.PythonError{ref: %SnakeBridge.Ref{}} = error
+    assert live_refs(:undelivered_frame) == before + 1
+  end
+
+  test "refs made before :max_refs was reached partway are dropped" do
+    start_supervised!({SnakeBridge.Pool, name: :undelivered_refs, size: 1, max_refs: 5})
+    await_pool(:undelivered_refs)
+    {:ok, session} = SnakeBridge.open_session(pool: :undelivered_refs)
+    opts = [pool: :undelivered_refs, session: session]
+
+    assert {:error, %RefError{reason: :limit}} =
+             SnakeBridge.eval("[object() for _ in range(10)]", %{}, opts)
+
+    # The session's whole allowance is still there.
+    assert {:ok, refs} = SnakeBridge.eval("[object() for _ in range(5)]", %{}, opts)
+    assert length(refs) == 5
+  end
+end
