@@ -163,3 +163,14 @@ def test_a_session_keeps_its_last_error_only() -> None:
         registry.lookup(1, first_ref)
     assert registry.lookup(1, second_ref) is second
     assert registry.counts() == (1, 1)
+
+
+def test_only_new_refs_are_recorded_as_made() -> None:
+    # A reply that is not sent releases the refs it made: never one the session held.
+    registry = Registry(max_refs=10)
+    held = object()
+    held_ref = registry.insert(1, held)
+    made: list[bytes] = []
+    fresh_ref = registry.insert(1, object(), made)
+    assert registry.insert(1, held, made) == held_ref
+    assert made == [fresh_ref]
