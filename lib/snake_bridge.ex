@@ -5,9 +5,12 @@ defmodule SnakeBridge do
              |> String.split("<!-- MDOC -->")
              |> Enum.fetch!(1)
 
-  alias SnakeBridge.{Bytes, Call, Options, Ref, Session}
+  # `apply/4` is this module's own: calling a Python callable.
+  import Kernel, except: [apply: 2, apply: 3]
+
+  alias SnakeBridge.{Bytes, Call, Options, Ref, Session, Slice}
   alias SnakeBridge.Call.{Args, Context, Iteration, PoolRequests, RefOps}
-  alias SnakeBridge.Pool.{Housekeeping, Sessions}
+  alias SnakeBridge.Pool.{Housekeeping, Sessions, Table}
 
   @typedoc "A dotted Python module name (`\"os.path\"`) or a ref."
   @type target :: String.t() | Ref.t()
@@ -51,13 +54,7 @@ defmodule SnakeBridge do
       when (is_binary(module) or is_struct(module, Ref)) and
              (is_binary(function) or is_atom(function)) and is_list(args) and
              (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
-    opts = Options.call!(opts, "SnakeBridge.call/5")
-
-    with {:ok, target, worker} <- prepare_target(module),
-         {:ok, args, worker} <- Args.prepare(args, "args", worker),
-         {:ok, kwargs, worker} <- Args.prepare_keywords(kwargs, "kwargs", worker) do
-      Call.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
-    end
+    request_call(module, function, args, kwargs, Options.call!(opts, "SnakeBridge.call/5"))
   end
 
   def call(module, function, args, kwargs, opts) do
@@ -66,18 +63,68 @@ defmodule SnakeBridge do
             "got: #{inspect([module, function, args, kwargs, opts])}"
   end
 
+  defp request_call(module, function, args, kwargs, opts) do
+    with {:ok, target, worker} <- prepare_target(module),
+         {:ok, args, worker} <- Args.prepare(args, "args", worker),
+         {:ok, kwargs, worker} <- Args.prepare_keywords(kwargs, "kwargs", worker) do
+      Call.request(:call, {target, name_text(function), args, kwargs}, worker, opts)
+    end
+  end
+
   # Names are binaries or atoms (the guards say so): no String.Chars dispatch needed.
   defp name_text(name) when is_binary(name), do: name
   defp name_text(name), do: Atom.to_string(name)
 
-  # A module name needs no scan; a ref says which worker holds it.
+  # A module name needs no scan; a ref says which worker holds it. (Call.request marks
+  # a call's module name on the wire; an attribute's target is marked here.)
   defp prepare_target(module) when is_binary(module), do: {:ok, module, nil}
   defp prepare_target(ref), do: Args.prepare(ref, "module")
+
+  defp object_target(module) when is_binary(module), do: {:ok, Args.module_name(module), nil}
+  defp object_target(ref), do: Args.prepare(ref, "target")
 
   @doc "Like `call/5`, but returns the value or raises the error."
   @spec call!(target, name, list, kwargs, opts) :: term
   def call!(module, function, args \\ [], kwargs \\ [], opts \\ []),
     do: unwrap!(call(module, function, args, kwargs, opts))
+
+  @doc """
+  Calls the Python callable behind `callable_ref`: `callable(*args, **kwargs)`.
+
+  Any callable: a class (which makes an instance), a function, a bound method, a
+  `functools.partial`, a sympy `lambdify` result, a scipy spline, a namedtuple type.
+  Options as for `call/5`.
+
+  ## Examples
+
+      iex> {:ok, partial} = SnakeBridge.call("functools", "partial", [SnakeBridge.attr!("builtins", "int")], base: 2)
+      iex> SnakeBridge.apply(partial, ["101"])
+      {:ok, 5}
+
+      iex> point = SnakeBridge.call!("collections", "namedtuple", ["Point", ["x", "y"]])
+      iex> SnakeBridge.apply!(point, [1], y: 2) |> SnakeBridge.attr!("y")
+      2
+  """
+  @spec apply(Ref.t(), list, kwargs, opts) :: {:ok, term} | {:error, error}
+  def apply(callable_ref, args \\ [], kwargs \\ [], opts \\ [])
+
+  def apply(%Ref{} = callable_ref, args, kwargs, opts)
+      when is_list(args) and (is_list(kwargs) or is_map(kwargs)) and is_list(opts) do
+    opts = Options.call!(opts, "SnakeBridge.apply/4")
+    # Through `__call__`, which every callable has (a class's is its metaclass's).
+    request_call(callable_ref, "__call__", args, kwargs, opts)
+  end
+
+  def apply(callable_ref, args, kwargs, opts) do
+    raise ArgumentError,
+          "expected a callable ref, an args list, kwargs and opts, " <>
+            "got: #{inspect([callable_ref, args, kwargs, opts])}"
+  end
+
+  @doc "Like `apply/4`, but returns the value or raises the error."
+  @spec apply!(Ref.t(), list, kwargs, opts) :: term
+  def apply!(callable_ref, args \\ [], kwargs \\ [], opts \\ []),
+    do: unwrap!(apply(callable_ref, args, kwargs, opts))
 
   @doc """
   Calls the method `name` of the object behind `ref`.
@@ -107,7 +154,7 @@ defmodule SnakeBridge do
              (is_binary(name) or is_atom(name)) and is_list(opts) do
     opts = Options.call!(opts, "SnakeBridge.attr/3")
 
-    with {:ok, target, worker} <- Args.prepare(module_or_ref, "target") do
+    with {:ok, target, worker} <- object_target(module_or_ref) do
       Call.request(:getattr, {target, name_text(name)}, worker, opts)
     end
   end
@@ -120,7 +167,7 @@ defmodule SnakeBridge do
   @spec set_attr(target, name, term) :: :ok | {:error, error}
   def set_attr(target, name, value)
       when (is_binary(target) or is_struct(target, Ref)) and (is_binary(name) or is_atom(name)) do
-    with {:ok, target, worker} <- Args.prepare(target, "target"),
+    with {:ok, target, worker} <- object_target(target),
          {:ok, value, worker} <- Args.prepare(value, "value", worker),
          {:ok, nil} <- Call.request(:setattr, {target, name_text(name), value}, worker, []) do
       :ok
@@ -156,6 +203,12 @@ defmodule SnakeBridge do
       {:ok, 5}
 
   A coroutine result is awaited on the worker's event loop.
+
+  The code compiles as a plain module would (no `__future__` import leaks in), in a
+  fresh module of its own named `snakebridge_eval_<n>` (its `__name__`). If the code
+  defines classes or functions at its top level, that module stays in `sys.modules`
+  for the worker's life, as a script's would, so pickle finds them and pydantic and
+  dataclasses resolve their annotations; otherwise it is dropped with the call.
   """
   @spec eval(String.t(), map | keyword, opts) :: {:ok, term} | {:error, error}
   def eval(code, bindings \\ %{}, opts \\ [])
@@ -206,6 +259,25 @@ defmodule SnakeBridge do
   def bytes(binary) when is_binary(binary), do: %Bytes{data: binary}
 
   @doc """
+  A Python slice, `start:stop:step`, to index with: alone, or inside a tuple for
+  numpy's and pandas' multi-axis indexing. `nil` leaves a bound out, as in Python, and
+  `stop` is exclusive. See `SnakeBridge.Slice` (and why Elixir ranges are not slices).
+
+  ## Examples
+
+      iex> SnakeBridge.slice(1, nil)
+      %SnakeBridge.Slice{start: 1, stop: nil, step: nil}
+
+      iex> grid = SnakeBridge.eval!("import numpy as np\\nnp.arange(12).reshape(3, 4)")
+      iex> grid[{SnakeBridge.slice(nil, nil), 1}] |> SnakeBridge.to_elixir!()
+      [1, 5, 9]
+      iex> SnakeBridge.get_item!(grid, {SnakeBridge.slice(nil, nil, -1), SnakeBridge.slice(0, 2)}) |> SnakeBridge.to_elixir!()
+      [[8, 9], [4, 5], [0, 1]]
+  """
+  @spec slice(term, term, term) :: Slice.t()
+  def slice(start, stop, step \\ nil), do: %Slice{start: start, stop: stop, step: step}
+
+  @doc """
   Is `term` a ref?
 
       iex> SnakeBridge.ref?(1)
@@ -214,7 +286,15 @@ defmodule SnakeBridge do
   @spec ref?(term) :: boolean
   def ref?(term), do: is_struct(term, Ref)
 
-  @doc "Frees the Python object behind `ref` now. Idempotent; always `:ok`."
+  @doc """
+  Frees the Python object behind `ref` now, for its whole session. Idempotent; always
+  `:ok`.
+
+  One object is one ref within a session, so every copy of `ref` (the same object
+  returned by other calls, in any process using the session) is released with it and
+  then gives `SnakeBridge.RefError` with reason `:released`. Refs to the object in other
+  sessions are not affected.
+  """
   @spec release(Ref.t()) :: :ok
   def release(%Ref{id: id} = ref) do
     Housekeeping.release_refs(ref, [id])
@@ -232,7 +312,12 @@ defmodule SnakeBridge do
   consumer did not take are dropped (use `batch: 1` to resume exactly where you
   stopped). An exception raised by the iterator is raised as `SnakeBridge.PythonError`
   after the items yielded before it. Enumerating a ref directly is `stream(ref)`.
-  See docs/IDIOMS.md.
+
+  A batch ends right after an item that is not plain data (an object that comes back
+  as a ref, or a container holding one), so an iterator is never advanced past such an
+  item before the consumer has taken it: `itertools.groupby`'s groups, a cursor's row
+  objects and `tarfile` members are read while they are current. Plain data, and the
+  items of built-in containers, keep full batches. See docs/IDIOMS.md.
 
   ## Options
 
@@ -252,9 +337,12 @@ defmodule SnakeBridge do
   Runs `fun` inside a Python `with` block on the context manager behind `ref`.
 
   Calls `__enter__` (or awaits `__aenter__`), passes what it returned to `fun`, and
-  always calls `__exit__`: with `(None, None, None)` when `fun` returns, and with a
-  `snakebridge.ElixirError` carrying the Elixir error when `fun` raises, throws or
-  exits; the raise, throw or exit then continues unchanged. Returns `fun`'s value.
+  always calls `__exit__`: with `(None, None, None)` when `fun` returns; with the
+  original Python exception when `fun` raises a `SnakeBridge.PythonError` from a call
+  on the same worker (so `contextlib.suppress(KeyError)` works); and with a
+  `snakebridge.ElixirError` carrying the Elixir error when `fun` raises anything else,
+  throws or exits. The raise, throw or exit then continues unchanged. Returns `fun`'s
+  value.
 
   If `__exit__` returns true it suppresses the error, as in Python, and `with_python`
   returns `nil`. If `__exit__` itself raises, that `SnakeBridge.PythonError` is raised
@@ -373,6 +461,71 @@ defmodule SnakeBridge do
     Sessions.disown(session)
     PoolRequests.release_session(session)
     :ok
+  end
+
+  @add_python_path """
+  import importlib, sys
+  if path not in sys.path:
+      sys.path.insert(0, path)
+  importlib.invalidate_caches()
+  """
+
+  @doc """
+  Puts the directory `path` in front of `sys.path` on every worker of a running pool,
+  so that modules in it can be imported without restarting anything. Returns `:ok`.
+
+  `path` is expanded against the current directory. Workers started later, such as
+  the replacement of a crashed worker, start with it too, for as long as the pool
+  runs; a path already there keeps its place. Modules already imported are not
+  affected: see `reload_module/2`.
+
+  ## Options
+
+    * `:pool` — the pool (default `:default`).
+
+  ## Examples
+
+      iex> dir = Path.join(System.tmp_dir!(), "snakebridge_doc_path")
+      iex> File.mkdir_p!(dir)
+      iex> File.write!(Path.join(dir, "doc_greeter.py"), "def hello(name):\\n    return 'hello ' + name\\n")
+      iex> SnakeBridge.add_python_path(dir)
+      :ok
+      iex> SnakeBridge.call("doc_greeter", "hello", ["snake"])
+      {:ok, "hello snake"}
+  """
+  @spec add_python_path(Path.t(), keyword) :: :ok | {:error, error}
+  def add_python_path(path, opts \\ []) when is_binary(path) and is_list(opts) do
+    pool = pool_option!(opts, "SnakeBridge.add_python_path/2")
+    path = Path.expand(path)
+    :ok = Table.add_python_path(pool, path)
+    PoolRequests.eval_everywhere(pool, @add_python_path, %{"path" => path})
+  end
+
+  @reload_module """
+  import importlib, sys
+  importlib.invalidate_caches()
+  if name in sys.modules:
+      importlib.reload(sys.modules[name])
+  """
+
+  @doc """
+  Reloads the Python module `name` (`importlib.reload`) on every worker of a pool
+  that has imported it, to pick up a change to its source while the app runs. Workers
+  that have not imported it will load the new source when they do. Returns `:ok`, or
+  the first worker's error (a `SyntaxError` in the new source, say).
+
+  Python's caveats of `importlib.reload` hold: objects made before the reload keep
+  their old classes and functions, and names other modules took from it with
+  `from module import name` keep the old values until those modules are reloaded too.
+
+  ## Options
+
+    * `:pool` — the pool (default `:default`).
+  """
+  @spec reload_module(String.t(), keyword) :: :ok | {:error, error}
+  def reload_module(name, opts \\ []) when is_binary(name) and is_list(opts) do
+    pool = pool_option!(opts, "SnakeBridge.reload_module/2")
+    PoolRequests.eval_everywhere(pool, @reload_module, %{"name" => name})
   end
 
   @doc """

@@ -9,7 +9,7 @@ defmodule SnakeBridge.Options do
 
   alias SnakeBridge.Session
 
-  @call [:return, :timeout, :pool, :session]
+  @call [:return, :timeout, :pool, :session, :output]
 
   @doc "The options of a call (`SnakeBridge.call/5` and the functions like it)."
   @spec call_options() :: [atom]
@@ -34,6 +34,7 @@ defmodule SnakeBridge.Options do
   defp check_call_value({:pool, pool}) when is_atom(pool), do: :ok
   defp check_call_value({:session, nil}), do: :ok
   defp check_call_value({:session, %Session{}}), do: :ok
+  defp check_call_value({:output, output}) when output in [:logger, :caller], do: :ok
 
   defp check_call_value({key, value}) do
     expected =
@@ -42,6 +43,7 @@ defmodule SnakeBridge.Options do
         :timeout -> "a non-negative integer (ms) or :infinity"
         :pool -> "a pool name (an atom)"
         :session -> "a SnakeBridge.Session or nil"
+        :output -> ":logger or :caller"
       end
 
     raise ArgumentError, "expected #{inspect(key)} to be #{expected}, got: #{inspect(value)}"

@@ -44,6 +44,8 @@ defmodule SnakeBridge.Wire do
   @blob_flag 0x40
   # Set on a request's flags when its body is <<etf_size::32, etf, blobs>>.
   @has_blobs 0b1000
+  # Set on a request's flags when what it prints goes to its caller (`output: :caller`).
+  @output_caller 0b10000
   # Binaries at least this large travel out of band.
   @blob_min 65_536
 
@@ -73,5 +75,6 @@ defmodule SnakeBridge.Wire do
   def shm_flag, do: @shm_flag
   def blob_flag, do: @blob_flag
   def has_blobs, do: @has_blobs
+  def output_caller, do: @output_caller
   def blob_min, do: @blob_min
 end

@@ -243,7 +243,9 @@ defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
 
     assert {:error, error} = SnakeBridge.eval(code, %{}, pool: :undelivered_frame)
     assert Exception.message(error) =~ "over the limit"
-    assert live_refs(:undelivered_frame) == before
+    # Only the error's own exception stays (PythonError.ref, the session's last error).
+    assert %SnakeBridge.PythonError{ref: %SnakeBridge.Ref{}} = error
+    assert live_refs(:undelivered_frame) == before + 1
   end
 
   test "refs made before :max_refs was reached partway are dropped" do

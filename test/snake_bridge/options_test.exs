@@ -6,7 +6,7 @@ defmodule SnakeBridge.OptionsTest do
   doctest SnakeBridge.Options
   doctest SnakeBridge.Pool
 
-  @valid "valid: [:return, :timeout, :pool, :session]"
+  @valid "valid: [:return, :timeout, :pool, :session, :output]"
 
   setup_all do
     %{ref: SnakeBridge.eval!("[1, 2, 3]", %{}, return: :ref)}

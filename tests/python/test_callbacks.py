@@ -63,7 +63,48 @@ def test_the_signature_has_arity_positional_only_parameters() -> None:
 def test_arity_owner_and_session_are_exposed() -> None:
     fn = _proxy(2)
     assert (fn.arity, fn.owner, fn.session) == (2, 7, 3)
-    assert repr(fn) == "<ElixirFunction/2 owner=7>"
+    assert repr(fn) == "<ElixirFunction fn/2 in elixir owner=7>"
+
+
+def _named(module: str, name: str | None, arity: int = 1) -> ElixirFunction:
+    fun = ErlFun(b"fun-bytes", arity, module, name)
+    return ElixirFunction(fun, owner=7, session=3, invoke=lambda fn, args: args)
+
+
+def test_an_external_function_is_named_like_a_python_function() -> None:
+    fn = _named("Elixir.String", "length")
+    assert (fn.__name__, fn.__qualname__, fn.__module__) == ("length", "length", "String")
+    assert fn.__doc__ == "The Elixir function String.length/1."
+    assert repr(fn) == "<ElixirFunction length/1 String owner=7>"
+    assert _named("lists", "reverse").__module__ == ":lists"
+
+
+def test_an_anonymous_function_is_named_by_its_arity() -> None:
+    fn = _named("Elixir.MyApp.Jobs", None, 2)
+    assert (fn.__name__, fn.__qualname__) == ("<elixir fn/2>", "<elixir fn/2>")
+    assert fn.__module__ == "MyApp.Jobs"
+    assert "anonymous Elixir function of arity 2" in (fn.__doc__ or "")
+    # The class keeps its own names.
+    assert ElixirFunction.__module__.startswith("snakebridge")
+    assert "A callable that runs an Elixir function" in (ElixirFunction.__doc__ or "")
+
+
+def test_copies_are_the_proxy_itself_even_deep_inside_containers() -> None:
+    import copy
+
+    fn = _proxy(1)
+    assert copy.copy(fn) is fn
+    assert copy.deepcopy(fn) is fn
+    holder = {"step": [fn, 1]}
+    copied = copy.deepcopy(holder)
+    assert copied is not holder and copied["step"][0] is fn
+
+
+def test_pickling_is_a_clear_type_error() -> None:
+    import pickle
+
+    with pytest.raises(TypeError, match=r"cannot pickle .* runs only in the Elixir process"):
+        pickle.dumps(_proxy(1))
 
 
 def test_proxies_can_be_weakly_referenced() -> None:

@@ -8,7 +8,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from engine_pipes import engine_with_pipes, nothing_to_read, read_reply, request_frame
+from engine_pipes import (
+    engine_with_pipes,
+    module_name,
+    nothing_to_read,
+    read_reply,
+    request_frame,
+)
 
 from snakebridge._etf import Atom
 from snakebridge._wire import Flag, Kind, Op
@@ -17,7 +23,7 @@ from snakebridge._worker import Engine
 _CALL_TAG = b"\x83call-7"
 _ANSWER_TAG = b"\x83answer"
 _CANCELLED = (Kind.ERROR, _CALL_TAG, Atom("cancelled"))
-_SQRT = ("math", "sqrt", [16], [])
+_SQRT = (module_name("math"), "sqrt", [16], [])
 
 # The engine the call below cancels itself on (tests run one at a time).
 _engine: list[Engine] = []
@@ -59,7 +65,7 @@ def test_cancel_answers_running_and_interrupts_a_call_in_progress(
     engine: tuple[Engine, int],
 ) -> None:
     eng, replies = engine
-    call = (__name__, "cancel_me_from_another_thread", [_CALL_TAG], [])
+    call = (module_name(__name__), "cancel_me_from_another_thread", [_CALL_TAG], [])
     eng.handle(request_frame(Op.CALL, call, tag=_CALL_TAG))
     answers = {read_reply(replies), read_reply(replies)}
     assert answers == {(Kind.OK, _ANSWER_TAG, Atom("running")), _CANCELLED}

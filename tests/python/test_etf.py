@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snakebridge._etf import (
-    ENCODE_DEPTH,
-    MAX_DEPTH,
+    HANDLER_LEVELS,
+    RECURSE_DEPTH,
     Atom,
     DecodeError,
     Decoder,
@@ -356,6 +356,19 @@ def test_funs_are_handed_to_the_hook_and_sent_back_verbatim(elixir_binaries) -> 
         Decoder().decode(frames[0])
 
 
+def test_funs_carry_their_module_and_an_external_funs_name(elixir_binaries) -> None:
+    exprs = ["fn x -> x end", "&String.length/1", "&:lists.reverse/1", '&:"é".f/0']
+    frames = elixir_binaries([f":erlang.term_to_binary({e})" for e in exprs])
+    funs = [Decoder(fun=lambda f: f).decode(data) for data in frames]
+    assert [(f.module, f.name) for f in funs[1:]] == [
+        ("Elixir.String", "length"),
+        ("lists", "reverse"),
+        ("é", "f"),
+    ]
+    assert funs[0].name is None
+    assert funs[0].module  # the module the test expression was compiled in
+
+
 def test_funs_sent_back_still_work_in_erlang(elixir, elixir_binaries) -> None:
     frames = elixir_binaries([":erlang.term_to_binary([fn x -> x * 7 end, &Enum.sum/1])"])
     funs = Decoder(fun=lambda f: f).decode(frames[0])
@@ -491,14 +504,63 @@ def test_malformed_frames(data: bytes, message: str) -> None:
     ("opening", "closing"),
     [(b"l\x00\x00\x00\x01", b"j"), (b"h\x01", b""), (b"t\x00\x00\x00\x01a\x01", b"")],
 )
-def test_deep_nesting_is_a_decode_error(opening: bytes, closing: bytes) -> None:
-    for depth in (MAX_DEPTH, 50_000):
+def test_deep_nesting_decodes_at_any_depth(opening: bytes, closing: bytes) -> None:
+    for depth in (RECURSE_DEPTH - 1, RECURSE_DEPTH, RECURSE_DEPTH + 1, 200, 100_000):
         data = b"\x83" + opening * depth + b"j" + closing * depth
-        if depth == MAX_DEPTH:
-            Decoder().decode(data)
+        value = Decoder().decode(data)
+        for _ in range(depth):
+            value = value[0] if not isinstance(value, dict) else value[1]
+        assert value == []
+
+
+def test_deep_terms_decode_exactly_past_the_recursion_depth(elixir_binaries) -> None:
+    # Every container kind, empty ones, structs and funs, below RECURSE_DEPTH.
+    build = (
+        "Enum.reduce(1..300, [], fn i, acc -> "
+        "case rem(i, 5) do "
+        "0 -> [acc, [], {}, %{}]; "
+        '1 -> {i, acc, String.duplicate("x", i)}; '
+        '2 -> %{i => acc, "k" => :atom}; '
+        "3 -> [1.5, acc | List.duplicate(7, 20)]; "
+        "_ -> {acc, &Enum.sum/1, MapSet.new([i])} end end)"
+    )
+    (data,) = elixir_binaries([f":erlang.term_to_binary({build})"])
+    decoder = Decoder(structs={"Elixir.MapSet": lambda f: set(f["map"])}, fun=lambda f: f.arity)
+    value = decoder.decode(data)
+    depth = 0
+    while value != []:
+        kind = depth % 5
+        i = 300 - depth
+        if kind == 0:  # i divisible by 5
+            assert value[1:] == [[], (), {}]
+            value = value[0]
+        elif kind == 4:
+            assert value[0] == i and value[2] == "x" * i
+            value = value[1]
+        elif kind == 3:
+            assert value["k"] == "atom"
+            value = value[i]
+        elif kind == 2:
+            assert value[0] == 1.5 and value[2:] == [7] * 20
+            value = value[1]
         else:
-            with pytest.raises(DecodeError, match="nested"):
-                Decoder().decode(data)
+            assert value[1:] == (1, {i})
+            value = value[0]
+        depth += 1
+    assert depth == 300
+
+
+def test_deep_terms_are_checked_like_shallow_ones() -> None:
+    deep = b"l\x00\x00\x00\x01" * 200
+    with pytest.raises(DecodeError, match="improper list"):
+        Decoder().decode(b"\x83" + deep + b"j" + b"a\x01" + b"j" * 199)
+    with pytest.raises(DecodeError, match="declares"):
+        Decoder().decode(b"\x83" + deep + b"l\x00\x00\x10\x00j" + b"j" * 200)
+    with pytest.raises(DecodeError, match="truncated"):
+        Decoder().decode(b"\x83" + deep + b"j" * 100)
+    collide = b"t\x00\x00\x00\x02a\x01ja\x01j"
+    with pytest.raises(DecodeError, match="collide"):
+        Decoder().decode(b"\x83" + deep + collide + b"j" * 200)
 
 
 @settings(max_examples=300)
@@ -583,17 +645,66 @@ def test_a_container_inside_itself_goes_to_the_fallback() -> None:
     assert round_trip([shared, shared, (shared,)]) == [[1, 2], [1, 2], ([1, 2],)]
 
 
-def test_nesting_deeper_than_the_limit_goes_to_the_fallback() -> None:
-    for make in (lambda x: [x], lambda x: (x,), lambda x: {"k": x}):
-        value: Any = 0
-        for _ in range(MAX_DEPTH + 50):
-            value = make(value)
-        decoded = round_trip(value)
-        depth = 0
-        while decoded != f"fallback:{type(value).__name__}":
-            decoded = decoded[0] if not isinstance(decoded, dict) else decoded["k"]
-            depth += 1
-        assert depth == ENCODE_DEPTH
+def equal_without_recursion(a: Any, b: Any) -> bool:
+    """`a == b` for containers too deep for `==`, which recurses."""
+    pending = [(a, b)]
+    while pending:
+        x, y = pending.pop()
+        if type(x) is not type(y):
+            return False
+        if type(x) in (list, tuple):
+            if len(x) != len(y):
+                return False
+            pending.extend(zip(x, y, strict=True))
+        elif type(x) is dict:
+            if x.keys() != y.keys():
+                return False
+            pending.extend((v, y[k]) for k, v in x.items())
+        elif x != y:
+            return False
+    return True
+
+
+def test_lists_tuples_and_dicts_nest_without_limit() -> None:
+    for make in (lambda x: [x], lambda x: (x,), lambda x: {"k": x}, lambda x: [1.5] * 20 + [x]):
+        for depth in (RECURSE_DEPTH + 1, 20_000):
+            value: Any = "leaf"
+            for _ in range(depth):
+                value = make(value)
+            assert equal_without_recursion(round_trip(value), value)
+
+
+def test_deep_cycles_still_go_to_the_fallback() -> None:
+    value: Any = []
+    inner = value
+    for _ in range(RECURSE_DEPTH + 10):
+        inner.append([])
+        inner = inner[0]
+    inner.append(value)
+    decoded = round_trip(value)
+    for _ in range(RECURSE_DEPTH + 11):
+        decoded = decoded[0]
+    assert decoded == "fallback:list"
+
+
+def test_other_containers_past_the_handler_levels_go_to_the_fallback() -> None:
+    class Box:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+    enc = make_encoder()
+    enc.register(Box, lambda e, box: e.term([box.inner]))
+    value: Any = 0
+    for _ in range(RECURSE_DEPTH + HANDLER_LEVELS + 50):
+        value = Box(value)
+    decoded = Decoder().decode(frame(value, enc))
+    depth = 0
+    while isinstance(decoded, list):
+        decoded = decoded[0]
+        depth += 1
+    # The list the handler writes at the last level is what goes to the fallback.
+    assert decoded == "fallback:list"
+    assert depth == RECURSE_DEPTH + HANDLER_LEVELS
 
 
 def test_strs_that_are_not_utf8_go_to_the_fallback() -> None:

@@ -85,6 +85,34 @@ def test_iter_next_keeps_the_items_before_an_exception() -> None:
     assert isinstance(batch.error, ValueError)
 
 
+def test_a_batch_ends_right_after_an_item_that_is_not_plain_data() -> None:
+    import itertools
+
+    groups = itertools.groupby("AAB")
+    first = _next(groups, 100)
+    assert first.status == "cont" and len(first.items) == 1
+    key, group = first.items[0]
+    assert (key, list(group)) == ("A", ["A", "A"])  # still valid: not advanced past
+    second = _next(groups, 100)
+    assert second.items[0][0] == "B" and list(second.items[0][1]) == ["B"]
+    assert _next(groups, 100) == IterBatch([], "done")
+
+
+def test_plain_items_and_containers_of_them_fill_the_batch() -> None:
+    plain = [1, 2.5, "a", b"b", None, True, (1, "x"), [2, [3]], {"k": (4,)}]
+    assert _next(iter(x for x in plain), 100) == IterBatch(plain, "done")
+    marker = object()
+    gen = iter(x for x in [1, marker, 2])
+    assert _next(gen, 100) == IterBatch([1, marker], "cont")
+    assert _next(gen, 100) == IterBatch([2], "done")
+
+
+def test_container_iterators_are_pulled_in_bulk_whatever_their_items() -> None:
+    objects = [object() for _ in range(5)]
+    assert _next(iter(objects), 3) == IterBatch(objects[:3], "cont")
+    assert _next(iter({"a": objects[0]}.values()), 3) == IterBatch([objects[0]], "done")
+
+
 def test_iter_next_never_advances_past_the_batch() -> None:
     produced: list[int] = []
 

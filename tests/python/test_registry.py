@@ -89,7 +89,7 @@ def test_concurrent_inserts_from_threads_lose_nothing() -> None:
     results: list[list[bytes]] = []
 
     def work() -> None:
-        results.append([registry.insert(7, i) for i in range(2000)])
+        results.append([registry.insert(7, object()) for _ in range(2000)])
 
     threads = [threading.Thread(target=work) for _ in range(8)]
     for t in threads:
@@ -124,3 +124,53 @@ def test_released_sessions_are_remembered_in_bounded_memory() -> None:
     assert len(registry._released) <= 4096
     with pytest.raises(RefError):
         registry.insert(10_000, "late")
+
+
+def test_one_object_has_one_ref_per_session() -> None:
+    registry = Registry(max_refs=10)
+    obj, other = object(), object()
+    first = registry.insert(1, obj)
+    assert registry.insert(1, obj) == first
+    assert registry.insert(1, other) != first
+    assert registry.insert(2, obj) != first  # another session, another ref
+    assert registry.counts() == (2, 3)
+    registry.release(1, [first])
+    with pytest.raises(RefError, match="released"):
+        registry.lookup(1, first)
+    again = registry.insert(1, obj)  # after release, a fresh ref
+    assert again != first and registry.lookup(1, again) is obj
+
+
+def test_identity_survives_objects_dying_and_ids_being_reused() -> None:
+    registry = Registry(max_refs=100)
+    ref = registry.insert(1, [1])
+    registry.release(1, [ref])
+    # The list is gone; a new object may reuse its id(), and must get a new ref.
+    for _ in range(20):
+        fresh = [2]
+        new_ref = registry.insert(1, fresh)
+        assert new_ref != ref and registry.lookup(1, new_ref) is fresh
+        registry.release(1, [new_ref])
+
+
+def test_a_session_keeps_its_last_error_only() -> None:
+    registry = Registry(max_refs=10)
+    first, second = ValueError("a"), KeyError("b")
+    first_ref = registry.insert_error(1, first)
+    assert registry.insert_error(1, first) == first_ref  # the same error again: kept
+    second_ref = registry.insert_error(1, second)
+    with pytest.raises(RefError, match="released"):
+        registry.lookup(1, first_ref)
+    assert registry.lookup(1, second_ref) is second
+    assert registry.counts() == (1, 1)
+
+
+def test_only_new_refs_are_recorded_as_made() -> None:
+    # A reply that is not sent releases the refs it made: never one the session held.
+    registry = Registry(max_refs=10)
+    held = object()
+    held_ref = registry.insert(1, held)
+    made: list[bytes] = []
+    fresh_ref = registry.insert(1, object(), made)
+    assert registry.insert(1, held, made) == held_ref
+    assert made == [fresh_ref]

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine_pipes import engine_with_pipes, nothing_to_read, read_reply, request_frame
+from engine_pipes import (
+    engine_with_pipes,
+    module_name,
+    nothing_to_read,
+    read_reply,
+    request_frame,
+)
 
 from snakebridge._etf import StructHook
 from snakebridge._request import build_header, parse_header, split_frame
@@ -28,7 +34,7 @@ def engine() -> Iterator[tuple[Engine, int]]:
 
 
 def _still_serves(eng: Engine, replies: int) -> None:
-    eng.handle(request_frame(Op.CALL, ("math", "sqrt", [16], []), tag=_TAG))
+    eng.handle(request_frame(Op.CALL, (module_name("math"), "sqrt", [16], []), tag=_TAG))
     assert read_reply(replies) == (Kind.OK, _TAG, 4.0)
 
 

@@ -413,9 +413,71 @@ def test_auto_mode_sends_only_exact_types_by_value() -> None:
         np.arange(3),
         np.complex128(1j),
         np.datetime64("2024-01-01"),
+        np.timedelta64(29, "D"),
+        np.timedelta64(5, "ns"),
+        np.longdouble(1) / 3,
+        np.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")])[0],
         1j,
     ]
     assert round_trip(values) == [("ref", type(v).__name__) for v in values]
+
+
+def test_slices_cross_as_the_slice_struct_both_ways() -> None:
+    for value in (slice(1, 10, 2), slice(None, -1), slice("a", "c"), slice(None, None, -1)):
+        assert round_trip(value) == value
+    assert round_trip(slice(1j, None)) == slice(("ref", "complex"), None, None)
+
+
+def test_value_mode_converts_subclasses_and_foreign_zones() -> None:
+    import pandas as pd
+    from dateutil import tz
+
+    class Text(str):
+        def __str__(self) -> str:
+            return "something else"
+
+    class Money(float):
+        pass
+
+    class Blob(bytes):
+        pass
+
+    at = dt.datetime(2024, 1, 15, 8, 0)
+    enc = make_value_encoder(fallback=fallback)
+    converted = round_trip(
+        [
+            Text("kept"),
+            {Text("k"): Money(1.5)},
+            Blob(b"\x00"),
+            pd.Timestamp("2024-03-01 12:30:00.25"),
+            pd.Timestamp("2024-03-01 12:30:00.000000001"),
+            at.replace(tzinfo=tz.tzoffset(None, 3600)),
+            at.replace(tzinfo=tz.tzoffset("BRST", -7200)),
+            at.replace(tzinfo=tz.tzutc()),
+            at.replace(tzinfo=tz.gettz("Europe/Paris")),
+            np.datetime64("2024-02-29", "D"),
+            np.datetime64("2024-02-29T01:02:03.5", "ms"),
+            np.datetime64("2024-02-29T01:02:03.5", "ns"),
+            np.timedelta64(3, "D"),
+        ],
+        enc,
+    )
+    assert same(
+        converted[:4],
+        ["kept", {"k": 1.5}, b"\x00", dt.datetime(2024, 3, 1, 12, 30, 0, 250000)],
+    )
+    assert converted[4] == ("ref", "Timestamp")  # nanoseconds have no exact datetime
+    one, brst, utc, paris = converted[5:9]
+    assert one.tzname() == "UTC+01:00" and one.utcoffset() == dt.timedelta(hours=1)
+    assert brst.tzname() == "BRST" and brst.utcoffset() == dt.timedelta(hours=-2)
+    assert utc.tzinfo is UTC
+    assert paris.tzinfo is PARIS
+    assert converted[9:] == [
+        dt.date(2024, 2, 29),
+        dt.datetime(2024, 2, 29, 1, 2, 3, 500000),
+        ("ref", "datetime64"),
+        ("ref", "timedelta64"),
+    ]
 
 
 def test_value_mode_converts_collections_buffers_and_arrays() -> None:
@@ -460,8 +522,8 @@ def test_value_mode_converts_collections_buffers_and_arrays() -> None:
             [("ref", "complex")],
             ("ref", "complex64"),
             2.5,
-            ("ref", "Color"),
-            ("ref", "Tagged"),
+            1,
+            "x",
             ("ref", "generator"),
         ],
     )
@@ -503,4 +565,4 @@ def test_funs_decode_through_make_callable() -> None:
     )
     term = b"q" + b"d\x00\x04Enumd\x00\x03suma\x01"
     assert decoder.decode(b"\x83" + term) == "cb"
-    assert seen == [ErlFun(term, 1)]
+    assert seen == [ErlFun(term, 1, "Enum", "sum")]

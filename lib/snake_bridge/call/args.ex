@@ -15,7 +15,9 @@ defmodule SnakeBridge.Call.Args do
   # an alias would count as a call for `mix xref`, and SnakeBridge.Array calls the
   # runtime, so the no-cycle check (test/snake_bridge/layers_test.exs) would see one.
   @data_structs [:"Elixir.SnakeBridge.Bytes", :"Elixir.SnakeBridge.Array"]
-  @passthrough @data_structs ++ [Date, Time, NaiveDateTime, DateTime]
+  # A slice's fields are terms like any other (ints, refs, labels), walked as a list.
+  @slice :"Elixir.SnakeBridge.Slice"
+  @passthrough @data_structs ++ [@slice, Date, Time, NaiveDateTime, DateTime]
   # SnakeBridge.Encoder results that are themselves structs to encode: a chain longer
   # than this is taken for a loop.
   @max_encodings 32
@@ -23,6 +25,13 @@ defmodule SnakeBridge.Call.Args do
 
   @typedoc "The worker the refs in a term live on, if any."
   @type worker :: {atom, non_neg_integer, pos_integer} | nil
+
+  @doc false
+  # A module named by an Elixir string, as the target of a call or attribute: marked so
+  # that Python imports only such names, and takes a ref (even to a str) as the object.
+  @spec module_name(String.t()) :: map
+  def module_name(name) when is_binary(name),
+    do: %{__struct__: :"Elixir.SnakeBridge.Call.ModuleName", name: name}
 
   @doc false
   @spec prepare(term, String.t(), worker) ::
@@ -121,6 +130,9 @@ defmodule SnakeBridge.Call.Args do
        when struct in @data_structs,
        do: scan(data, worker, rewritten)
 
+  defp scan(%{__struct__: @slice, start: start, stop: stop, step: step}, worker, rewritten),
+    do: scan([start, stop, step], worker, rewritten)
+
   defp scan(%struct{}, worker, _rewritten) when struct in @passthrough, do: {:ok, worker}
   defp scan(%Shm{}, worker, true), do: {:ok, worker}
 
@@ -190,6 +202,14 @@ defmodule SnakeBridge.Call.Args do
   defp replace(%struct{} = value) when struct in @data_structs,
     do: %{value | data: replace(value.data)}
 
+  defp replace(%{__struct__: @slice} = slice),
+    do: %{
+      slice
+      | start: replace(slice.start),
+        stop: replace(slice.stop),
+        step: replace(slice.step)
+    }
+
   defp replace(%struct{} = value) when struct in @passthrough, do: value
 
   # Every %Shm{} in the output is one this walk made; one in the input is refused.
@@ -232,10 +252,11 @@ defmodule SnakeBridge.Call.Args do
   defp map_list(tail), do: tail
 
   # Slow path, only on error: walk again, this time keeping the path, to say where.
-  # `rewritten` as in scan/3.
+  # `rewritten` as in scan/3. The path is iodata, joined only for the error: a string
+  # per level would cost memory quadratic in the depth of a deeply nested term.
   defp locate(term, path, rewritten) do
     case find_invalid(term, path, rewritten) do
-      nil -> %EncodeError{path: path, value: term, reason: "cannot be sent"}
+      nil -> invalid(path, term, "cannot be sent")
       error -> error
     end
   end
@@ -243,7 +264,7 @@ defmodule SnakeBridge.Call.Args do
   defp find_invalid(term, path, rw) when is_list(term) do
     if term != [] and Keyword.keyword?(term) do
       Enum.find_value(term, fn {key, value} ->
-        find_invalid(value, "#{path}[#{inspect(key)}]", rw)
+        find_invalid(value, [path, "[", inspect(key), "]"], rw)
       end)
     else
       find_in_list(term, path, 0, rw)
@@ -255,39 +276,41 @@ defmodule SnakeBridge.Call.Args do
   defp find_invalid(%MapSet{map: map} = set, path, rw) when is_map(map),
     do: find_in_list(MapSet.to_list(set), path, 0, rw)
 
+  defp find_invalid(%{__struct__: @slice} = slice, path, rw) do
+    Enum.find_value([:start, :stop, :step], fn field ->
+      find_invalid(Map.fetch!(slice, field), [path, ".", Atom.to_string(field)], rw)
+    end)
+  end
+
   defp find_invalid(%struct{}, _path, _rw) when struct in @passthrough, do: nil
   defp find_invalid(%Shm{}, _path, true), do: nil
 
   defp find_invalid(%struct{} = value, path, _rw) do
-    %EncodeError{
-      path: path,
-      value: value,
-      reason: "#{inspect(struct)} does not implement the SnakeBridge.Encoder protocol"
-    }
+    invalid(path, value, "#{inspect(struct)} does not implement the SnakeBridge.Encoder protocol")
   end
 
   defp find_invalid(%{__struct__: name} = map, path, _rw) do
-    %EncodeError{
-      path: path,
-      value: map,
-      reason: "a map whose :__struct__ is #{inspect(name)} is not a struct, and cannot be sent"
-    }
+    invalid(
+      path,
+      map,
+      "a map whose :__struct__ is #{inspect(name)} is not a struct, and cannot be sent"
+    )
   end
 
   defp find_invalid(map, path, rw) when is_map(map) do
     case colliding_key(map) do
       nil ->
         Enum.find_value(map, fn {key, value} ->
-          find_invalid(key, path <> "(key)", rw) ||
-            find_invalid(value, path <> "[#{inspect(key)}]", rw)
+          find_invalid(key, [path, "(key)"], rw) ||
+            find_invalid(value, [path, "[", inspect(key), "]"], rw)
         end)
 
       key ->
-        %EncodeError{
-          path: path,
-          value: map,
-          reason: "keys #{inspect(key)} and #{inspect(Atom.to_string(key))} collide in Python"
-        }
+        invalid(
+          path,
+          map,
+          "keys #{inspect(key)} and #{inspect(Atom.to_string(key))} collide in Python"
+        )
     end
   end
 
@@ -297,16 +320,16 @@ defmodule SnakeBridge.Call.Args do
   defp find_invalid(term, path, _rw) do
     cond do
       is_pid(term) ->
-        %EncodeError{path: path, value: term, reason: "a pid has no Python form"}
+        invalid(path, term, "a pid has no Python form")
 
       is_port(term) ->
-        %EncodeError{path: path, value: term, reason: "a port has no Python form"}
+        invalid(path, term, "a port has no Python form")
 
       is_reference(term) ->
-        %EncodeError{path: path, value: term, reason: "a reference has no Python form"}
+        invalid(path, term, "a reference has no Python form")
 
       is_bitstring(term) and not is_binary(term) ->
-        %EncodeError{path: path, value: term, reason: "a bitstring that is not whole bytes"}
+        invalid(path, term, "a bitstring that is not whole bytes")
 
       true ->
         nil
@@ -314,14 +337,18 @@ defmodule SnakeBridge.Call.Args do
   end
 
   defp find_in_list([head | tail], path, index, rw) do
-    find_invalid(head, "#{path}[#{index}]", rw) || find_in_list(tail, path, index + 1, rw)
+    find_invalid(head, [path, "[", Integer.to_string(index), "]"], rw) ||
+      find_in_list(tail, path, index + 1, rw)
   end
 
   defp find_in_list([], _path, _index, _rw), do: nil
 
   defp find_in_list(improper, path, _index, _rw) do
-    %EncodeError{path: path, value: improper, reason: "an improper list has no Python form"}
+    invalid(path, improper, "an improper list has no Python form")
   end
+
+  defp invalid(path, value, reason),
+    do: %EncodeError{path: IO.iodata_to_binary(path), value: value, reason: reason}
 
   # An atom key and a string key with the same text become the same Python str key
   # (except the atoms that become None, booleans and float specials).

@@ -18,7 +18,7 @@ defmodule SnakeBridge.Call do
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{EncodeError, Session, Shm, TimeoutError, Wire, WorkerCrashError}
-  alias SnakeBridge.Call.{Callback, Header, Reply, Route}
+  alias SnakeBridge.Call.{Args, Callback, Header, Reply, Route}
   alias SnakeBridge.Pool.{Entry, Router, Table, Transport, WorkerServer}
 
   @ok Wire.kind(:ok)
@@ -170,7 +170,7 @@ defmodule SnakeBridge.Call do
         {parent, channel, tag, :snakebridge_reply, id, load}
       end
 
-    flags = Header.flags(opt(opts, :return, :auto)) + blob_flag
+    flags = Header.flags(opt(opts, :return, :auto)) + blob_flag + output_flag(opts, meta)
     header = Header.build(op, flags, tag, session.id, caller, parent)
 
     call = %__MODULE__{
@@ -256,7 +256,15 @@ defmodule SnakeBridge.Call do
      [byte_size(module), module, byte_size(name), name | :erlang.term_to_binary(payload)]}
   end
 
+  defp encode_body(:call, {module, name, args, kwargs}) when is_binary(module),
+    do: {:call, :erlang.term_to_binary({Args.module_name(module), name, args, kwargs})}
+
   defp encode_body(op, body), do: {op, :erlang.term_to_binary(body)}
+
+  # `output: :caller` (the call's option, else the pool's): see SnakeBridge's options.
+  defp output_flag(opts, meta) do
+    if opt(opts, :output, meta.output) == :caller, do: Wire.output_caller(), else: 0
+  end
 
   defp parent(pool, index) do
     case Process.get({:snakebridge_parent, pool, index}) do

@@ -4,7 +4,7 @@ defmodule SnakeBridge.Call.Context do
   # The open context is registered in its session on the Python side, so if the owning
   # process dies inside the block, session cleanup still calls __exit__.
 
-  alias SnakeBridge.{Call, Ref, RefError}
+  alias SnakeBridge.{Call, PythonError, Ref, RefError}
   alias SnakeBridge.Call.{Callback, RefOps}
   alias SnakeBridge.Pool.Table
 
@@ -17,9 +17,8 @@ defmodule SnakeBridge.Call.Context do
     catch
       kind, reason ->
         stacktrace = __STACKTRACE__
-        error = Callback.describe(kind, reason, stacktrace)
 
-        case exit_context(ref, context_id, error) do
+        case exit_context(ref, context_id, exit_error(ref, kind, reason, stacktrace)) do
           {:ok, true} -> nil
           {:ok, false} -> :erlang.raise(kind, reason, stacktrace)
           # The worker died, and the block's own error most likely says how: it stands.
@@ -36,6 +35,16 @@ defmodule SnakeBridge.Call.Context do
         end
     end
   end
+
+  # What `__exit__` receives: the Python exception itself when the block failed with a
+  # PythonError raised on the context's own worker (so `contextlib.suppress(KeyError)`
+  # and transaction managers see the real error), else an ElixirError describing the
+  # Elixir failure (Python builds it from this triple).
+  defp exit_error(ref, :error, %PythonError{ref: %Ref{worker: worker} = exception}, _stacktrace)
+       when worker == ref.worker,
+       do: exception
+
+  defp exit_error(_ref, kind, reason, stacktrace), do: Callback.describe(kind, reason, stacktrace)
 
   defp crash(%Ref{worker: {pool, index, _incarnation}}), do: Table.last_exit(pool, index)
 

@@ -21,7 +21,7 @@ defmodule SnakeBridge.Call.Iteration do
             "expected :batch to be :auto or a positive integer, got: #{inspect(batch)}"
     end
 
-    Stream.resource(fn -> open(ref, batch) end, &next/1, &close/1)
+    Stream.resource(fn -> open(ref, batch) end, &next/1, &close(&1, ref))
   end
 
   defp open(ref, batch) do
@@ -49,8 +49,11 @@ defmodule SnakeBridge.Call.Iteration do
   defp grow(:auto, size), do: min(size * 4, @max_batch)
   defp grow(_fixed, size), do: size
 
-  defp close({iterator, _batch, _size, _status}) do
+  # One object is one ref in a session, so an iterator that is its own iterable (a
+  # generator, a file) comes back as the very ref being streamed: it is the caller's,
+  # and stays.
+  defp close({iterator, _batch, _size, _status}, ref) do
     _ = RefOps.request(:iter_close, iterator, [], [])
-    Housekeeping.release_refs(iterator, [iterator.id])
+    if iterator != ref, do: Housekeeping.release_refs(iterator, [iterator.id])
   end
 end

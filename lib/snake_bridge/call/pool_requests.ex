@@ -1,9 +1,11 @@
 defmodule SnakeBridge.Call.PoolRequests do
   @moduledoc false
-  # Requests addressed to every worker of a pool: releasing a session everywhere, and
-  # the pool's live figures.
+  # Requests addressed to every worker of a pool: releasing a session everywhere, code
+  # every worker must run (a new sys.path entry, a module reloaded), and the pool's
+  # live figures.
 
-  alias SnakeBridge.{Call, Session}
+  alias SnakeBridge.{Call, Session, WorkerCrashError}
+  alias SnakeBridge.Call.Route
   alias SnakeBridge.Pool.{Entry, Table}
 
   require Entry
@@ -16,6 +18,29 @@ defmodule SnakeBridge.Call.PoolRequests do
     end
 
     :ok
+  end
+
+  @doc """
+  Runs `code` with `bindings` (as `SnakeBridge.eval/3`) on every worker of `pool`,
+  waiting for those that are starting; returns the first error. A worker that is down
+  is skipped: whoever calls this arranges for replacements to start in the new state.
+  """
+  @spec eval_everywhere(atom, String.t(), map) :: :ok | {:error, Exception.t()}
+  def eval_everywhere(pool, code, bindings) do
+    meta = Table.meta(pool)
+    deadline = Route.deadline(meta.timeout)
+
+    Enum.reduce_while(0..(meta.size - 1), :ok, fn index, :ok ->
+      with {:ok, Entry.ready(incarnation: incarnation)} <-
+             Route.ready_entry(meta, index, nil, deadline),
+           {:ok, _} <- Call.request(:eval, {code, bindings}, {pool, index, incarnation}, []) do
+        {:cont, :ok}
+      else
+        {:error, %WorkerCrashError{}} -> {:cont, :ok}
+        {:error, %SnakeBridge.RefError{reason: :worker_lost}} -> {:cont, :ok}
+        {:error, error} -> {:halt, {:error, error}}
+      end
+    end)
   end
 
   @doc "Live figures of `pool` (see `SnakeBridge.stats/1`)."

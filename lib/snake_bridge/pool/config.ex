@@ -18,7 +18,8 @@ defmodule SnakeBridge.Pool.Config do
     max_refs: 1_000_000,
     max_queue: 10_000,
     timeout: 30_000,
-    kill_grace: 2_000
+    kill_grace: 2_000,
+    output: :logger
   ]
 
   @doc "The pool options' names."
@@ -82,6 +83,7 @@ defmodule SnakeBridge.Pool.Config do
     do: is_integer(value) and value >= 0
 
   defp valid?(:timeout, value), do: value == :infinity or (is_integer(value) and value >= 0)
+  defp valid?(:output, value), do: value in [:logger, :caller]
 
   defp env_pair?({name, value}), do: is_binary(name) and (value == nil or is_binary(value))
   defp env_pair?(_), do: false
@@ -97,4 +99,5 @@ defmodule SnakeBridge.Pool.Config do
   defp expected(:max_refs), do: "a positive integer"
   defp expected(key) when key in [:max_queue, :kill_grace], do: "a non-negative integer (ms)"
   defp expected(:timeout), do: "a non-negative integer (ms) or :infinity"
+  defp expected(:output), do: ":logger or :caller"
 end

@@ -39,7 +39,9 @@ defmodule SnakeBridge.Pool do
       `SnakeBridge.OverloadError` (default 10 000);
     * `:timeout` — the default call timeout in ms, or `:infinity` (default 30 000);
     * `:kill_grace` — how long an interrupted call may take to unwind before its
-      worker is replaced, in ms (default 2 000).
+      worker is replaced, in ms (default 2 000);
+    * `:output` — where what a call prints goes: `:logger` (default) or `:caller`,
+      the calling process's group leader (see `SnakeBridge`'s bridge options).
 
   ## Pools on other nodes
 
@@ -75,6 +77,7 @@ defmodule SnakeBridge.Pool do
           | {:max_queue, non_neg_integer}
           | {:timeout, timeout}
           | {:kill_grace, non_neg_integer}
+          | {:output, :logger | :caller}
 
   @doc "The pool options' names."
   @spec option_names() :: [atom]
@@ -92,7 +95,7 @@ defmodule SnakeBridge.Pool do
   Raises `ArgumentError` for an unknown option or a value of the wrong type:
 
       iex> SnakeBridge.Pool.start_link(name: :doc_pool, sise: 2)
-      ** (ArgumentError) unknown option :sise for SnakeBridge.Pool; valid: [:name, :size, :node, :nodes, :python, :venv, :python_path, :env, :max_frame, :max_refs, :max_queue, :timeout, :kill_grace]
+      ** (ArgumentError) unknown option :sise for SnakeBridge.Pool; valid: [:name, :size, :node, :nodes, :python, :venv, :python_path, :env, :max_frame, :max_refs, :max_queue, :timeout, :kill_grace, :output]
   """
   @spec start_link([option]) :: Supervisor.on_start()
   def start_link(opts) when is_list(opts) do

@@ -27,7 +27,8 @@ defmodule SnakeBridge.Pool.Table do
           max_queue: non_neg_integer,
           max_frame: pos_integer,
           timeout: timeout,
-          kill_grace: non_neg_integer
+          kill_grace: non_neg_integer,
+          output: :logger | :caller
         }
 
   @doc "Publishes the facts of a pool that is starting; returns them."
@@ -41,7 +42,8 @@ defmodule SnakeBridge.Pool.Table do
       max_queue: config.max_queue,
       max_frame: config.max_frame,
       timeout: config.timeout,
-      kill_grace: config.kill_grace
+      kill_grace: config.kill_grace,
+      output: config.output
     }
 
     :persistent_term.put({__MODULE__, config.name}, meta)
@@ -88,6 +90,26 @@ defmodule SnakeBridge.Pool.Table do
       [{_, Entry.ready(server: ^server)}] -> :ets.delete(table, index)
       _ -> true
     end
+  end
+
+  @doc """
+  Adds `path` to the directories the pool's workers put in front of `sys.path` when
+  they start (after the pool's `:python_path`, newest first); a path already added
+  keeps its place. The pool's ETS table holds them, so they last as long as the pool.
+  """
+  @spec add_python_path(atom, String.t()) :: :ok
+  def add_python_path(pool, path) do
+    :ets.insert_new(meta(pool).table, {{:python_path, path}, System.unique_integer([:monotonic])})
+    :ok
+  end
+
+  @doc "The directories added with `add_python_path/2`, newest first."
+  @spec added_python_path(atom) :: [String.t()]
+  def added_python_path(pool) do
+    meta(pool).table
+    |> :ets.match({{:python_path, :"$1"}, :"$2"})
+    |> Enum.sort_by(fn [_path, added] -> -added end)
+    |> Enum.map(fn [path, _added] -> path end)
   end
 
   @doc "The ready entries of a pool, with their indexes (none if the pool is gone)."

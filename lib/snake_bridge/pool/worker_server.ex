@@ -148,6 +148,11 @@ defmodule SnakeBridge.Pool.WorkerServer do
     end
   end
 
+  # sys.path order: the paths added while the pool runs (SnakeBridge.add_python_path/2)
+  # were put in front of the configured ones in the workers already running.
+  defp python_path(state),
+    do: Table.added_python_path(state.pool) ++ state.config.python_path
+
   defp open_port(python, state) do
     identity = :erlang.term_to_binary(worker_id(state))
 
@@ -155,7 +160,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
       [
         {"PYTHONPATH", Interpreter.python_path_env()},
         {"SNAKEBRIDGE_WORKER", Base.encode64(identity)},
-        {"SNAKEBRIDGE_PYTHON_PATH", Enum.join(state.config.python_path, ":")},
+        {"SNAKEBRIDGE_PYTHON_PATH", Enum.join(python_path(state), ":")},
         {"SNAKEBRIDGE_MAX_FRAME", Integer.to_string(state.config.max_frame)},
         {"SNAKEBRIDGE_MAX_REFS", Integer.to_string(state.config.max_refs)},
         {"SNAKEBRIDGE_SHM_THRESHOLD", shm_threshold()}

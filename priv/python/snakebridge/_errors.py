@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,12 @@ if TYPE_CHECKING:
     from snakebridge._etf import Encoder
 
 __all__ = [
+    "CALL_FILE",
     "CallCancelled",
     "CallbackOwnerGone",
     "ElixirError",
     "RefError",
+    "format_traceback",
     "qualified_name",
     "write_error",
 ]
@@ -111,8 +114,52 @@ def _struct_header(enc: Encoder, name: str, fields: int) -> None:
     enc.atom("true")
 
 
-def write_error(enc: Encoder, exc: BaseException) -> None:
-    """Encode `exc` as the Elixir exception struct that represents it."""
+# The file name of the frame that stands for the bridge's call in a traceback.
+CALL_FILE = "<snakebridge>"
+
+
+def format_traceback(exc: BaseException, call: str | None = None) -> str:
+    """`exc`'s traceback in Python's standard shape, with the engine's own frames
+    replaced by one that names the call made (`File "<snakebridge>", line 1, in
+    math.sqrt`), so that an error raised straight from a C function still has its
+    header and a frame. Chained exceptions (`raise ... from`, errors while handling
+    another) are formatted as Python does."""
+    te = traceback.TracebackException(
+        type(exc), exc, _user_traceback(exc), compact=True, lookup_lines=False
+    )
+    # No source line to show: `line=""` keeps linecache from looking for one.
+    frame = traceback.FrameSummary(CALL_FILE, 1, call or "<call>", lookup_line=False, line="")
+    te.stack.insert(0, frame)
+    return "".join(te.format())
+
+
+def _clear_tracebacks(exc: BaseException) -> None:
+    """Drop the tracebacks of `exc` and of the exceptions chained to it, so that keeping
+    the exception does not keep every frame it went through (and their locals)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += (current.__cause__, current.__context__)
+
+
+def write_error(
+    enc: Encoder,
+    exc: BaseException,
+    *,
+    call: str | None = None,
+    keep: Callable[[Encoder, BaseException], None] | None = None,
+) -> None:
+    """Encode `exc` as the Elixir exception struct that represents it; `call` names
+    the call that raised it, for its traceback (see `format_traceback`).
+
+    For a `PythonError`, `keep` writes the term of its `ref` field (a ref to `exc`,
+    whose tracebacks are cleared first); without it the field is nil.
+    """
     if isinstance(exc, RefError):
         _struct_header(enc, "Elixir.SnakeBridge.RefError", 2)
         enc.atom("reason")
@@ -132,9 +179,8 @@ def write_error(enc: Encoder, exc: BaseException) -> None:
         enc.term(str(exc))
         return
     cls = type(exc)
-    tb = _user_traceback(exc)
-    formatted = "".join(traceback.format_exception(cls, exc, tb))
-    _struct_header(enc, "Elixir.SnakeBridge.PythonError", 4)
+    formatted = format_traceback(exc, call)
+    _struct_header(enc, "Elixir.SnakeBridge.PythonError", 5)
     enc.atom("type")
     enc.term(qualified_name(cls))
     enc.atom("message")
@@ -143,6 +189,12 @@ def write_error(enc: Encoder, exc: BaseException) -> None:
     enc.term(utf8_text(formatted))
     enc.atom("bases")
     enc.term([qualified_name(base) for base in cls.__mro__ if base is not object])
+    enc.atom("ref")
+    if keep is None:
+        enc.atom("nil")
+    else:
+        _clear_tracebacks(exc)
+        keep(enc, exc)
 
 
 def _safe_str(exc: BaseException) -> str:

@@ -17,9 +17,15 @@ https://www.erlang.org/doc/apps/erts/erlang_ext_dist.html.
 | map                             | dict, or a struct hook's value | dict                |
 | fun                             | the fun hook's value           | (`Encoder.raw`)     |
 
-Pids, ports, references, bitstrings, improper lists, unhashable or colliding map keys
-and nesting deeper than `MAX_DEPTH` are `DecodeError`s. The encoder matches exact
-types only; anything else goes to `classify`, then to the fallback.
+Pids, ports, references, bitstrings, improper lists and unhashable or colliding map
+keys are `DecodeError`s. The encoder matches exact types only; anything else goes to
+`classify`, then to the fallback.
+
+Nesting is limited only by memory for lists, tuples and maps (dicts): both directions
+recurse for the first `RECURSE_DEPTH` levels, where nearly every term ends, and go on
+with an explicit stack below that. Containers written by handlers (sets, structs,
+converted collections) recurse through their handler; past `RECURSE_DEPTH` levels
+and `HANDLER_LEVELS` such handlers in a row, the encoder hands them to the fallback.
 
 Both directions are on the hot path of every call, so the code is shaped by
 measurement (`bench/codec_bench.py`) rather than by elegance:
@@ -52,8 +58,8 @@ from itertools import chain, repeat
 from typing import Any, TypeAlias
 
 __all__ = [
-    "ENCODE_DEPTH",
-    "MAX_DEPTH",
+    "HANDLER_LEVELS",
+    "RECURSE_DEPTH",
     "Atom",
     "DecodeError",
     "Decoder",
@@ -67,13 +73,13 @@ __all__ = [
     "utf8_text",
 ]
 
-# The decoder refuses containers nested deeper than MAX_DEPTH. The encoder hands
-# containers nested deeper than ENCODE_DEPTH to its fallback, which leaves the
-# fallback's own term (a Ref struct, say) room to fit under MAX_DEPTH. Each level costs
-# two Python frames, so both stay well inside the default recursion limit even when
-# the codec is entered from deep in a call stack.
-MAX_DEPTH = 128
-ENCODE_DEPTH = MAX_DEPTH - 8
+# Each recursive level costs two Python frames, so RECURSE_DEPTH levels stay well
+# inside the default recursion limit even when the codec is entered from deep in a
+# call stack (a callback's arguments); deeper containers continue on an explicit stack.
+# A handler entered below that depth costs a few frames more per level, so only
+# HANDLER_LEVELS of them may nest there before the fallback takes over.
+RECURSE_DEPTH = 64
+HANDLER_LEVELS = 32
 
 
 class Atom(str):
@@ -90,11 +96,15 @@ class ErlFun:
     """An Elixir function as received.
 
     `term` is the fun's own ETF bytes (from its tag byte, without the 131 version
-    byte); `Encoder.raw` sends it back verbatim.
+    byte); `Encoder.raw` sends it back verbatim. `module` is the module it was defined
+    in (for `&String.length/1`, the one it names) and `name` its function name, for an
+    external fun only (`"length"`); both are the atoms' text (`"Elixir.String"`).
     """
 
     term: bytes
     arity: int
+    module: str = ""
+    name: str | None = None
 
 
 class DecodeError(ValueError):
@@ -301,16 +311,28 @@ def _unsupported(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     raise DecodeError(f"unsupported term: {what} (tag {tag} at byte {pos})")
 
 
-def _check_container(data: bytes, pos: int, count: int, width: int, depth: int) -> None:
-    """Refuse a container nested too deeply, or whose declared element count cannot
-    fit in the rest of the frame (each element takes at least one byte)."""
-    if depth >= MAX_DEPTH:
-        raise DecodeError(f"term nested more than {MAX_DEPTH} levels deep at byte {pos}")
+def _check_container(data: bytes, pos: int, count: int, width: int) -> None:
+    """Refuse a container whose declared element count cannot fit in the rest of the
+    frame (each element takes at least one byte)."""
     if count * width > len(data) - pos:
         raise DecodeError(
             f"container at byte {pos} declares {count} elements, "
             f"more than the {len(data) - pos} bytes left can hold"
         )
+
+
+def _atom_text(data: bytes, pos: int) -> str:
+    """The text of the atom at `pos`, read directly (no cache, no special atoms)."""
+    tag = data[pos]
+    end = _atom_end(data, pos)
+    start = pos + (3 if tag in (ATOM_EXT, ATOM_UTF8_EXT) else 2)
+    encoding = "utf-8" if tag in (ATOM_UTF8_EXT, SMALL_ATOM_UTF8_EXT) else "latin-1"
+    return data[start:end].decode(encoding, "replace")
+
+
+# In a NEW_FUN_EXT, the module atom follows the tag, Size(4), Arity(1), Uniq(16),
+# Index(4) and NumFree(4).
+_FUN_MODULE_AT = 30
 
 
 def _atom_end(data: bytes, pos: int) -> int:
@@ -437,8 +459,10 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
 
     def list_value(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         count = _U32(data, pos + 1)[0]
-        if count > len(data) - pos or depth >= MAX_DEPTH:
-            _check_container(data, pos, count, 1, depth)
+        if count > len(data) - pos:
+            _check_container(data, pos, count, 1)
+        if depth >= RECURSE_DEPTH:
+            return deep_value(data, pos)
         if count < _BULK_MIN:
             out, pos = items(data, pos + 5, count, depth + 1)
         else:
@@ -452,18 +476,27 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
             arity, start = data[pos + 1], pos + 2
         else:
             arity, start = _U32(data, pos + 1)[0], pos + 5
-        if arity > len(data) - pos or depth >= MAX_DEPTH:
-            _check_container(data, pos, arity, 1, depth)
+        if arity > len(data) - pos:
+            _check_container(data, pos, arity, 1)
+        if depth >= RECURSE_DEPTH:
+            return deep_value(data, pos)
         values, pos = items(data, start, arity, depth + 1)
         return tuple(values), pos
 
     def map_value(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         pairs = _U32(data, pos + 1)[0]
-        if 2 * pairs > len(data) - pos or depth >= MAX_DEPTH:
-            _check_container(data, pos, pairs, 2, depth)
+        if 2 * pairs > len(data) - pos:
+            _check_container(data, pos, pairs, 2)
+        if depth >= RECURSE_DEPTH:
+            return deep_value(data, pos)
         flat, end = items(data, pos + 5, 2 * pairs, depth + 1)
         if end > len(data):
             raise _truncated(pos, "map")
+        return map_of(flat, pairs, pos), end
+
+    def map_of(flat: list[Any], pairs: int, pos: int) -> Any:
+        """The value of the map at `pos` whose keys and values, alternating, are `flat`:
+        a dict, or what its struct's hook makes of it."""
         pairs_iter = iter(flat)
         try:
             out = dict(zip(pairs_iter, pairs_iter, strict=True))
@@ -475,9 +508,9 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
             for key in out:
                 if key == _STRUCT_KEY:
                     if key is _STRUCT_KEY:  # the atom, not a binary "__struct__"
-                        return struct_value(out, pos), end
+                        return struct_value(out, pos)
                     break
-        return out, end
+        return out
 
     def struct_value(fields: dict[str, Any], at: int) -> Any:
         name = fields.pop(_STRUCT_KEY)
@@ -495,17 +528,75 @@ def _build_table(structs: Mapping[str, StructHook], fun: FunHook | None) -> list
             if end > len(data):
                 raise _truncated(pos, f"fun of {size} bytes")
             arity = data[pos + 5]
+            module, name = _atom_text(data, pos + _FUN_MODULE_AT), None
         else:  # EXPORT_EXT: module atom, function atom, arity as SMALL_INTEGER_EXT
-            end = _atom_end(data, _atom_end(data, pos + 1))
+            name_at = _atom_end(data, pos + 1)
+            end = _atom_end(data, name_at)
             if data[end] != SMALL_INTEGER_EXT:
                 raise DecodeError(f"malformed external fun at byte {pos}")
             arity = data[end + 1]
             end += 2
             if end > len(data):
                 raise _truncated(pos, "external fun")
+            module, name = _atom_text(data, pos + 1), _atom_text(data, name_at)
         if fun is None:
             raise DecodeError(f"unsupported term: fun (no fun hook) at byte {pos}")
-        return _call_hook(fun, ErlFun(data[pos:end], arity)), end
+        return _call_hook(fun, ErlFun(data[pos:end], arity, module, name)), end
+
+    def deep_value(data: bytes, pos: int) -> tuple[Any, int]:
+        """Decode the container at `pos` as the recursive handlers do, but with an
+        explicit stack: its nesting is then limited only by memory.
+
+        A frame on the stack is [tag, elements left, elements so far, start]; scalars
+        and funs go through the table, whose handlers for them never recurse.
+        """
+        stack: list[list[Any]] = []
+        while True:
+            tag = data[pos]
+            start = pos
+            if tag == LIST_EXT:
+                count = _U32(data, pos + 1)[0]
+                pos += 5
+            elif tag == SMALL_TUPLE_EXT:
+                count = data[pos + 1]
+                pos += 2
+            elif tag == LARGE_TUPLE_EXT:
+                count = _U32(data, pos + 1)[0]
+                pos += 5
+            elif tag == MAP_EXT:
+                count = 2 * _U32(data, pos + 1)[0]
+                pos += 5
+            else:
+                value, pos = table[tag](data, pos, 0)
+                count = -1
+            if count > 0:
+                if count > len(data) - pos:
+                    _check_container(data, start, count, 1)
+                stack.append([tag, count, [], start])
+                continue
+            if count == 0:
+                value, pos = finish(tag, [], start, data, pos)
+            # Hand the value to the containers waiting for it, closing each it completes.
+            while stack:
+                frame = stack[-1]
+                frame[2].append(value)
+                frame[1] -= 1
+                if frame[1]:
+                    break
+                stack.pop()
+                value, pos = finish(frame[0], frame[2], frame[3], data, pos)
+            else:
+                return value, pos
+
+    def finish(tag: int, elements: list[Any], start: int, data: bytes, pos: int) -> tuple[Any, int]:
+        """The value of a container that `deep_value` has read all the elements of."""
+        if tag == LIST_EXT:
+            if data[pos] != NIL_EXT:
+                raise DecodeError(f"improper list: tail at byte {pos} is not []")
+            return elements, pos + 1
+        if tag == MAP_EXT:
+            return map_of(elements, len(elements) // 2, start), pos
+        return tuple(elements), pos
 
     for tag, atom in _ATOM_DECODERS.items():
         table[tag] = atom
@@ -904,7 +995,7 @@ def _encode_list(enc: Encoder, obj: Any) -> None:
         enc._buf.append(NIL_EXT)
         return
     header = _LIST_HEADERS[size] if size < 256 else _pack_tag_u32(LIST_EXT, size)
-    if size >= _BULK_MIN and enc._fast and len(enc._active) < ENCODE_DEPTH:
+    if size >= _BULK_MIN and enc._fast:
         bulk = _bulk_term(obj)
         if bulk is not None:
             enc._buf += header
@@ -924,6 +1015,40 @@ def _encode_dict(enc: Encoder, obj: Any) -> None:
     header = _pack_tag_u32(MAP_EXT, len(obj))
     enc._container(obj, header, chain.from_iterable(obj.items()), b"")
 
+
+def _bulk_list(enc: Encoder, obj: Any) -> bool:
+    """Would `_encode_list` write `obj` in bulk, without recursing?"""
+    return (
+        type(obj) is list
+        and len(obj) >= _BULK_MIN
+        and enc._fast
+        and len(set(map(type, obj))) == 1
+        and type(obj[0]) in (float, int, str)
+    )
+
+
+def _list_parts(obj: Any) -> tuple[bytes, Iterable[Any], bytes]:
+    size = len(obj)
+    return (_LIST_HEADERS[size] if size < 256 else _pack_tag_u32(LIST_EXT, size)), obj, b"j"
+
+
+def _tuple_parts(obj: Any) -> tuple[bytes, Iterable[Any], bytes]:
+    size = len(obj)
+    header = _TUPLE_HEADERS[size] if size < 256 else _pack_tag_u32(LARGE_TUPLE_EXT, size)
+    return header, obj, b""
+
+
+def _dict_parts(obj: Any) -> tuple[bytes, Iterable[Any], bytes]:
+    return _pack_tag_u32(MAP_EXT, len(obj)), chain.from_iterable(obj.items()), b""
+
+
+# What `Encoder._deep` writes itself, by handler: the header, elements and tail of the
+# containers whose handlers are the defaults.
+_PLAIN_CONTAINERS: dict[EncodeFn, Callable[[Any], tuple[bytes, Iterable[Any], bytes]]] = {
+    _encode_list: _list_parts,
+    _encode_tuple: _tuple_parts,
+    _encode_dict: _dict_parts,
+}
 
 _DEFAULT_HANDLERS: dict[type, EncodeFn] = {
     type(None): _encode_none,
@@ -1013,9 +1138,9 @@ class Encoder:
     fallback. For any other type,
     `classify(type)` is asked once (the answer, even None, is cached) for a handler;
     without one, `fallback(encoder, obj)` writes the term. Containers already being
-    encoded (cycles) and containers nested deeper than `ENCODE_DEPTH` also go to
-    `fallback`. Handlers write through the building blocks (`term`, `atom`, `binary`,
-    `tuple_header`, ...).
+    encoded (cycles) also go to `fallback`, and so do containers of other types than
+    list, tuple and dict nested deeper than the module docs say. Handlers write
+    through the building blocks (`term`, `atom`, `binary`, `tuple_header`, ...).
 
     An Encoder holds the state of the encode in progress, so it is not thread-safe:
     make one per thread. `encode` may be called again from inside a handler.
@@ -1027,6 +1152,7 @@ class Encoder:
         "_busy",
         "_chunks",
         "_classify",
+        "_deep_levels",
         "_fallback",
         "_fast",
         "_handlers",
@@ -1046,6 +1172,7 @@ class Encoder:
         self._buf = bytearray()
         self._chunks: list[bytes | bytearray | memoryview] = []
         self._active: set[int] = set()
+        self._deep_levels = 0
         self._busy = False
         # Binaries of at least `spill_threshold` bytes go to `spill` instead, which
         # writes some other term in their place (the engine's shared-memory path).
@@ -1081,6 +1208,7 @@ class Encoder:
             self._busy = False
             if self._active:  # left over by an exception
                 self._active.clear()
+                self._deep_levels = 0
         chunks.append(self._buf)
         return chunks
 
@@ -1112,9 +1240,10 @@ class Encoder:
     def _container(self, obj: Any, header: bytes, items: Iterable[Any], tail: bytes) -> None:
         """Write `header`, each of `items` and `tail`: the loop under every container.
 
-        A container already being written (a cycle), or nested too deeply, goes to the
-        fallback instead. Common scalars are written inline rather than through their
-        handlers, which is only allowed while those handlers are the defaults.
+        A container already being written (a cycle) goes to the fallback instead; one
+        nested deeper than RECURSE_DEPTH is written by `_deep`. Common scalars are
+        written inline rather than through their handlers, which is only allowed while
+        those handlers are the defaults.
         """
         # `active` holds the ids of the containers whose elements are being written
         # through a handler. A container joins it only on reaching such an element, so
@@ -1122,8 +1251,11 @@ class Encoder:
         # nesting depth, as every ancestor of the container being written is in it.
         active = self._active
         key = id(obj)
-        if key in active or len(active) >= ENCODE_DEPTH:
+        if key in active:
             self._fallback(self, obj)
+            return
+        if len(active) >= RECURSE_DEPTH:
+            self._deep(obj, header, items, tail)
             return
         self._buf += header
         if not self._fast:
@@ -1176,6 +1308,48 @@ class Encoder:
             buf += tail
         if nested:
             active.discard(key)
+
+    def _deep(self, obj: Any, header: bytes, items: Iterable[Any], tail: bytes) -> None:
+        """Write a container as `_container` does, with an explicit stack for the lists,
+        tuples and dicts inside it: their nesting is then limited only by memory.
+
+        Any other element goes through its handler, which may come back here for
+        containers of its own: past HANDLER_LEVELS of those, the fallback takes over.
+        """
+        if self._deep_levels >= HANDLER_LEVELS:
+            self._fallback(self, obj)
+            return
+        self._deep_levels += 1
+        active = self._active
+        handlers = self._handlers
+        key = id(obj)
+        active.add(key)
+        self._buf += header
+        stack = [(key, iter(items), tail)]
+        while stack:
+            key, elements, tail = stack[-1]
+            for item in elements:
+                kind = type(item)
+                try:
+                    handler = handlers[kind]
+                except KeyError:
+                    handler = self._miss(kind)
+                parts = _PLAIN_CONTAINERS.get(handler)
+                # An empty container has no elements to stack; a cycle goes to the fallback
+                # through the handler; a list of one scalar type is written in bulk by it.
+                if parts is None or not item or id(item) in active or _bulk_list(self, item):
+                    handler(self, item)
+                    continue
+                header, inner, inner_tail = parts(item)
+                self._buf += header
+                active.add(id(item))
+                stack.append((id(item), iter(inner), inner_tail))
+                break
+            else:
+                stack.pop()
+                self._buf += tail
+                active.discard(key)
+        self._deep_levels -= 1
 
     def _write(self, data: bytes | bytearray | memoryview) -> None:
         """Append `data`: copied if small, else as its own chunk."""

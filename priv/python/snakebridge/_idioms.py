@@ -68,16 +68,84 @@ def op_iter_open(ctx: OpContext, req: Request) -> Iterator[Any]:
     return iter(obj)
 
 
+# Iterators over the built-in containers: their items are objects the container already
+# holds, never views tied to the iterator's position, so they are pulled in bulk.
+_SAMPLE_ITERATORS: tuple[Iterator[Any], ...] = (
+    iter([]),
+    reversed([]),
+    iter(()),
+    iter({}),
+    iter({}.values()),
+    iter({}.items()),
+    reversed({}),
+    iter(set()),
+    iter(range(0)),
+    iter(range(1 << 64)),
+    iter(""),
+    iter("\u00e9"),
+    iter(b""),
+    iter(bytearray()),
+)
+_CONTAINER_ITERATORS = frozenset(map(type, _SAMPLE_ITERATORS))
+_SCALARS = frozenset({type(None), bool, int, float, str, bytes})
+_PLAIN_DEPTH = 4
+
+
+def _plain(item: Any, depth: int = _PLAIN_DEPTH) -> bool:
+    """Is `item` plain data, which crosses by value and holds nothing that could be tied
+    to an iterator's position? (Scalars, and lists, tuples and dicts of them.)"""
+    kind = type(item)
+    if kind in _SCALARS:
+        return True
+    if not depth:
+        return False
+    # A container of scalars (a row) is checked at C speed; others element by element.
+    if kind is tuple or kind is list:
+        return _SCALARS.issuperset(map(type, item)) or all(
+            _plain(element, depth - 1) for element in item
+        )
+    if kind is dict:
+        if _SCALARS.issuperset(map(type, item)) and _SCALARS.issuperset(map(type, item.values())):
+            return True
+        return all(_plain(k, depth - 1) and _plain(v, depth - 1) for k, v in item.items())
+    return False
+
+
+def _pull(iterator: Iterator[Any], max_items: int, items: list[Any]) -> bool:
+    """Append up to `max_items` items of `iterator` to `items`, stopping right after the
+    first one that is not plain data; True if it stopped there.
+
+    Such an item may be a live view of the iterator's position (a `groupby` group, a
+    database row object, a tar member) that the next `next()` would invalidate, so the
+    iterator is not advanced past it until Elixir asks for the next batch, that is,
+    until the consumer has taken it.
+    """
+    append = items.append
+    scalars = _SCALARS
+    for item in iterator:
+        append(item)
+        if type(item) not in scalars and not _plain(item):
+            return True
+        if len(items) >= max_items:
+            return False
+    return False
+
+
 def op_iter_next(ctx: OpContext, req: Request) -> IterBatch:
+    """Up to a batch of items (see `_pull` for the rule that ends a batch early)."""
     iterator, max_items = req.body
     items: list[Any] = []
+    early = False
     try:
-        # list.extend keeps the items pulled before an exception, so they are delivered
+        # Both ways keep the items pulled before an exception, so they are delivered
         # ahead of the error, as Python's own for-loop would have seen them.
-        items.extend(itertools.islice(iterator, max_items))
+        if type(iterator) in _CONTAINER_ITERATORS:
+            items.extend(itertools.islice(iterator, max_items))
+        else:
+            early = _pull(iterator, max_items, items)
     except Exception as exc:
         return IterBatch(items, "error", exc)
-    return IterBatch(items, "cont" if len(items) == max_items else "done")
+    return IterBatch(items, "cont" if early or len(items) == max_items else "done")
 
 
 def op_iter_close(ctx: OpContext, req: Request) -> None:
@@ -120,9 +188,13 @@ def op_ctx_enter(ctx: OpContext, req: Request) -> tuple[int, Any]:
 
 
 def op_ctx_exit(ctx: OpContext, req: Request) -> bool:
+    """`error` is None (the block returned), the Python exception the block failed
+    with (a `PythonError`'s ref), or an Elixir failure as (message, kind, stacktrace)."""
     ctx_id, error = req.body
     context = ctx.registry.take_context(req.session, ctx_id)
-    exc = (
-        None if error is None else ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
-    )
+    exc: BaseException | None
+    if error is None or isinstance(error, BaseException):
+        exc = error
+    else:
+        exc = ElixirError(error[0], kind=error[1], elixir_stacktrace=error[2])
     return context.close(exc, ctx.run_async)

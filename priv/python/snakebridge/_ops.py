@@ -18,6 +18,7 @@ import ast
 import builtins
 import functools
 import importlib
+import itertools
 import sys
 import types
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ from snakebridge._idioms import (
 )
 from snakebridge._op_context import Handler, OpContext
 from snakebridge._request import Request, tag_of
+from snakebridge._terms import ModuleName
 from snakebridge._wire import Op
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "CONTROL_OPS",
     "ArrayExport",
     "bind",
+    "call_name",
     "op_array_export",
     "op_call",
     "op_callback_result",
@@ -89,8 +92,9 @@ def _module(name: str) -> Any:
 
 
 def _target(target: Any) -> Any:
-    """A module name resolves to the module; anything else is already the object."""
-    if type(target) is str:
+    """A module name resolves to the module; anything else, a str included (a ref to
+    one), is already the object."""
+    if type(target) is ModuleName:
         return _module(target)
     return target
 
@@ -125,7 +129,7 @@ _import_module = importlib.import_module
 
 def _op_call(ctx: OpContext, req: Request) -> Any:
     target, name, args, kwargs = req.body
-    if type(target) is str:
+    if type(target) is ModuleName:
         target = _modules.get(target) or _import_module(target)
     fn = getattr(target, name) if "." not in name else _getattr_path(target, name)
     if kwargs:
@@ -176,29 +180,63 @@ def op_setitem(ctx: OpContext, req: Request) -> None:
 
 @functools.lru_cache(maxsize=512)
 def _compile(source: str) -> tuple[CodeType | None, CodeType | None]:
-    """Statements to exec and the final expression to eval (either may be absent)."""
-    tree = ast.parse(source, filename="<snakebridge.eval>", mode="exec")
+    """Statements to exec and the final expression to eval (either may be absent).
+
+    `dont_inherit`: user code compiles as a plain module would, without this engine
+    module's `from __future__ import annotations` (which would turn its annotations
+    into strings).
+    """
+    tree = ast.parse(source, filename=_EVAL_FILE, mode="exec")
     last: ast.expr | None = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = tree.body[-1].value
         tree.body.pop()
-    statements = compile(tree, "<snakebridge.eval>", "exec") if tree.body else None
+    statements = compile(tree, _EVAL_FILE, "exec", dont_inherit=True) if tree.body else None
     expression = (
-        compile(ast.Expression(last), "<snakebridge.eval>", "eval") if last is not None else None
+        compile(ast.Expression(last), _EVAL_FILE, "eval", dont_inherit=True)
+        if last is not None
+        else None
     )
     return statements, expression
 
 
+_EVAL_FILE = "<snakebridge.eval>"
+_eval_numbers = itertools.count(1)
+
+
 def op_eval(ctx: OpContext, req: Request) -> Any:
+    """Runs the code in a fresh module of its own, `snakebridge_eval_<n>`.
+
+    The module is in `sys.modules` while the code runs, as a script's `__main__` is, and
+    stays there if the code defined classes or functions at its top level: pickle finds
+    them there by their `__module__`, and pydantic and dataclasses resolve their
+    annotations in its namespace. Such a module lives as long as the worker; one that
+    defines nothing is dropped with the call.
+    """
     source, bindings = req.body
     if type(source) is not str:
         raise TypeError("eval code must be a UTF-8 string")
     statements, expression = _compile(source)
-    namespace: dict[str, Any] = {"__builtins__": builtins}
+    module = types.ModuleType(f"snakebridge_eval_{next(_eval_numbers)}")
+    namespace = module.__dict__
+    namespace["__builtins__"] = builtins
     namespace.update(_kwargs(bindings))
-    if statements is not None:
-        exec(statements, namespace)
-    return eval(expression, namespace) if expression is not None else None
+    name = module.__name__
+    sys.modules[name] = module
+    try:
+        if statements is not None:
+            exec(statements, namespace)
+        return eval(expression, namespace) if expression is not None else None
+    finally:
+        if statements is None or not _defines_own(namespace, name):
+            sys.modules.pop(name, None)
+
+
+def _defines_own(namespace: dict[str, Any], name: str) -> bool:
+    return any(
+        isinstance(value, type | types.FunctionType) and value.__module__ == name
+        for value in list(namespace.values())
+    )
 
 
 def op_identity(ctx: OpContext, req: Request) -> Any:
@@ -287,6 +325,29 @@ _HANDLERS: dict[int, Handler] = {
 }
 
 
+def _object_name(target: Any) -> str:
+    return str(target) if type(target) is ModuleName else type(target).__qualname__
+
+
+_ITEM_METHODS = {int(Op.GETITEM): "__getitem__", int(Op.SETITEM): "__setitem__"}
+
+
+def call_name(request: Request) -> str | None:
+    """What `request` did, as a traceback's frame names it: `math.sqrt`,
+    `Counter.most_common`, `list.__getitem__`, `<eval>`; None if its body is unknown."""
+    body, op = request.body, request.op
+    try:
+        if op in (Op.CALL, Op.CALL_MODULE, Op.GETATTR, Op.SETATTR):
+            return f"{_object_name(body[0])}.{body[1]}"
+        if op in _ITEM_METHODS:
+            return f"{_object_name(body[0])}.{_ITEM_METHODS[op]}"
+        if op == Op.EVAL:
+            return "<eval>"
+        return f"<{Op(op).name.lower()}>"
+    except (TypeError, IndexError, ValueError):  # a body that failed to decode
+        return None
+
+
 def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handler:
     """Decode `request`'s body (at `offset` in `frame`) into it, and return its handler.
 
@@ -319,7 +380,8 @@ def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handl
 
 
 def _target_names(frame: bytes, offset: int, name_at: int, args_at: int) -> tuple[str, str]:
-    target = frame[offset + 1 : name_at].decode(), frame[name_at + 1 : args_at].decode()
+    module = ModuleName(frame[offset + 1 : name_at].decode())
+    target = module, frame[name_at + 1 : args_at].decode()
     if len(_TARGETS) < 4096:  # modules and their functions: few, and called again and again
         _TARGETS[frame[offset:args_at]] = target
     return target

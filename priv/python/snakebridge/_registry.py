@@ -6,6 +6,15 @@ unguessable (128 bits of MAC), and a missing id can be told apart without keepin
 tombstones: a valid MAC means we issued it and it was released; an invalid one means
 it was forged or comes from another worker process.
 
+One object has one ref per session: inserting an object the session already holds
+gives its existing id back, so a ref compares equal to every other ref to the same
+object in that session (Elixir uses them as map keys), a loop that returns the same
+object a million times holds it once, and releasing the ref frees the object for the
+whole session.
+
+Each session also keeps the exception of its last Python error (`insert_error`), and
+only that one: an error's ref lasts until the next error in its session.
+
 Each session owns its own table, its open `with` blocks (`with_python`'s contexts, by
 id: entered, exited, and exited for it when the session ends) and its cap, so releasing or
 capping one session never touches another. Table operations are single dict operations,
@@ -40,6 +49,7 @@ _MAC_BYTES = 16
 # Released sessions remembered (ids are never reused, so forgetting one is safe once no
 # call in it can still be on its way; that takes far fewer releases than this).
 _RECENTLY_RELEASED = 4096
+_GONE: Any = object()
 
 
 @dataclass(slots=True)
@@ -80,7 +90,11 @@ class Session:
 
     id: int
     refs: dict[bytes, Any] = field(default_factory=dict)
+    # id(obj) -> its ref id, for each object in `refs` (which keeps it alive, so its id
+    # cannot be reused meanwhile).
+    ids: dict[int, bytes] = field(default_factory=dict)
     contexts: dict[int, OpenContext] = field(default_factory=dict)
+    error_ref: bytes | None = None
 
 
 class Registry:
@@ -109,9 +123,14 @@ class Registry:
                 table = self._sessions.setdefault(session, Session(session))
         return table
 
-    def insert(self, session: int, obj: Any) -> bytes:
-        """Keep `obj` alive in `session` and return its new ref id."""
+    def insert(self, session: int, obj: Any, made: list[bytes] | None = None) -> bytes:
+        """Keep `obj` alive in `session` and return its ref id: the one it already has
+        there, if any, else a new one, which is also appended to `made` (so that a reply
+        that is not sent releases the refs it made, and only those)."""
         table = self.session(session)
+        known = table.ids.get(id(obj))
+        if known is not None:
+            return known
         if len(table.refs) >= self.max_refs:
             raise RefError(
                 "limit",
@@ -121,6 +140,21 @@ class Registry:
         counter = next(self._counter).to_bytes(_COUNTER_BYTES, "big")
         ref_id = counter + self._mac(counter, session)
         table.refs[ref_id] = obj
+        table.ids[id(obj)] = ref_id
+        if made is not None:
+            made.append(ref_id)
+        return ref_id
+
+    def insert_error(
+        self, session: int, exc: BaseException, made: list[bytes] | None = None
+    ) -> bytes:
+        """Like `insert`, for the exception of a failed call; the session's previous
+        error, unless it is the same object, is released."""
+        ref_id = self.insert(session, exc, made)
+        table = self.session(session)
+        previous, table.error_ref = table.error_ref, ref_id
+        if previous is not None and previous != ref_id:
+            self.release(session, [previous])
         return ref_id
 
     def lookup(self, session: int, ref_id: bytes) -> Any:
@@ -144,7 +178,9 @@ class Registry:
         table = self._sessions.get(session)
         if table is not None:
             for ref_id in ref_ids:
-                table.refs.pop(ref_id, None)
+                obj = table.refs.pop(ref_id, _GONE)
+                if obj is not _GONE:
+                    table.ids.pop(id(obj), None)
 
     def open_context(self, session: int, context: OpenContext) -> int:
         """Keep an entered context in `session` until it is taken; its new id."""

@@ -23,7 +23,7 @@ from snakebridge._etf import Atom, Encoder, ErlFun
 from snakebridge._idioms import IterBatch
 from snakebridge._inflight import InFlight, current_request
 from snakebridge._op_context import Handler
-from snakebridge._ops import AWAIT_RESULT, ArrayExport, bind
+from snakebridge._ops import AWAIT_RESULT, ArrayExport, bind, call_name
 from snakebridge._registry import Registry
 from snakebridge._request import NO_BLOBS, Request
 from snakebridge._shm import SegmentWriter, read_segment
@@ -60,10 +60,15 @@ class _AsRef:
 
 
 class _ErrorTerm:
-    __slots__ = ("exc",)
+    """An exception to send, and the name of the call that raised it (its traceback's
+    first frame, see `_errors.format_traceback`)."""
 
-    def __init__(self, exc: BaseException) -> None:
+    __slots__ = ("call", "exc", "keep")
+
+    def __init__(self, exc: BaseException, call: str | None = None, *, keep: bool = True) -> None:
         self.exc = exc
+        self.call = call
+        self.keep = keep  # give it a ref (PythonError.ref)
 
 
 class ThreadCodec:
@@ -147,11 +152,35 @@ class Replies:
 
     def with_engine_types(self, enc: Encoder) -> Encoder:
         enc.register(_AsRef, lambda e, wrapped: self.write_ref(e, wrapped.obj))
-        enc.register(_ErrorTerm, lambda e, wrapped: write_error(e, wrapped.exc))
+        enc.register(_ErrorTerm, self._write_error)
         enc.register(ErlFun, lambda e, fun: e.raw(fun.term))
-        enc.register(IterBatch, _write_batch)
+        enc.register(IterBatch, self._write_batch)
         enc.register(ArrayExport, lambda e, export: encode_array(e, export.array))
         return enc
+
+    def _write_error(self, enc: Encoder, wrapped: _ErrorTerm) -> None:
+        keep = self._write_exception_ref if wrapped.keep else None
+        write_error(enc, wrapped.exc, call=wrapped.call, keep=keep)
+
+    def _write_exception_ref(self, enc: Encoder, exc: BaseException) -> None:
+        """`PythonError.ref`: the exception, as the session's last error (see Registry)."""
+        codec = self.codec()
+        try:
+            ref_id = self.registry.insert_error(codec.session, exc, codec.made)
+        except RefError:  # the session is released, or at its cap: no ref, still the error
+            enc.atom("nil")
+            return
+        self._write_ref_term(enc, ref_id, exc)
+
+    def _write_batch(self, enc: Encoder, batch: IterBatch) -> None:
+        enc.tuple_header(2)
+        enc.term(batch.items)
+        if batch.error is None:
+            enc.atom(batch.status)
+        else:
+            enc.tuple_header(2)
+            enc.atom("error")
+            write_error(enc, batch.error, call="<next>", keep=self._write_exception_ref)
 
     def resolve_ref(self, fields: dict[str, Any]) -> Any:
         ref_id = fields.get("id")
@@ -174,9 +203,10 @@ class Replies:
 
     def write_ref(self, enc: Encoder, obj: Any) -> None:
         codec = self.codec()
-        session = codec.session
-        ref_id = self.registry.insert(session, obj)
-        codec.made.append(ref_id)
+        self._write_ref_term(enc, self.registry.insert(codec.session, obj, codec.made), obj)
+
+    def _write_ref_term(self, enc: Encoder, ref_id: bytes, obj: Any) -> None:
+        session = self.codec().session
         enc.map_header(5)
         enc.atom("__struct__")
         enc.atom("Elixir.SnakeBridge.Ref")
@@ -238,14 +268,14 @@ class Replies:
         codec = self.codec()
         codec.session = request.session
         try:
-            chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc))
+            chunks, flags = codec.encode(codec.auto, _ErrorTerm(exc, call_name(request)))
             self.send(Kind.ERROR | flags, request.tag, chunks)
         except Exception as inner:
             self._drop_made(codec)
             # The error itself could not be sent (e.g. a traceback over max_frame):
             # say so rather than leave the caller waiting.
             fallback = RuntimeError(f"{type(exc).__name__} (not sendable: {inner})")
-            chunks, flags = codec.encode(codec.auto, _ErrorTerm(fallback))
+            chunks, flags = codec.encode(codec.auto, _ErrorTerm(fallback, keep=False))
             self.send(Kind.ERROR | flags, request.tag, chunks)
 
     def reply_cancelled(self, request: Request) -> None:
@@ -298,14 +328,3 @@ class Replies:
             self.reply_error(request, exc)
         else:
             self.reply(request, future.result())
-
-
-def _write_batch(enc: Encoder, batch: IterBatch) -> None:
-    enc.tuple_header(2)
-    enc.term(batch.items)
-    if batch.error is None:
-        enc.atom(batch.status)
-    else:
-        enc.tuple_header(2)
-        enc.atom("error")
-        write_error(enc, batch.error)

@@ -8,6 +8,7 @@ Elixir to Python, the decoder turns the bridge's structs into Python objects:
 | `%SnakeBridge.Bytes{data: bin}` | `bytes`                                      |
 | `%SnakeBridge.Array{}`          | read-only `numpy.ndarray` over the binary    |
 | `%MapSet{}`                     | `set`                                        |
+| `%SnakeBridge.Slice{}`          | `slice` (and a `slice` comes back as one)    |
 | `%Date{}`, `%Time{}`            | `datetime.date`, `datetime.time`             |
 | `%NaiveDateTime{}`              | naive `datetime.datetime`                    |
 | `%DateTime{}`                   | aware `datetime.datetime`                    |
@@ -18,13 +19,20 @@ everything else to the fallback (which makes a `Ref`): it matches exact types on
 a `Counter`, an `OrderedDict` or an `IntEnum` member stays a Python object. *Value*
 (`make_value_encoder`, for `to_elixir`) converts as deeply as it can: any mapping
 becomes a map, any other collection a list (a set-like one a `MapSet`), an ndarray
-nested lists, and any buffer a `Bytes`.
+nested lists, and any buffer a `Bytes`; a subclass of str, bytes, int, float, date or
+datetime (a pandas Timestamp) its plain value; a datetime with any tzinfo a
+`DateTime` (a fixed offset where the zone has no tz database name); a numpy
+datetime64 a date or datetime where its unit allows, a structured record a tuple.
+
+In both modes a numpy scalar crosses by value only where its value is exact:
+timedelta64, datetime64, complex and longdouble scalars stay Python objects in auto
+mode, and so does whatever has no exact form in value mode (a Timestamp with
+nanoseconds, a timedelta64).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from collections.abc import Callable, Collection, ItemsView, KeysView, Mapping, Set, ValuesView
 from typing import Any, TypeVar
@@ -33,24 +41,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from snakebridge._arrays import ARRAY, decode_array, encode_frame
 from snakebridge._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
 from snakebridge._shm import SHM_STRUCT
+from snakebridge._zones import FIXED_ZONE, any_zone_fields, zone_fields
 
-__all__ = ["make_decoder", "make_encoder", "make_value_encoder"]
+__all__ = ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"]
 
 _T = TypeVar("_T")
 
 REF = "Elixir.SnakeBridge.Ref"
 BYTES = "Elixir.SnakeBridge.Bytes"
+SLICE = "Elixir.SnakeBridge.Slice"
+MODULE_NAME = "Elixir.SnakeBridge.Call.ModuleName"
 MAPSET = "Elixir.MapSet"
 DATE = "Elixir.Date"
 TIME = "Elixir.Time"
 NAIVE_DATETIME = "Elixir.NaiveDateTime"
 DATETIME = "Elixir.DateTime"
 ISO = Atom("Elixir.Calendar.ISO")
-
-# A DateTime whose zone is a fixed offset with no tz database name: what Python's
-# `datetime.timezone` holds. The name is the default `tzname()` of such a timezone.
-_FIXED_ZONE = re.compile(r"UTC[+-]\d\d:\d\d(:\d\d)?")
-
 
 # --------------------------------------------------------------------------- decoding
 
@@ -88,6 +94,29 @@ def _decode_array(fields: dict[str, Any]) -> Any:
 
 def _decode_mapset(fields: dict[str, Any]) -> set[Any]:
     return set(_field(fields, "map", "MapSet", dict))
+
+
+class ModuleName(str):
+    """A module named by an Elixir string as the target of a call or attribute.
+
+    Only a name that Elixir sent as such is imported: a ref is always the object
+    itself, even when that object is a str (`"a-b".split("-")`, not `import a-b`).
+    """
+
+    __slots__ = ()
+
+
+def _decode_module_name(fields: dict[str, Any]) -> ModuleName:
+    return ModuleName(_field(fields, "name", "SnakeBridge.Call.ModuleName", str))
+
+
+def _decode_slice(fields: dict[str, Any]) -> slice:
+    struct = "SnakeBridge.Slice"
+    return slice(
+        _field(fields, "start", struct, None),
+        _field(fields, "stop", struct, None),
+        _field(fields, "step", struct, None),
+    )
 
 
 def _calendar(fields: Mapping[str, Any], struct: str) -> None:
@@ -155,7 +184,7 @@ def _decode_datetime(fields: dict[str, Any]) -> dt.datetime:
     offset = _build(dt.timedelta, struct, seconds=seconds)
     if zone == "Etc/UTC" and not seconds:
         return naive.replace(tzinfo=dt.UTC)
-    if not _FIXED_ZONE.fullmatch(zone):
+    if not FIXED_ZONE.fullmatch(zone):
         try:
             tzinfo = ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -187,6 +216,8 @@ def make_decoder(
             BYTES: _decode_bytes,
             ARRAY: _decode_array,
             MAPSET: _decode_mapset,
+            SLICE: _decode_slice,
+            MODULE_NAME: _decode_module_name,
             DATE: _decode_date,
             TIME: _decode_time,
             NAIVE_DATETIME: _decode_naive_datetime,
@@ -228,6 +259,10 @@ def _encode_set(enc: Encoder, obj: Any) -> None:
     _struct(enc, MAPSET, (("map", dict.fromkeys(obj, [])), ("version", 2)))  # noqa: RUF024
 
 
+def _encode_slice(enc: Encoder, obj: Any) -> None:
+    _struct(enc, SLICE, (("start", obj.start), ("stop", obj.stop), ("step", obj.step)))
+
+
 def _date_items(obj: dt.date) -> tuple[tuple[str, Any], ...]:
     return (("calendar", ISO), ("year", obj.year), ("month", obj.month), ("day", obj.day))
 
@@ -246,46 +281,11 @@ def _encode_date(enc: Encoder, obj: Any) -> None:
     _struct(enc, DATE, _date_items(obj))
 
 
-def _seconds(delta: dt.timedelta) -> int | None:
-    """Whole seconds of `delta`, or None if it has a fraction of a second."""
-    if delta.microseconds:
-        return None
-    return delta.days * 86400 + delta.seconds
-
-
-def _fixed_zone_name(seconds: int) -> str:
-    sign = "-" if seconds < 0 else "+"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"UTC{sign}{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
-
-
-def _zone(obj: dt.datetime) -> tuple[str, str, int, int] | None:
-    """(time_zone, zone_abbr, utc_offset, std_offset) of an aware datetime, or None if
-    Elixir cannot hold its zone."""
-    tzinfo = obj.tzinfo
-    if tzinfo is dt.UTC:
-        return "Etc/UTC", "UTC", 0, 0
-    offset = obj.utcoffset()
-    abbr = obj.tzname()
-    if offset is None or abbr is None:
-        return None
-    if type(tzinfo) is dt.timezone:
-        seconds = _seconds(offset)
-        if seconds is None:
-            return None
-        return _fixed_zone_name(seconds), abbr, seconds, 0
-    if type(tzinfo) is ZoneInfo and tzinfo.key:
-        dst = obj.dst() or dt.timedelta(0)
-        standard, daylight = _seconds(offset - dst), _seconds(dst)
-        if standard is None or daylight is None:
-            return None
-        return tzinfo.key, abbr, standard, daylight
-    return None
-
-
-def _common_handlers(fallback: EncodeFn) -> dict[type, EncodeFn]:
-    """Handlers for the exact types both modes send by value."""
+def _common_handlers(
+    fallback: EncodeFn, zone: Callable[[dt.datetime], tuple[str, str, int, int] | None]
+) -> dict[type, EncodeFn]:
+    """Handlers for the exact types both modes send by value; `zone` says how an aware
+    datetime's zone crosses (None: it stays a Python object)."""
 
     # Elixir's Time and NaiveDateTime have no zone and no fold: a time or naive datetime
     # with either stays a Python object, so that it round-trips exactly.
@@ -303,24 +303,25 @@ def _common_handlers(fallback: EncodeFn) -> dict[type, EncodeFn]:
             else:
                 _struct(enc, NAIVE_DATETIME, items)
             return
-        zone = _zone(obj)
-        if zone is None:
+        fields = zone(obj)
+        if fields is None:
             fallback(enc, obj)
             return
         keys = ("time_zone", "zone_abbr", "utc_offset", "std_offset")
-        _struct(enc, DATETIME, items + tuple(zip(keys, zone, strict=True)))
+        _struct(enc, DATETIME, items + tuple(zip(keys, fields, strict=True)))
 
     return {
         bytes: _encode_bytes,
         set: _encode_set,
         frozenset: _encode_set,
+        slice: _encode_slice,
         dt.date: _encode_date,
         dt.time: encode_time,
         dt.datetime: encode_datetime,
     }
 
 
-def _as(plain: type) -> EncodeFn:
+def _as(plain: Callable[[Any], Any]) -> EncodeFn:
     def encode(enc: Encoder, obj: Any) -> None:
         enc.term(plain(obj))
 
@@ -331,10 +332,19 @@ _NUMPY_SCALARS = (("bool_", _as(bool)), ("integer", _as(int)), ("floating", _as(
 
 
 def _numpy_scalar(type_: type) -> EncodeFn | None:
-    """The handler for a numpy scalar type with a plain counterpart; None for any other
-    type (complex, datetime64, ... go to the fallback)."""
+    """The handler for a numpy scalar type with an exact plain counterpart; None for any
+    other type (complex, datetime64, timedelta64, void, longdouble go to the fallback).
+
+    `timedelta64` is an `np.integer` subclass, so it is ruled out first: as an int it
+    would lose its unit. A `longdouble` wider than a double has no exact float.
+    (There are no `object_` scalars: indexing an object array gives the object.)
+    """
     np = sys.modules.get("numpy")  # never imported here: it is loaded if anyone uses it
     if np is None or not issubclass(type_, np.generic):
+        return None
+    if issubclass(type_, (np.timedelta64, np.datetime64)):
+        return None
+    if issubclass(type_, np.floating) and np.dtype(type_).itemsize > 8:
         return None
     for name, handler in _NUMPY_SCALARS:
         if issubclass(type_, getattr(np, name)):
@@ -346,16 +356,35 @@ def _numpy_scalar(type_: type) -> EncodeFn | None:
     return None
 
 
-def _make(fallback: EncodeFn, classify: Callable[[type], EncodeFn | None]) -> Encoder:
+def _make(
+    fallback: EncodeFn,
+    classify: Callable[[type], EncodeFn | None],
+    zone: Callable[[dt.datetime], tuple[str, str, int, int] | None],
+) -> Encoder:
     enc = Encoder(fallback=fallback, classify=classify)
-    for type_, handler in _common_handlers(fallback).items():
+    for type_, handler in _common_handlers(fallback, zone).items():
         enc.register(type_, handler)
     return enc
 
 
 def make_encoder(*, fallback: EncodeFn) -> Encoder:
     """The "auto" encoder: plain data of exact types by value, all else to `fallback`."""
-    return _make(fallback, _numpy_scalar)
+    return _make(fallback, _numpy_scalar, zone_fields)
+
+
+def _plain_datetime(obj: dt.datetime) -> dt.datetime:
+    """A datetime subclass's value (a pandas Timestamp's, say) as a plain datetime."""
+    return dt.datetime(
+        obj.year,
+        obj.month,
+        obj.day,
+        obj.hour,
+        obj.minute,
+        obj.second,
+        obj.microsecond,
+        obj.tzinfo,
+        fold=obj.fold,
+    )
 
 
 def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
@@ -386,6 +415,33 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
             return
         _bytes_struct(enc, view)
 
+    def exact(to: Callable[[Any], Any]) -> EncodeFn:
+        """Converts with `to`, or leaves the object to the fallback where `to` says None:
+        no exact plain form."""
+
+        def encode(enc: Encoder, obj: Any) -> None:
+            plain = to(obj)
+            if plain is None:
+                fallback(enc, obj)
+            else:
+                enc.term(plain)
+
+        return encode
+
+    def numpy_scalar(np: Any, type_: type) -> EncodeFn | None:
+        handler = _numpy_scalar(type_)
+        if handler is not None:
+            return handler
+        if issubclass(type_, np.datetime64):
+            # `item()` gives a date or datetime for day to microsecond units; an int
+            # (nanoseconds), or None (NaT), are no exact form.
+            return exact(lambda value: value.item() if type(value.item()) in _DATES else None)
+        if issubclass(type_, np.void):  # a structured record: its fields, as a tuple
+            return exact(lambda value: value.item())
+        if issubclass(type_, np.floating):  # a longdouble: the nearest float
+            return _as(float)
+        return None
+
     def classify(type_: type) -> EncodeFn | None:
         pd = sys.modules.get("pandas")
         if pd is not None and issubclass(type_, pd.DataFrame):
@@ -394,19 +450,33 @@ def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
         if np is not None and issubclass(type_, np.ndarray):
             return convert(lambda array: array.tolist())
         if np is not None and issubclass(type_, np.generic):
-            return _numpy_scalar(type_)
+            return numpy_scalar(np, type_)
+        # Subclasses of the plain types (lxml's and bs4's strings, IntEnum members): their
+        # plain value. A Timestamp with nanoseconds has no exact datetime.
+        # (Through the base class's own method: a subclass may override `__str__`.)
+        for plain, value_of in _PLAIN_VALUES:
+            if issubclass(type_, plain):
+                return _as(value_of)
+        if issubclass(type_, dt.datetime):
+            return exact(
+                lambda value: None if getattr(value, "nanosecond", 0) else _plain_datetime(value)
+            )
+        if issubclass(type_, dt.date):
+            return exact(lambda value: dt.date(value.year, value.month, value.day))
         if issubclass(type_, Mapping):
             return convert(lambda mapping: dict(mapping.items()))
         if issubclass(type_, (KeysView, ValuesView, ItemsView)):
             return convert(list)
         if issubclass(type_, (bytes, bytearray, memoryview)):
             return _encode_bytes
-        if issubclass(type_, str):
-            return None
         if issubclass(type_, Set):
             return convert(frozenset)
         if issubclass(type_, Collection):
             return convert(list)
         return buffer_or_fallback
 
-    return _make(fallback, classify)
+    return _make(fallback, classify, any_zone_fields)
+
+
+_DATES = (dt.date, dt.datetime)
+_PLAIN_VALUES = ((str, str.__str__), (int, int.__int__), (float, float.__float__))

@@ -109,3 +109,5 @@ class Flag(IntEnum):
     NO_REPLY = 0b100
     # The body is <<etf_size::32, etf, blobs>>: large binaries out of band.
     HAS_BLOBS = 0b1000
+    # What the call prints to sys.stdout goes to its caller (`output: :caller`).
+    OUTPUT_CALLER = 0b10000

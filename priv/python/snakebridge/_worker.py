@@ -30,6 +30,7 @@ from snakebridge._etf import Atom, scalar_term
 from snakebridge._inflight import InFlight
 from snakebridge._op_context import OpContext
 from snakebridge._ops import bind
+from snakebridge._output import CallerOutput
 from snakebridge._reentry import Callbacks
 from snakebridge._registry import Registry
 from snakebridge._replies import OK_BYTE, Replies
@@ -41,6 +42,7 @@ __all__ = ["Engine"]
 # Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
 _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
+_OUTPUT_CALLER = int(Flag.OUTPUT_CALLER)
 
 
 class Engine:
@@ -88,6 +90,7 @@ class Engine:
         )
         self.replies.invoke = self.callbacks.invoke
         self.control = ControlDispatch(replies=self.replies, context=self.context)
+        self.caller_output = CallerOutput(self.replies)
         # Held here for the main loop's hot path (see `handle`).
         self._main_codec = self.replies.main_codec
         self._marked_calls = self.cancellation.calls
@@ -142,7 +145,10 @@ class Engine:
             return
         try:
             inflight.interruptible = True
-            result = handler(self.context, request)
+            if request.flags & _OUTPUT_CALLER:
+                result = self.caller_output.run(handler, self.context, request)
+            else:
+                result = handler(self.context, request)
             inflight.interruptible = False
         except CallCancelled:
             inflight.interruptible = False

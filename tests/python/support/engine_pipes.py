@@ -10,11 +10,20 @@ from contextlib import contextmanager
 from typing import Any
 
 from snakebridge._channel import FrameReader, FrameWriter
-from snakebridge._etf import Decoder, StructHook
+from snakebridge._etf import Atom, Decoder, StructHook
 from snakebridge._registry import Registry
 from snakebridge._request import build_header
 from snakebridge._terms import make_encoder
 from snakebridge._worker import Engine
+
+# The ETF of {:test, 0, 1} without its version byte: the identity refs carry (error
+# replies hold a ref to the exception).
+WORKER_TERM = b"h\x03w\x04testa\x00a\x01"
+
+
+def module_name(name: str) -> dict[Atom, Any]:
+    """A module named the way Elixir names the target of a CALL (a ref is the object)."""
+    return {Atom("__struct__"): Atom("Elixir.SnakeBridge.Call.ModuleName"), Atom("name"): name}
 
 
 @contextmanager
@@ -26,7 +35,7 @@ def engine_with_pipes() -> Iterator[tuple[Engine, int]]:
         reader=FrameReader(request_r, max_frame=1 << 20),
         writer=FrameWriter(reply_w, max_frame=1 << 20),
         registry=Registry(max_refs=100),
-        worker_term=b"",
+        worker_term=WORKER_TERM,
     )
     # The control thread interrupts main with SIGINT; here main is the test itself.
     previous = signal.signal(signal.SIGINT, engine.cancellation.on_interrupt)
@@ -56,12 +65,15 @@ def request_frame(
 def read_reply(
     reply_fd: int, structs: Mapping[str, StructHook] | None = None
 ) -> tuple[int, bytes, Any]:
-    """The next reply frame: its kind, tag and decoded payload (`structs` as `Decoder`'s)."""
+    """The next reply frame: its kind, tag and decoded payload (`structs` as `Decoder`'s;
+    a ref, such as an error's `ref`, decodes as ("ref", its type name) by default)."""
     (size,) = struct.unpack(">I", os.read(reply_fd, 4))
     data = os.read(reply_fd, size)
     kind, tag_len = data[0], data[1]
     payload = data[2 + tag_len :]
-    return kind, data[2 : 2 + tag_len], Decoder(structs).decode(payload, 0)
+    hooks: dict[str, StructHook] = {"Elixir.SnakeBridge.Ref": lambda f: ("ref", f["type"])}
+    hooks.update(structs or {})
+    return kind, data[2 : 2 + tag_len], Decoder(hooks).decode(payload, 0)
 
 
 def nothing_to_read(fd: int) -> bool:
