@@ -33,8 +33,10 @@ defmodule SnakeBridge.Session do
   # by another process meanwhile; using it then would recreate its table on the Python
   # side, where nobody would ever release it again, so it is refused.
   def resolve(pool, nil) do
-    case Process.get({__MODULE__, pool}) do
-      nil -> {:ok, put_current(new(pool, nil))}
+    # The BIF itself, here and in caller_id/0: every call reads these, and
+    # Process.get/1 costs two function calls more.
+    case :erlang.get({__MODULE__, pool}) do
+      :undefined -> {:ok, put_current(new(pool, nil))}
       {:shared, session} -> live(session)
       session -> {:ok, session}
     end
@@ -96,8 +98,8 @@ defmodule SnakeBridge.Session do
   @doc false
   # The calling process's caller id, registered (and so watched) on first use.
   def caller_id do
-    case Process.get(:snakebridge_caller) do
-      nil ->
+    case :erlang.get(:snakebridge_caller) do
+      :undefined ->
         id = register_caller()
         Sessions.watch(id)
         id

@@ -246,8 +246,9 @@ defmodule SnakeBridge.Shm do
   # flags bit to set, the iodata (blobs are not copied), and the bytes put in files for
   # it, which count against :max_frame like the frame itself.
   def frame_body(etf) do
-    case Process.delete({__MODULE__, :blobs}) do
-      nil ->
+    # The BIFs themselves, here and in clean_up/0: on every request's path.
+    case :erlang.erase({__MODULE__, :blobs}) do
+      :undefined ->
         {0, etf, 0}
 
       {_size, [], file_bytes} ->
@@ -350,10 +351,10 @@ defmodule SnakeBridge.Shm do
   # blobs queued by a request that was never sent.
   def clean_up do
     # Reads first: on every request's path, and nearly always there is nothing to do.
-    if Process.get({__MODULE__, :blobs}), do: Process.delete({__MODULE__, :blobs})
+    if :erlang.get({__MODULE__, :blobs}) != :undefined, do: :erlang.erase({__MODULE__, :blobs})
 
-    case Process.get({__MODULE__, :files}) do
-      nil ->
+    case :erlang.get({__MODULE__, :files}) do
+      :undefined ->
         :ok
 
       paths ->

@@ -24,6 +24,7 @@ defmodule SnakeBridge.Call do
   @ok Wire.kind(:ok)
   @error Wire.kind(:error)
   @callback_kind Wire.kind(:callback)
+  @output_caller Wire.output_caller()
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
 
   # See "Crash detection" in the module comment.
@@ -96,10 +97,11 @@ defmodule SnakeBridge.Call do
          deadline = Route.deadline(timeout),
          {:ok, session} <- session(op, pool, opts),
          {:ok, index, entry} <- Route.worker(meta, session, worker_id, deadline),
-         :ok <- check_in(meta, index, entry, opts) do
+         settings = settings(opts, meta),
+         :ok <- check_in(meta, index, entry, settings) do
       # Counted out by the worker's router when the reply comes (see Pool.Table).
       try do
-        send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline)
+        send_and_await(op, body, settings, meta, index, entry, session, timeout, deadline)
       after
         Shm.clean_up()
       end
@@ -120,8 +122,10 @@ defmodule SnakeBridge.Call do
     :atomics.add(Entry.ready(entry, :load), 1, 1)
     deadline = Route.deadline(meta.timeout)
 
+    settings = settings(opts, meta)
+
     try do
-      send_and_await(op, body, opts, meta, index, entry, session, meta.timeout, deadline)
+      send_and_await(op, body, settings, meta, index, entry, session, meta.timeout, deadline)
     after
       Shm.clean_up()
     end
@@ -137,11 +141,26 @@ defmodule SnakeBridge.Call do
   end
 
   # Requests on the control channel (stats) wait behind no call: they are not counted.
-  defp check_in(meta, index, Entry.ready(load: load), opts) do
-    if opt(opts, :channel, :main) == :control,
-      do: :ok,
-      else: Table.check_in(meta, index, load)
+  defp check_in(_meta, _index, _entry, {:control, _return, _grace, _on_timeout, _output}),
+    do: :ok
+
+  defp check_in(meta, index, Entry.ready(load: load), _settings),
+    do: Table.check_in(meta, index, load)
+
+  # The options a request reads after routing, in one pass: they are nearly always [],
+  # and each Keyword lookup would be a call of its own.
+  defp settings([], meta),
+    do: {:main, :auto, meta.kill_grace, :interrupt, output_bit(meta.output)}
+
+  defp settings(opts, meta) do
+    {Keyword.get(opts, :channel, :main), Keyword.get(opts, :return, :auto),
+     Keyword.get(opts, :kill_grace, meta.kill_grace), Keyword.get(opts, :on_timeout, :interrupt),
+     output_bit(Keyword.get(opts, :output, meta.output))}
   end
+
+  # `output: :caller` (the call's option, else the pool's): see SnakeBridge's options.
+  defp output_bit(:caller), do: @output_caller
+  defp output_bit(:logger), do: 0
 
   # Options are usually [], and Keyword.get costs a function call and a keyfind on every
   # request: several of them, on every call.
@@ -151,17 +170,17 @@ defmodule SnakeBridge.Call do
   defp session(:release_session, _pool, opts), do: {:ok, Keyword.fetch!(opts, :session)}
   defp session(_op, pool, opts), do: Route.session(pool, opts)
 
-  defp send_and_await(op, body, opts, meta, index, entry, session, timeout, deadline) do
+  defp send_and_await(op, body, settings, meta, index, entry, session, timeout, deadline) do
+    {channel, return, grace, on_timeout, output} = settings
     Entry.ready(server: server, transport: transport, load: load) = entry
     caller = Session.caller_id()
     {op, body} = encode_body(op, body)
     {blob_flag, body, file_bytes} = Shm.frame_body(body)
-    control? = opt(opts, :channel, :main) == :control
 
     # A request on the control channel (stats) is not counted in flight, and its tag
     # tells the router so (see Pool.Table and Pool.Router).
     {parent, channel, tag, box, id, load} =
-      if control? do
+      if channel == :control do
         alias = :erlang.alias()
         {<<>>, :control, Router.alias_tag(alias), alias, :uncounted, nil}
       else
@@ -170,7 +189,7 @@ defmodule SnakeBridge.Call do
         {parent, channel, tag, :snakebridge_reply, id, load}
       end
 
-    flags = Header.flags(opt(opts, :return, :auto)) + blob_flag + output_flag(opts, meta)
+    flags = Header.flags(return) + blob_flag + output
     header = Header.build(op, flags, tag, session.id, caller, parent)
 
     call = %__MODULE__{
@@ -185,8 +204,8 @@ defmodule SnakeBridge.Call do
       session: session,
       caller: caller,
       timeout: timeout,
-      grace: opt(opts, :kill_grace, meta.kill_grace),
-      on_timeout: opt(opts, :on_timeout, :interrupt)
+      grace: grace,
+      on_timeout: on_timeout
     }
 
     # Shared-memory files count too: :max_frame bounds a request whichever way it goes.
@@ -261,14 +280,9 @@ defmodule SnakeBridge.Call do
 
   defp encode_body(op, body), do: {op, :erlang.term_to_binary(body)}
 
-  # `output: :caller` (the call's option, else the pool's): see SnakeBridge's options.
-  defp output_flag(opts, meta) do
-    if opt(opts, :output, meta.output) == :caller, do: Wire.output_caller(), else: 0
-  end
-
   defp parent(pool, index) do
-    case Process.get({:snakebridge_parent, pool, index}) do
-      nil -> {<<>>, :main}
+    case :erlang.get({:snakebridge_parent, pool, index}) do
+      :undefined -> {<<>>, :main}
       {callback_id, channel} -> {<<callback_id::64>>, channel}
     end
   end

@@ -30,12 +30,17 @@ defmodule SnakeBridge.Call.Header do
   A request's flags byte: its return mode (`:auto`, `:value` or `:ref`) and, when set,
   the bits named in `extra` (`:no_reply`, `:has_blobs`).
   """
+  @spec flags(:auto | :value | :ref) :: byte
   @spec flags(:auto | :value | :ref, [:no_reply | :has_blobs]) :: byte
-  def flags(return_mode, extra \\ [])
-  def flags(return_mode, []), do: Wire.return_mode(return_mode)
+
+  # One clause per mode, its code read from Wire when this module compiles: every call
+  # asks for its flags.
+  for {mode, code} <- Wire.table().return_modes do
+    def flags(unquote(mode)), do: unquote(code)
+  end
 
   def flags(return_mode, extra),
-    do: Enum.reduce(extra, Wire.return_mode(return_mode), &(&2 ||| extra_bit(&1)))
+    do: Enum.reduce(extra, flags(return_mode), &(&2 ||| extra_bit(&1)))
 
   defp extra_bit(:no_reply), do: @no_reply
   defp extra_bit(:has_blobs), do: @has_blobs

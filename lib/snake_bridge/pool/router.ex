@@ -78,8 +78,9 @@ defmodule SnakeBridge.Pool.Router do
   def alias_tag(alias), do: :erlang.term_to_binary({:uncounted, alias})
 
   defp pid_tag do
-    case Process.get(:snakebridge_pid_tag) do
-      nil ->
+    # The BIF itself: read on every call, and Process.get/1 costs two calls more.
+    case :erlang.get(:snakebridge_pid_tag) do
+      :undefined ->
         tag = :erlang.term_to_binary(self())
         Process.put(:snakebridge_pid_tag, tag)
         tag
