@@ -9,8 +9,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import packaging
 import pytest
-from env_project import EnvProject
+from env_project import ENGINE, EnvProject
 from fake_index import build_index, build_wheel
 
 DEPS = ["faketorch==1.0", "fakejax", "fakeort", "fakedep"]
@@ -191,6 +192,12 @@ def test_without_uv_setup_falls_back_to_venv_and_pip_and_says_so(project: EnvPro
     tool.mkdir()
     (tool / "python").symlink_to(Path(sys.executable))
     project.env["SNAKEBRIDGE_TOOL_PYTHON"] = str(tool / "python")
+    # Outside its venv the interpreter sees `packaging` only through PYTHONPATH: the
+    # base interpreter's own site-packages (a distribution's Python) may not have it.
+    extra = tool / "lib"
+    extra.mkdir()
+    (extra / "packaging").symlink_to(Path(packaging.__file__).parent)
+    project.env["PYTHONPATH"] = f"{ENGINE}:{extra}"
     done = project.run("setup")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "uv is not available: installing with venv + pip, without a lock" in done.stderr
