@@ -124,7 +124,17 @@ EXPORTS: dict[str, list[str]] = {
         "make_private_directory",
         "read_segment",
     ],
-    "snakebridge._terms": ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"],
+    "snakebridge._terms": [
+        "ModuleName",
+        "as_plain",
+        "build_encoder",
+        "bytes_struct",
+        "encode_bytes",
+        "make_decoder",
+        "make_encoder",
+        "numpy_scalar_encoder",
+    ],
+    "snakebridge._deep": ["make_value_encoder"],
     "snakebridge._zones": [
         "FIXED_ZONE",
         "any_zone_fields",

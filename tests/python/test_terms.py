@@ -17,9 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from snakebridge._arrays import ARRAY_DTYPES, encode_array
+from snakebridge._deep import make_value_encoder
 from snakebridge._etf import Atom, DecodeError, Encoder, ErlFun
 from snakebridge._shm import read_segment
-from snakebridge._terms import make_decoder, make_encoder, make_value_encoder
+from snakebridge._terms import make_decoder, make_encoder
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -546,7 +547,8 @@ def test_value_mode_cycles_and_deep_nesting_go_to_the_fallback() -> None:
 def test_the_encoders_never_import_numpy() -> None:
     script = (
         "import sys, datetime\n"
-        "from snakebridge._terms import make_encoder, make_value_encoder\n"
+        "from snakebridge._terms import make_encoder\n"
+        "from snakebridge._deep import make_value_encoder\n"
         "def fallback(enc, obj): enc.atom('ref')\n"
         "value = [1.5, b'x', {1}, datetime.date.today(), object(), {'a': [2]}]\n"
         "make_encoder(fallback=fallback).encode(value)\n"

@@ -18,6 +18,7 @@ from snakebridge._aio import EventLoopThread
 from snakebridge._arrays import encode_array
 from snakebridge._callbacks import ElixirFunction, Invoke
 from snakebridge._channel import FrameWriter
+from snakebridge._deep import make_value_encoder
 from snakebridge._errors import RefError, qualified_name, write_error
 from snakebridge._etf import Atom, Encoder, ErlFun
 from snakebridge._idioms import IterBatch
@@ -27,7 +28,7 @@ from snakebridge._ops import AWAIT_RESULT, ArrayExport, bind, call_name
 from snakebridge._registry import Registry
 from snakebridge._request import NO_BLOBS, Request
 from snakebridge._shm import SegmentWriter, read_segment
-from snakebridge._terms import make_decoder, make_encoder, make_value_encoder
+from snakebridge._terms import make_decoder, make_encoder
 from snakebridge._wire import BLOB_MIN, PIPE_BUF, Flag, Kind, ReturnMode
 
 __all__ = ["OK_BYTE", "Replies", "ThreadCodec"]

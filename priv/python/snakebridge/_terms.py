@@ -17,7 +17,7 @@ Elixir to Python, the decoder turns the bridge's structs into Python objects:
 Python to Elixir has two modes. *Auto* (`make_encoder`) sends plain data by value and
 everything else to the fallback (which makes a `Ref`): it matches exact types only, so
 a `Counter`, an `OrderedDict` or an `IntEnum` member stays a Python object. *Value*
-(`make_value_encoder`, for `to_elixir`) converts as deeply as it can: any mapping
+(`snakebridge._deep.make_value_encoder`, for `to_elixir`) converts as deeply as it can: any mapping
 becomes a map, any other collection a list (a set-like one a `MapSet`), an ndarray
 nested lists, and any buffer a `Bytes`; a subclass of str, bytes, int, float, date or
 datetime (a pandas Timestamp) its plain value; a datetime with any tzinfo a
@@ -34,16 +34,25 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Collection, ItemsView, KeysView, Mapping, Set, ValuesView
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from snakebridge._arrays import ARRAY, decode_array, encode_frame
+from snakebridge._arrays import ARRAY, decode_array
 from snakebridge._etf import Atom, DecodeError, Decoder, EncodeFn, Encoder, FunHook, StructHook
 from snakebridge._shm import SHM_STRUCT
-from snakebridge._zones import FIXED_ZONE, any_zone_fields, zone_fields
+from snakebridge._zones import FIXED_ZONE, zone_fields
 
-__all__ = ["ModuleName", "make_decoder", "make_encoder", "make_value_encoder"]
+__all__ = [
+    "ModuleName",
+    "as_plain",
+    "build_encoder",
+    "bytes_struct",
+    "encode_bytes",
+    "make_decoder",
+    "make_encoder",
+    "numpy_scalar_encoder",
+]
 
 _T = TypeVar("_T")
 
@@ -241,7 +250,7 @@ def _struct(enc: Encoder, module: str, fields: tuple[tuple[str, Any], ...]) -> N
         enc.term(value)
 
 
-def _bytes_struct(enc: Encoder, data: bytes | bytearray | memoryview) -> None:
+def bytes_struct(enc: Encoder, data: bytes | bytearray | memoryview) -> None:
     enc.map_header(2)
     enc.atom("__struct__")
     enc.atom(BYTES)
@@ -249,8 +258,8 @@ def _bytes_struct(enc: Encoder, data: bytes | bytearray | memoryview) -> None:
     enc.binary(data)
 
 
-def _encode_bytes(enc: Encoder, obj: Any) -> None:
-    _bytes_struct(enc, obj if type(obj) is bytes else memoryview(obj))
+def encode_bytes(enc: Encoder, obj: Any) -> None:
+    bytes_struct(enc, obj if type(obj) is bytes else memoryview(obj))
 
 
 def _encode_set(enc: Encoder, obj: Any) -> None:
@@ -311,7 +320,7 @@ def _common_handlers(
         _struct(enc, DATETIME, items + tuple(zip(keys, fields, strict=True)))
 
     return {
-        bytes: _encode_bytes,
+        bytes: encode_bytes,
         set: _encode_set,
         frozenset: _encode_set,
         slice: _encode_slice,
@@ -321,17 +330,21 @@ def _common_handlers(
     }
 
 
-def _as(plain: Callable[[Any], Any]) -> EncodeFn:
+def as_plain(plain: Callable[[Any], Any]) -> EncodeFn:
     def encode(enc: Encoder, obj: Any) -> None:
         enc.term(plain(obj))
 
     return encode
 
 
-_NUMPY_SCALARS = (("bool_", _as(bool)), ("integer", _as(int)), ("floating", _as(float)))
+_NUMPY_SCALARS = (
+    ("bool_", as_plain(bool)),
+    ("integer", as_plain(int)),
+    ("floating", as_plain(float)),
+)
 
 
-def _numpy_scalar(type_: type) -> EncodeFn | None:
+def numpy_scalar_encoder(type_: type) -> EncodeFn | None:
     """The handler for a numpy scalar type with an exact plain counterpart; None for any
     other type (complex, datetime64, timedelta64, void, longdouble go to the fallback).
 
@@ -350,13 +363,13 @@ def _numpy_scalar(type_: type) -> EncodeFn | None:
         if issubclass(type_, getattr(np, name)):
             return handler
     if issubclass(type_, np.str_):
-        return _as(str)
+        return as_plain(str)
     if issubclass(type_, np.bytes_):
-        return _encode_bytes
+        return encode_bytes
     return None
 
 
-def _make(
+def build_encoder(
     fallback: EncodeFn,
     classify: Callable[[type], EncodeFn | None],
     zone: Callable[[dt.datetime], tuple[str, str, int, int] | None],
@@ -369,114 +382,4 @@ def _make(
 
 def make_encoder(*, fallback: EncodeFn) -> Encoder:
     """The "auto" encoder: plain data of exact types by value, all else to `fallback`."""
-    return _make(fallback, _numpy_scalar, zone_fields)
-
-
-def _plain_datetime(obj: dt.datetime) -> dt.datetime:
-    """A datetime subclass's value (a pandas Timestamp's, say) as a plain datetime."""
-    return dt.datetime(
-        obj.year,
-        obj.month,
-        obj.day,
-        obj.hour,
-        obj.minute,
-        obj.second,
-        obj.microsecond,
-        obj.tzinfo,
-        fold=obj.fold,
-    )
-
-
-def make_value_encoder(*, fallback: EncodeFn) -> Encoder:
-    """The "value" encoder (`to_elixir`): converts as deeply as it can, see module docs."""
-    # A converted copy is a fresh object, so the encoder's cycle check cannot see a
-    # cycle through the original: the originals being converted are tracked here.
-    converting: set[int] = set()
-
-    def convert(to: Callable[[Any], Any]) -> EncodeFn:
-        def encode(enc: Encoder, obj: Any) -> None:
-            key = id(obj)
-            if key in converting:
-                fallback(enc, obj)
-                return
-            converting.add(key)
-            try:
-                enc.term(to(obj))
-            finally:
-                converting.discard(key)
-
-        return encode
-
-    def buffer_or_fallback(enc: Encoder, obj: Any) -> None:
-        try:
-            view = memoryview(obj)
-        except TypeError:
-            fallback(enc, obj)
-            return
-        _bytes_struct(enc, view)
-
-    def exact(to: Callable[[Any], Any]) -> EncodeFn:
-        """Converts with `to`, or leaves the object to the fallback where `to` says None:
-        no exact plain form."""
-
-        def encode(enc: Encoder, obj: Any) -> None:
-            plain = to(obj)
-            if plain is None:
-                fallback(enc, obj)
-            else:
-                enc.term(plain)
-
-        return encode
-
-    def numpy_scalar(np: Any, type_: type) -> EncodeFn | None:
-        handler = _numpy_scalar(type_)
-        if handler is not None:
-            return handler
-        if issubclass(type_, np.datetime64):
-            # `item()` gives a date or datetime for day to microsecond units; an int
-            # (nanoseconds), or None (NaT), are no exact form.
-            return exact(lambda value: value.item() if type(value.item()) in _DATES else None)
-        if issubclass(type_, np.void):  # a structured record: its fields, as a tuple
-            return exact(lambda value: value.item())
-        if issubclass(type_, np.floating):  # a longdouble: the nearest float
-            return _as(float)
-        return None
-
-    def classify(type_: type) -> EncodeFn | None:
-        pd = sys.modules.get("pandas")
-        if pd is not None and issubclass(type_, pd.DataFrame):
-            return encode_frame
-        np = sys.modules.get("numpy")
-        if np is not None and issubclass(type_, np.ndarray):
-            return convert(lambda array: array.tolist())
-        if np is not None and issubclass(type_, np.generic):
-            return numpy_scalar(np, type_)
-        # Subclasses of the plain types (lxml's and bs4's strings, IntEnum members): their
-        # plain value. A Timestamp with nanoseconds has no exact datetime.
-        # (Through the base class's own method: a subclass may override `__str__`.)
-        for plain, value_of in _PLAIN_VALUES:
-            if issubclass(type_, plain):
-                return _as(value_of)
-        if issubclass(type_, dt.datetime):
-            return exact(
-                lambda value: None if getattr(value, "nanosecond", 0) else _plain_datetime(value)
-            )
-        if issubclass(type_, dt.date):
-            return exact(lambda value: dt.date(value.year, value.month, value.day))
-        if issubclass(type_, Mapping):
-            return convert(lambda mapping: dict(mapping.items()))
-        if issubclass(type_, (KeysView, ValuesView, ItemsView)):
-            return convert(list)
-        if issubclass(type_, (bytes, bytearray, memoryview)):
-            return _encode_bytes
-        if issubclass(type_, Set):
-            return convert(frozenset)
-        if issubclass(type_, Collection):
-            return convert(list)
-        return buffer_or_fallback
-
-    return _make(fallback, classify, any_zone_fields)
-
-
-_DATES = (dt.date, dt.datetime)
-_PLAIN_VALUES = ((str, str.__str__), (int, int.__int__), (float, float.__float__))
+    return build_encoder(fallback, numpy_scalar_encoder, zone_fields)
