@@ -1,4 +1,7 @@
 defmodule SnakeBridge do
+  # One file over the ~450-line mark on purpose: this is the public API, the one module
+  # users call, and most of it is the functions' docs and doctests. Every function here
+  # only checks its arguments and hands over to SnakeBridge.Call and its neighbours.
   @external_resource "README.md"
   @moduledoc "README.md"
              |> File.read!()
