@@ -1,5 +1,5 @@
 %{
-  calls_per_call: 79.1,
+  calls_per_call: 62.1,
   command: "mix run bench/call_profile.exs",
   machine: %{
     cpu: "AMD EPYC",
@@ -9,25 +9,25 @@
     nproc: 2,
     otp: "25",
     python: %{
-      call_ns: 111.4,
+      call_ns: 80.5,
       config_args:
-        "'--prefix=/root/.pyenv/versions/3.11.7' '--enable-shared' '--libdir=/root/.pyenv/versions/3.11.7/lib' 'LDFLAGS=-L/root/.pyenv/versions/3.11.7/lib -Wl,-rpath,/root/.pyenv/versions/3.11.7/lib' 'LIBS=-L/root/.pyenv/versions/3.11.7/lib -Wl,-rpath,/root/.pyenv/versions/3.11.7/lib' 'CPPFLAGS=-I/root/.pyenv/versions/3.11.7/include'",
+        "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       lto: false,
       path: "/work/main/.venv/bin/python",
       pgo: false,
-      version: "3.11.7"
+      version: "3.11.2"
     }
   },
   per_call_by_function: %{
     "'Elixir.SnakeBridge.Call.Args':scan_tail/3" => 1.0,
+    "'Elixir.SnakeBridge.Call':output_bit/1" => 1.0,
     "'Elixir.SnakeBridge.Call.Header':build/6" => 1.0,
+    "'Elixir.SnakeBridge.Call':settings/2" => 1.0,
     "'Elixir.SnakeBridge.Call.Route':ready_entry/4" => 1.0,
     "'Elixir.SnakeBridge.Call':request/4" => 1.0,
     "'Elixir.Enum':reduce_range/5" => 1.0,
     "'Elixir.SnakeBridge.Call.Args':prepare/3" => 1.0,
-    "'Elixir.SnakeBridge.Call.Header':flags/2" => 1.0,
     "'Elixir.SnakeBridge.Call':parent/2" => 1.0,
-    "'Elixir.Process':delete/1" => 1.0,
     "'Elixir.SnakeBridge.Pool.Table':lookup_entry/2" => 1.0,
     "'Elixir.SnakeBridge':name_text/1" => 1.0,
     "'Elixir.SnakeBridge.Call.Args':prepare_keywords/3" => 1.0,
@@ -36,8 +36,10 @@
     "'Elixir.SnakeBridge.Call.Route':worker/4" => 1.0,
     "'Elixir.SnakeBridge.Call':encode_body/2" => 1.0,
     "'Elixir.SnakeBridge.Call':check_in/4" => 1.0,
-    "'Elixir.SnakeBridge.Call':opt/3" => 6.0,
+    "'Elixir.SnakeBridge.Call':opt/3" => 1.0,
     "atomics:add_get/3" => 1.0,
+    "'Elixir.SnakeBridge.Call':transmit/3" => 1.0,
+    "'Elixir.SnakeBridge':request_call/5" => 1.0,
     "'Elixir.SnakeBridge.Call':await/3" => 1.0,
     "erlang:term_to_binary/1" => 1.0,
     "'Elixir.SnakeBridge':prepare_target/1" => 1.0,
@@ -46,17 +48,15 @@
     "ets:lookup/2" => 1.0,
     "'Elixir.SnakeBridge':call/5" => 1.0,
     "persistent_term:get/1" => 1.0,
-    "'Elixir.Process':get/2" => 6.0,
     "'Elixir.SnakeBridge.Pool.Transport.LocalPort':send_frame/2" => 1.0,
     "'Elixir.SnakeBridge.Call.Route':now_ms/0" => 1.0,
     "'Elixir.SnakeBridge.Call.Route':session/2" => 1.0,
     "'Elixir.SnakeBridge.Call':finish/1" => 1.0,
-    "'Elixir.Process':get/1" => 6.0,
+    "'Elixir.SnakeBridge.Call':session/3" => 1.0,
     "erts_internal:port_command/3" => 1.0,
     "'Elixir.SnakeBridge.Call.Route':deadline/1" => 1.0,
     "'Elixir.SnakeBridge.Call.Header':flags/1" => 1.0,
     "'Elixir.SnakeBridge.Wire':op/1" => 1.0,
-    "'Elixir.SnakeBridge.Wire':return_mode/1" => 1.0,
     "'Elixir.SnakeBridge':call/3" => 1.0,
     "'Elixir.SnakeBridge.Call':send_and_await/9" => 1.0
   }
