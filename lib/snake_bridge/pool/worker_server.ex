@@ -21,7 +21,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{Interpreter, Wire, WorkerCrashError}
-  alias SnakeBridge.Pool.{Entry, Router, Table}
+  alias SnakeBridge.Pool.{Entry, Router, StartWaiters, Table}
   alias SnakeBridge.Pool.Remote.Relay
   alias SnakeBridge.Pool.Transport.LocalPort
 
@@ -87,7 +87,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
         reason = "it keeps crashing soon after starting; next start in #{delay} ms"
         error = %{last_crash | reason: reason}
         Table.put_entry(state.pool, state.index, {:failed, self(), error})
-        reply_waiters({:failed, self(), error})
+        StartWaiters.reply_all({:failed, self(), error})
         Process.send_after(self(), :start, delay)
         {:noreply, state}
     end
@@ -107,7 +107,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
           Entry.ready(server: self(), transport: transport, incarnation: incarnation, load: load)
 
         Table.put_entry(state.pool, state.index, entry)
-        reply_waiters(entry)
+        StartWaiters.reply_all(entry)
         started_at = System.monotonic_time(:millisecond)
         {:noreply, %{state | started_at: started_at, failures: 0, load: load, router: router}}
 
@@ -125,7 +125,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
         }
 
         Table.put_entry(state.pool, state.index, {:failed, self(), error})
-        reply_waiters({:failed, self(), error})
+        StartWaiters.reply_all({:failed, self(), error})
         Process.send_after(self(), :retry_boot, backoff)
         {:noreply, %{close(state) | failures: failures}}
     end
@@ -248,19 +248,10 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
   @impl true
   def handle_call(:await_ready, from, state) do
-    case Table.entry(state.pool, state.index) do
-      {:starting, _} ->
-        waiters = Process.get(:waiters, [])
-        Process.put(:waiters, [from | waiters])
-        {:noreply, state}
-
-      entry ->
-        {:reply, entry, state}
+    case StartWaiters.await(state.pool, state.index, from) do
+      :wait -> {:noreply, state}
+      {:ready, entry} -> {:reply, entry, state}
     end
-  end
-
-  defp reply_waiters(entry) do
-    for from <- Process.delete(:waiters) || [], do: GenServer.reply(from, entry)
   end
 
   @impl true

@@ -23,7 +23,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{Wire, WorkerCrashError}
   alias SnakeBridge.Call.Callback
-  alias SnakeBridge.Pool.{Entry, Remote, Router, Table, WorkerServer}
+  alias SnakeBridge.Pool.{Entry, Remote, Router, StartWaiters, Table, WorkerServer}
   alias SnakeBridge.Pool.Remote.Host
   alias SnakeBridge.Pool.Transport
 
@@ -115,7 +115,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
           Entry.ready(server: self(), transport: transport, incarnation: incarnation, load: load)
 
         Table.put_entry(state.pool, state.index, entry)
-        reply_waiters(entry)
+        StartWaiters.reply_all(entry)
 
         {:noreply,
          %{
@@ -170,25 +170,17 @@ defmodule SnakeBridge.Pool.Remote.Worker do
   # The worker cannot run for now: callers get `error` at once; try again in `delay`.
   defp fail(state, error, delay) do
     Table.put_entry(state.pool, state.index, {:failed, self(), error})
-    reply_waiters({:failed, self(), error})
+    StartWaiters.reply_all({:failed, self(), error})
     Process.send_after(self(), :retry, delay)
     {:noreply, state}
   end
 
   @impl true
   def handle_call(:await_ready, from, state) do
-    case Table.entry(state.pool, state.index) do
-      {:starting, _} ->
-        Process.put(:waiters, [from | Process.get(:waiters, [])])
-        {:noreply, state}
-
-      entry ->
-        {:reply, entry, state}
+    case StartWaiters.await(state.pool, state.index, from) do
+      :wait -> {:noreply, state}
+      {:ready, entry} -> {:reply, entry, state}
     end
-  end
-
-  defp reply_waiters(entry) do
-    for from <- Process.delete(:waiters) || [], do: GenServer.reply(from, entry)
   end
 
   @impl true
