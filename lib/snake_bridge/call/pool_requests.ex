@@ -36,9 +36,15 @@ defmodule SnakeBridge.Call.PoolRequests do
            {:ok, _} <- Call.request(:eval, {code, bindings}, {pool, index, incarnation}, []) do
         {:cont, :ok}
       else
-        {:error, %WorkerCrashError{}} -> {:cont, :ok}
-        {:error, %SnakeBridge.RefError{reason: :worker_lost}} -> {:cont, :ok}
-        {:error, error} -> {:halt, {:error, error}}
+        {:error, %WorkerCrashError{}} ->
+          {:cont, :ok}
+
+        {:error, %SnakeBridge.RefError{reason: reason}}
+        when reason in [:worker_lost, :node_down] ->
+          {:cont, :ok}
+
+        {:error, error} ->
+          {:halt, {:error, error}}
       end
     end)
   end

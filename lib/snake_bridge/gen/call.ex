@@ -8,7 +8,7 @@ defmodule SnakeBridge.Gen.Call do
   # Only the keys the caller passed are sent, so Python sees its own defaults (numpy's
   # `_NoValue` sentinels never cross). The empty list is the hot path: one clause.
 
-  @bridge_keys [:timeout, :return, :session, :pool]
+  @bridge_keys [:timeout, :return, :session, :pool, :output]
 
   @typedoc """
   What a wrapper knows of its Python parameters: the optional ones that must go by

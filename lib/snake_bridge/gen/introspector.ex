@@ -98,18 +98,30 @@ defmodule SnakeBridge.Gen.Introspector do
         ~w(-m pip install --quiet --disable-pip-version-check --no-input --target) ++
           [temp, "griffe==#{@griffe}"]
 
-      case System.cmd(python, args, stderr_to_stdout: true) do
-        {_, 0} ->
-          # Another run may have won the race; its copy is identical.
-          with {:error, _} <- File.rename(temp, final), do: File.rm_rf!(temp)
+      # griffe is pure Python, so any Python 3's pip can install it for the pool's
+      # interpreter; a managed environment built by uv has no pip of its own.
+      installers = Enum.uniq([python | List.wrap(System.find_executable("python3"))])
+
+      Enum.reduce_while(installers, {:error, ""}, fn installer, {:error, failures} ->
+        case System.cmd(installer, args, stderr_to_stdout: true) do
+          {_, 0} ->
+            # Another run may have won the race; its copy is identical.
+            with {:error, _} <- File.rename(temp, final), do: File.rm_rf!(temp)
+            {:halt, {:ok, final}}
+
+          {output, status} ->
+            File.rm_rf!(temp)
+            {:cont, {:error, failures <> "\n#{installer} -m pip (exit #{status}):\n#{output}"}}
+        end
+      end)
+      |> case do
+        {:ok, final} ->
           {:ok, final}
 
-        {output, status} ->
-          File.rm_rf!(temp)
-
+        {:error, failures} ->
           {:error,
-           "installing griffe==#{@griffe} with #{python} -m pip failed " <>
-             "(exit #{status}); SnakeBridge needs it to introspect:\n#{output}"}
+           "installing griffe==#{@griffe} failed; SnakeBridge needs it to introspect:" <>
+             failures}
       end
     end
   end

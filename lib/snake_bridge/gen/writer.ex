@@ -148,7 +148,8 @@ defmodule SnakeBridge.Gen.Writer do
     with :ok <- File.rename(path, aside) do
       case File.read(aside) do
         {:ok, ^stale} -> File.rm(aside)
-        _ -> File.ln(aside, path) && File.rm(aside)
+        # Someone else's lock by now: put it back, and remove ours only if that worked.
+        _ -> with :ok <- File.ln(aside, path), do: File.rm(aside)
       end
     end
   end

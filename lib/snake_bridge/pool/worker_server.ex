@@ -278,6 +278,14 @@ defmodule SnakeBridge.Pool.WorkerServer do
       # once every holder of fd 4 has closed it (a daemonized grandchild may never).
       <<@exited, 0, report::binary>> ->
         died(state, parse_exit(report))
+
+      other ->
+        Logger.warning(
+          "SnakeBridge worker #{inspect(state.pool)}/#{state.index}: unexpected frame " <>
+            inspect(other, limit: 8, printable_limit: 64)
+        )
+
+        {:noreply, state}
     end
   end
 

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-from snakebridge._channel import ChannelClosed, FrameReader
+from snakebridge._channel import ChannelClosed, FrameReader, FrameTooLarge
 from snakebridge._op_context import OpContext
 from snakebridge._ops import CONTROL_OPS
 from snakebridge._replies import Replies
@@ -55,6 +55,10 @@ class ControlServer:
             except ChannelClosed:
                 sys.stderr.flush()
                 os._exit(0)
+            except FrameTooLarge as exc:
+                # The reader has skipped it; the thread must live on for the next one.
+                print(f"snakebridge: control frame dropped: {exc}", file=sys.stderr)
+                continue
             try:
                 self._dispatch(frame)
             except Exception as exc:

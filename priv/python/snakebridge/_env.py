@@ -180,7 +180,7 @@ def _pip_install(ctx: Context, profile: Target, python: str) -> None:
     elif not spec.pypi:
         args.append(f"--index-url={remote.pop(0)}")
     args += [f"--extra-index-url={url}" for url in remote]
-    subprocess.run([*args, *reqs], check=True, capture_output=True)
+    subprocess.run([*args, *reqs], check=True, capture_output=True, text=True)
 
 
 def drift(ctx: Context) -> tuple[list[str], str]:

@@ -95,7 +95,11 @@ defmodule SnakeBridge.Pool.Remote.Worker do
   defp start_far(state) do
     incarnation = System.unique_integer([:positive])
     worker_id = {state.pool, state.index, incarnation}
-    args = [worker_id, self(), Host.forwarded_options(state.config), Host.hostname()]
+    # Directories added at run time (SnakeBridge.add_python_path/2) go along, as they
+    # do for a local replacement.
+    python_path = Table.added_python_path(state.pool) ++ state.config.python_path
+    config = %{state.config | python_path: python_path}
+    args = [worker_id, self(), Host.forwarded_options(config), Host.hostname()]
 
     case far_start(state.node, args ++ [Wire.protocol_version()]) do
       {:ok, far} ->
