@@ -48,8 +48,10 @@ defmodule SnakeBridge.Pool do
   With `node: :"py@gpu-host"` (or `nodes: [...]`), each worker's Python process runs on
   that node, and calls reach it over Erlang distribution: the calling code does not
   change. The far node must run SnakeBridge (the same version, started) with the
-  Python environment the pool needs (the interpreter, `python_deps`); the path
-  options (`:python`, `:venv`, `:python_path`) are read there. A node that is down
+  Python environment the pool needs (the interpreter, `python_deps`). The path
+  options (`:python`, `:venv`, `:python_path`) name paths on that node; the pool's
+  options, this node's `config :snakebridge` defaults included, travel with the pool,
+  and only what neither sets falls back to the far node's own config. A node that is down
   leaves its workers failed until it comes back. See "Nodes" in docs/LIFECYCLE.md.
 
   ## Interpreter
