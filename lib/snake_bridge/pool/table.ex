@@ -80,15 +80,18 @@ defmodule SnakeBridge.Pool.Table do
     end
   end
 
-  @doc "Removes the entry of `index` if its server is still `server`."
+  @doc """
+  Removes the entry of `index` if its server is still `server`; nothing if the pool has
+  stopped meanwhile (its table went with it).
+  """
   def delete_entry(pool, index, server) do
-    table = meta(pool).table
-
-    case :ets.lookup(table, index) do
-      [{_, {:starting, ^server}}] -> :ets.delete(table, index)
-      [{_, {:failed, ^server, _}}] -> :ets.delete(table, index)
-      [{_, Entry.ready(server: ^server)}] -> :ets.delete(table, index)
-      _ -> true
+    with %{table: table} <- lookup(pool) do
+      case :ets.lookup(table, index) do
+        [{_, {:starting, ^server}}] -> :ets.delete(table, index)
+        [{_, {:failed, ^server, _}}] -> :ets.delete(table, index)
+        [{_, Entry.ready(server: ^server)}] -> :ets.delete(table, index)
+        _ -> true
+      end
     end
   end
 

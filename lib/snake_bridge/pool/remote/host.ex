@@ -4,8 +4,9 @@ defmodule SnakeBridge.Pool.Remote.Host do
   # for a pool on another node, started there over :erpc by SnakeBridge.Pool.Remote.Worker.
   #
   # It runs an ordinary SnakeBridge.Pool.WorkerServer under a routing table of its own
-  # (a pool of one, named {:remote, node, pool, index} so that two calling nodes never
-  # share one), with the worker id the calling pool gave it, and a relay in place of
+  # (a pool of one, named {:remote, node, pool, index, incarnation}: two calling nodes
+  # never share one, and a stopping incarnation never unpublishes its replacement's),
+  # with the worker id the calling pool gave it, and a relay in place of
   # the router (SnakeBridge.Pool.Remote.Relay). The worker lives as long as the
   # calling node's process that asked for it: when that process exits, or its node
   # goes down or is cut off (:noconnection), the worker is stopped. Nothing here
@@ -84,10 +85,10 @@ defmodule SnakeBridge.Pool.Remote.Host do
   end
 
   @impl true
-  def init({{pool, index, _incarnation} = worker_id, owner, opts, same_host?}) do
+  def init({{pool, index, incarnation} = worker_id, owner, opts, same_host?}) do
     Process.flag(:trap_exit, true)
     Process.monitor(owner)
-    name = {:remote, node(owner), pool, index}
+    name = {:remote, node(owner), pool, index, incarnation}
 
     config =
       (opts ++ [size: 1, nodes: [node()]])
