@@ -5,6 +5,7 @@ defmodule SnakeBridge.Python.CLI do
   # starts the process and, for setup, keeps the fingerprint that makes an unchanged
   # re-run a no-op that starts no Python at all.
 
+  alias SnakeBridge.Interpreter
   alias SnakeBridge.Python.{JSON, Project}
 
   @fingerprint ".snakebridge-fingerprint"
@@ -21,7 +22,7 @@ defmodule SnakeBridge.Python.CLI do
     try do
       {_, status} =
         System.cmd(python!(), ["-m", "snakebridge._cli", command, "--spec", path | args],
-          env: [{"PYTHONPATH", pythonpath(engine)}],
+          env: [{"PYTHONPATH", Interpreter.python_path_env(engine)}],
           into: IO.stream(:stdio, :line),
           stderr_to_stdout: true
         )
@@ -51,13 +52,6 @@ defmodule SnakeBridge.Python.CLI do
       status = run("setup", [], spec)
       if status == 0, do: File.write!(stamp, Project.fingerprint(spec))
       status
-    end
-  end
-
-  defp pythonpath(engine) do
-    case System.get_env("PYTHONPATH") do
-      empty when empty in [nil, ""] -> engine
-      existing -> engine <> ":" <> existing
     end
   end
 

@@ -37,11 +37,12 @@ defmodule SnakeBridge.Interpreter do
 
   defp executable?(path), do: File.regular?(path)
 
-  @doc "PYTHONPATH for workers: the engine's own code first, then whatever was set."
-  @spec python_path_env() :: String.t()
-  def python_path_env do
-    engine = Application.app_dir(:snakebridge, "priv/python")
-
+  @doc """
+  PYTHONPATH for Python that runs the engine's code (`engine`, default the installed
+  application's): that code first, then whatever was set.
+  """
+  @spec python_path_env(String.t()) :: String.t()
+  def python_path_env(engine \\ Application.app_dir(:snakebridge, "priv/python")) do
     case System.get_env("PYTHONPATH") do
       nil -> engine
       "" -> engine
