@@ -189,6 +189,25 @@ defmodule SnakeBridge.Pool.Table do
     end
   end
 
+  # A worker that dies sooner than this after starting counts as a quick death.
+  @quick_death_ms 5_000
+  @max_backoff 30_000
+
+  @doc "Is a death now, of a worker started at `started_at` (ms, or nil), a quick one?"
+  @spec quick_death?(integer | nil) :: boolean
+  def quick_death?(nil), do: true
+
+  def quick_death?(started_at),
+    do: System.monotonic_time(:millisecond) - started_at < @quick_death_ms
+
+  @doc "The pause before start attempt `failures + 1` after as many failed starts."
+  @spec start_backoff(pos_integer) :: pos_integer
+  def start_backoff(failures), do: min(100 * Integer.pow(2, failures), @max_backoff)
+
+  @doc "The longest pause between start attempts."
+  @spec max_backoff() :: pos_integer
+  def max_backoff, do: @max_backoff
+
   @doc "A new in-flight counter for a ready worker (see the module comment)."
   def new_load, do: :atomics.new(1, signed: true)
 

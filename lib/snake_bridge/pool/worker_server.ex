@@ -30,10 +30,6 @@ defmodule SnakeBridge.Pool.WorkerServer do
   @exited Wire.kind(:exited)
 
   @hello_timeout 60_000
-  @max_backoff 30_000
-  # A worker that dies sooner than this after starting counts as a quick death; quick
-  # deaths in a row delay the next start exponentially.
-  @quick_death_ms 5_000
 
   defstruct [
     :pool,
@@ -113,7 +109,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
       {:error, message, state} ->
         failures = state.failures + 1
-        backoff = min(100 * Integer.pow(2, failures), @max_backoff)
+        backoff = Table.start_backoff(failures)
 
         Logger.error(
           "SnakeBridge worker #{inspect(state.pool)}/#{state.index} failed to start " <>
@@ -349,7 +345,13 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
     # A worker killed by the call it was running is that call's failure, not a sign of
     # a broken environment: only deaths before the hello or while idle back off.
-    Table.note_death(state.pool, state.index, quick?(state) and not busy?(state), error)
+    Table.note_death(
+      state.pool,
+      state.index,
+      Table.quick_death?(state.started_at) and not busy?(state),
+      error
+    )
+
     {:stop, {:shutdown, error}, close(state)}
   end
 
@@ -362,11 +364,6 @@ defmodule SnakeBridge.Pool.WorkerServer do
     do: %{status: nil, signal: status - @signal_base, stderr: stderr}
 
   defp from_nanny_status(status, stderr), do: %{status: status, signal: nil, stderr: stderr}
-
-  defp quick?(%{started_at: nil}), do: true
-
-  defp quick?(%{started_at: started_at}),
-    do: System.monotonic_time(:millisecond) - started_at < @quick_death_ms
 
   defp handle_event({:orphan_callback, callback_id, fun, args, owner}, state) do
     SnakeBridge.Call.Callback.run_orphan(

@@ -31,8 +31,6 @@ defmodule SnakeBridge.Pool.Remote.Worker do
   # How often a node that is down is tried again.
   @retry_ms 500
   @start_timeout 75_000
-  @quick_death_ms 5_000
-  @max_backoff 30_000
 
   defstruct [
     :pool,
@@ -82,7 +80,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
           "this node is not distributed, so it cannot reach node #{state.node}: start it " <>
             "with --name or --sname (or Node.start/2)"
 
-        fail(state, %WorkerCrashError{reason: reason}, @max_backoff)
+        fail(state, %WorkerCrashError{reason: reason}, Table.max_backoff())
 
       Node.connect(state.node) != true ->
         fail(state, Remote.node_down(state.node), @retry_ms)
@@ -134,7 +132,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
 
       {:error, %WorkerCrashError{node: nil} = error} ->
         failures = state.failures + 1
-        backoff = min(100 * Integer.pow(2, failures), @max_backoff)
+        backoff = Table.start_backoff(failures)
 
         Logger.error(
           "SnakeBridge worker #{inspect(state.pool)}/#{state.index} on node #{state.node} " <>
@@ -200,7 +198,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
     error =
       case reason do
         {:shutdown, %WorkerCrashError{} = error} ->
-          Table.note_death(state.pool, state.index, quick?(state), error)
+          Table.note_death(state.pool, state.index, Table.quick_death?(state.started_at), error)
           error
 
         :noconnection ->
@@ -245,7 +243,4 @@ defmodule SnakeBridge.Pool.Remote.Worker do
     if state.router, do: Router.stop(state.router)
     Table.delete_entry(state.pool, state.index, self())
   end
-
-  defp quick?(%{started_at: started_at}),
-    do: System.monotonic_time(:millisecond) - started_at < @quick_death_ms
 end
