@@ -21,10 +21,10 @@ import importlib
 import itertools
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import CodeType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from snakebridge._etf import Atom, Decoder, utf8_text
 from snakebridge._idioms import (
@@ -43,10 +43,12 @@ from snakebridge._wire import Op
 
 __all__ = [
     "AWAIT_RESULT",
+    "CALL_TARGETS",
     "CONTROL_OPS",
     "ArrayExport",
     "bind",
     "call_name",
+    "in_main_namespace",
     "op_array_export",
     "op_call",
     "op_callback_result",
@@ -64,6 +66,7 @@ __all__ = [
     "op_setitem",
     "op_stats",
     "op_str",
+    "resolve_attribute",
 ]
 
 
@@ -99,7 +102,8 @@ def _target(target: Any) -> Any:
     return target
 
 
-def _getattr_path(obj: Any, name: str) -> Any:
+def resolve_attribute(obj: Any, name: str) -> Any:
+    """`obj`'s attribute `name`, which may be a dotted path (`linalg.norm`)."""
     if "." not in name:
         return getattr(obj, name)
     for part in name.split("."):
@@ -123,6 +127,8 @@ def _kwargs(kwargs: Any) -> dict[str, Any]:
     return result
 
 
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
+
 _modules = sys.modules
 _import_module = importlib.import_module
 
@@ -131,36 +137,39 @@ def _op_call(ctx: OpContext, req: Request) -> Any:
     target, name, args, kwargs = req.body
     if type(target) is ModuleName:
         target = _modules.get(target) or _import_module(target)
-    fn = getattr(target, name) if "." not in name else _getattr_path(target, name)
+    fn = getattr(target, name) if "." not in name else resolve_attribute(target, name)
     if kwargs:
         return fn(*args, **_kwargs(kwargs))
     return fn(*args)
 
 
-def _in_main_namespace(fn: Handler) -> Handler:
-    """`fn`'s code with globals whose `__name__` is "__main__", as a script's would be.
+def in_main_namespace(fn: _Fn) -> _Fn:
+    """`fn` (its code, defaults and closure) with globals whose `__name__` is
+    "__main__", as a script's would be.
 
-    A call's target runs with op_call as its direct caller, and code that names its
-    caller's module (namedtuple, the functional Enum API, warnings) then sees __main__
-    rather than this engine module, at no cost of an extra frame on every call. The code
-    keeps this file's name, so tracebacks drop it with the engine's other frames. As fast
-    as the `exec`'d source string it replaces (bench/results/op_call_form.txt).
+    A call's target runs with op_call (or the fast path) as its direct caller, and code
+    that names its caller's module (namedtuple, the functional Enum API, warnings) then
+    sees __main__ rather than an engine module, at no cost of an extra frame on every
+    call. The code keeps its file's name, so tracebacks drop it with the engine's other
+    frames. As fast as the `exec`'d source string it replaced
+    (bench/results/op_call_form.txt).
     """
     code = fn.__code__
-    names = {name: globals()[name] for name in code.co_names if name in globals()}
+    module_globals = fn.__globals__
+    names = {name: module_globals[name] for name in code.co_names if name in module_globals}
     namespace = {"__name__": "__main__", "__builtins__": builtins, **names}
     public = fn.__name__.lstrip("_")
     code = code.replace(co_name=public, co_qualname=public)
-    main_fn: Handler = types.FunctionType(code, namespace, public)
-    return main_fn
+    main_fn = types.FunctionType(code, namespace, public, fn.__defaults__, fn.__closure__)
+    return cast(_Fn, main_fn)
 
 
-op_call = _in_main_namespace(_op_call)
+op_call = in_main_namespace(_op_call)
 
 
 def op_getattr(ctx: OpContext, req: Request) -> Any:
     target, name = req.body
-    return _getattr_path(_target(target), name)
+    return resolve_attribute(_target(target), name)
 
 
 def op_setattr(ctx: OpContext, req: Request) -> None:
@@ -364,7 +373,7 @@ def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handl
     else:
         name_at = offset + 1 + frame[offset]
         args_at = name_at + 1 + frame[name_at]
-        target = _TARGETS.get(frame[offset:args_at])
+        target = CALL_TARGETS.get(frame[offset:args_at])
         if target is None:
             target = _target_names(frame, offset, name_at, args_at)
         module, name = target
@@ -382,11 +391,11 @@ def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handl
 def _target_names(frame: bytes, offset: int, name_at: int, args_at: int) -> tuple[str, str]:
     module = ModuleName(frame[offset + 1 : name_at].decode())
     target = module, frame[name_at + 1 : args_at].decode()
-    if len(_TARGETS) < 4096:  # modules and their functions: few, and called again and again
-        _TARGETS[frame[offset:args_at]] = target
+    if len(CALL_TARGETS) < 4096:  # modules and their functions: few, and called again and again
+        CALL_TARGETS[frame[offset:args_at]] = target
     return target
 
 
 # A CALL_MODULE's two names, exactly as they arrive, to the strings: one slice and one
-# lookup per request.
-_TARGETS: dict[bytes, tuple[str, str]] = {}
+# lookup per request. Filled here, read by the fast path too (`_fast_path`).
+CALL_TARGETS: dict[bytes, tuple[str, str]] = {}
