@@ -233,7 +233,7 @@ defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
 
   import SnakeBridge.Test.Lifecycle
 
-  alias SnakeBridge.RefError
+  alias SnakeBridge.{EncodeError, RefError}
 
   test "refs made for a reply over :max_frame are dropped" do
     start_supervised!({SnakeBridge.Pool, name: :undelivered_frame, size: 1, max_frame: 10_000})
@@ -260,5 +260,38 @@ defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
     # The session's whole allowance is still there.
     assert {:ok, refs} = SnakeBridge.eval("[object() for _ in range(5)]", %{}, opts)
     assert length(refs) == 5
+  end
+
+  describe "refs in a reply the VM cannot decode are released" do
+    setup do
+      pool = :"undelivered_undecodable_#{System.unique_integer([:positive])}"
+      start_supervised!({SnakeBridge.Pool, name: pool, size: 1})
+      await_pool(pool)
+      %{pool: pool, before: live_refs(pool)}
+    end
+
+    test "a dict with two NaN keys", ctx do
+      code = "{float('nan'): object(), float('nan'): [object(), object()]}"
+      refused_without_leak(ctx, code, "NaN keys")
+    end
+
+    test "an atom this VM does not have", ctx do
+      # The name is only ever a string on this side: no code here creates the atom.
+      code = """
+      from snakebridge._etf import Atom
+      [object(), Atom("snakebridge_no_such_atom_xyz123"), object()]
+      """
+
+      refused_without_leak(ctx, code, "the atom snakebridge_no_such_atom_xyz123, which does not")
+    end
+
+    defp refused_without_leak(%{pool: pool, before: before}, code, reason) do
+      for _ <- 1..10 do
+        assert {:error, %EncodeError{} = error} = SnakeBridge.eval(code, %{}, pool: pool)
+        assert error.reason =~ reason
+      end
+
+      eventually("the replies' refs released", 5_000, fn -> live_refs(pool) == before end)
+    end
   end
 end
