@@ -64,6 +64,13 @@ defmodule SnakeBridge.ShmTest do
     assert File.ls!(worker_dir) == []
   end
 
+  test "a reply the VM cannot decode leaves no segment behind", %{worker_dir: worker_dir} do
+    # Two NaN keys: a dict the VM refuses, whose values were written to segments.
+    code = "{float('nan'): b'x' * 100_000, float('nan'): b'y' * 100_000}"
+    assert {:error, %EncodeError{}} = eval(code)
+    assert File.ls!(worker_dir) == []
+  end
+
   test "text above the threshold stays text" do
     text = String.duplicate("ü", 100_000)
     assert call("builtins", "str", [text]) == {:ok, text}

@@ -138,18 +138,24 @@ defmodule SnakeBridge.TimeoutTest do
       await_pool(:timeout_refs)
       before = live_refs(:timeout_refs)
 
-      # Catches the interrupt and returns a new object anyway.
-      code = """
-      import time
-      try:
-          time.sleep(10)
-      except KeyboardInterrupt:
-          pass
-      [object() for _ in range(10)]
-      """
+      # Each catches the interrupt and returns new objects anyway: in a list, and in a
+      # dict that the VM cannot decode (two NaN keys).
+      for result <- [
+            "[object() for _ in range(10)]",
+            "{float('nan'): object(), float('nan'): object()}"
+          ] do
+        code = """
+        import time
+        try:
+            time.sleep(10)
+        except KeyboardInterrupt:
+            pass
+        #{result}
+        """
 
-      assert {:error, %TimeoutError{worker_restarted: false}} =
-               SnakeBridge.eval(code, %{}, pool: :timeout_refs, timeout: 200)
+        assert {:error, %TimeoutError{worker_restarted: false}} =
+                 SnakeBridge.eval(code, %{}, pool: :timeout_refs, timeout: 200)
+      end
 
       eventually("the refs released", 5_000, fn -> live_refs(:timeout_refs) == before end)
     end

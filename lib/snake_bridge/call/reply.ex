@@ -6,6 +6,7 @@ defmodule SnakeBridge.Call.Reply do
   import Bitwise
 
   alias SnakeBridge.{EncodeError, Ref, Shm, TimeoutError, Wire, WorkerCrashError}
+  alias SnakeBridge.Call.EtfRefs
   alias SnakeBridge.Pool.{Housekeeping, Table}
 
   @shm_flag Wire.shm_flag()
@@ -64,33 +65,40 @@ defmodule SnakeBridge.Call.Reply do
   def atoms, do: @reply_atoms
 
   @doc """
-  A final reply's payload, or the error that the VM refused to decode it: a Python
-  dict (or set) whose keys are distinct in Python but equal in Elixir, such as two NaN
-  keys (each NaN is a distinct key) or a DataFrame's repeated column names, makes a
-  map with a repeated key.
+  A final reply's payload, or the error that stands for it. A reply the VM cannot
+  decode is an EncodeError saying why, and what it holds is cleaned up as by
+  `discard/2`, since its caller never gets the refs in it.
   """
   @spec decoded(byte, binary) :: {:ok, term} | {:error, EncodeError.t()}
   def decoded(kind, payload) do
     {:ok, decode(kind, payload)}
   rescue
-    # The worker died, and its segments with it, before this reply was read.
+    # The worker died, and its segments and refs with it, before this reply was read.
     gone in Shm.Gone ->
       {:error, %WorkerCrashError{reason: Exception.message(gone)}}
 
     # A shared-memory segment that is not ours, or not whole (SnakeBridge.Shm).
     error in RuntimeError ->
+      discard(kind, payload)
       {:error, %EncodeError{path: "(the reply)", value: nil, reason: Exception.message(error)}}
 
     ArgumentError ->
-      {:error,
-       %EncodeError{
-         path: "(the reply)",
-         value: nil,
-         reason:
-           "the result has a dict or set whose keys are distinct in Python but equal in " <>
-             "Elixir (two NaN keys, or a DataFrame's repeated column names), so it has no " <>
-             "map form; return: :ref keeps it in Python"
-       }}
+      {found, problem} = EtfRefs.scan(etf(kind, payload))
+      clean_up(kind, found)
+      {:error, %EncodeError{path: "(the reply)", value: nil, reason: undecodable(problem)}}
+  end
+
+  defp undecodable({:unknown_atom, name}) do
+    "the result holds the atom #{name}, which does not exist in this VM (a " <>
+      "reply never creates atoms); return: :ref keeps it in Python"
+  end
+
+  defp undecodable(:malformed), do: "the reply is not a term this VM can read"
+
+  defp undecodable(nil) do
+    "the result has a dict or set whose keys are distinct in Python but equal in Elixir " <>
+      "(two NaN keys, or a DataFrame's repeated column names), so it has " <>
+      "no map form; return: :ref keeps it in Python"
   end
 
   @doc "A reply payload as a term, its segments resolved."
@@ -107,37 +115,34 @@ defmodule SnakeBridge.Call.Reply do
 
   @doc """
   Cleans up after a final reply that nobody will read (its call was given up): deletes
-  the segment files it names and releases the refs that were made for it.
+  the segment files it names and releases the refs in it. The reply is walked, not
+  decoded (SnakeBridge.Call.EtfRefs), so this holds for a reply the VM cannot decode as
+  well. A ref in it that the session already held (the engine gives an object one id
+  per session) is released all the same: the reply does not say which refs are new.
   """
   @spec discard(byte, binary) :: :ok
   def discard(kind, payload) do
-    etf =
-      if (kind &&& @blob_flag) != 0 do
-        <<size::32, etf::binary-size(size), _blobs::binary>> = payload
-        etf
-      else
-        payload
-      end
+    {found, _problem} = EtfRefs.scan(etf(kind, payload))
+    clean_up(kind, found)
+  end
 
-    term = :erlang.binary_to_term(etf, [:safe])
-    if (kind &&& @shm_flag) != 0, do: Shm.discard(term)
+  defp etf(kind, payload) when (kind &&& @blob_flag) != 0 do
+    <<size::32, etf::binary-size(size), _blobs::binary>> = payload
+    etf
+  end
 
-    term
-    |> refs_in([])
+  defp etf(_kind, payload), do: payload
+
+  defp clean_up(kind, found) do
+    {segments, refs} = Enum.split_with(found, &is_struct(&1, Shm))
+    if (kind &&& @shm_flag) != 0, do: Shm.discard(segments)
+
+    refs
     |> Enum.group_by(&{&1.worker, &1.session}, & &1.id)
     |> Enum.each(fn {{worker, session}, ids} ->
       Housekeeping.release_refs(%Ref{id: nil, type: nil, worker: worker, session: session}, ids)
     end)
-  rescue
-    # A payload the VM cannot decode (see decoded/2) has no refs it could find.
-    ArgumentError -> :ok
   end
-
-  defp refs_in(%Ref{} = ref, acc), do: [ref | acc]
-  defp refs_in([head | tail], acc), do: refs_in(tail, refs_in(head, acc))
-  defp refs_in(tuple, acc) when is_tuple(tuple), do: refs_in(Tuple.to_list(tuple), acc)
-  defp refs_in(map, acc) when is_map(map), do: refs_in(:maps.to_list(map), acc)
-  defp refs_in(_other, acc), do: acc
 
   @doc "The error an ERROR reply's decoded payload stands for."
   @spec error(term, timeout) :: Exception.t()

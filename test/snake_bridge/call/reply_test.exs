@@ -13,30 +13,7 @@ defmodule SnakeBridge.Call.ReplyTest do
   # Plays the worker: builds one reply of each kind for the given request tag with the
   # engine's Replies, and returns the frames it wrote.
   @replies """
-  from snakebridge._aio import EventLoopThread
   from snakebridge._errors import RefError
-  from snakebridge._etf import Atom
-  from snakebridge._inflight import InFlight
-  from snakebridge._registry import Registry
-  from snakebridge._replies import Replies
-  from snakebridge._request import build_header, parse_header
-  from snakebridge._wire import Kind, Op, ReturnMode
-
-  class Capture:
-      def __init__(self):
-          self.frames = []
-      def write_small(self, frame):
-          self.frames.append(bytes(frame))
-      def write_frame(self, chunks):
-          self.frames.append(b"".join(bytes(c) for c in chunks))
-
-  capture = Capture()
-  replies = Replies(writer=capture, registry=Registry(max_refs=10), worker_term=worker_term,
-                    inflight=InFlight(), aio=EventLoopThread())
-
-  def request(mode):
-      header = build_header(Op.CALL, flags=int(mode), tag=tag, session=7, caller=8)
-      return parse_header(header + b"\\x83j")[0]
 
   replies.reply(request(ReturnMode.AUTO), [1, "two", 3.0])
   replies.reply(request(ReturnMode.REF), [1])
@@ -63,7 +40,7 @@ defmodule SnakeBridge.Call.ReplyTest do
     big = Wire.blob_min()
 
     frames =
-      SnakeBridge.eval!(@replies, %{
+      SnakeBridge.eval!(SnakeBridge.Test.EngineReplies.python() <> @replies, %{
         "tag" => SnakeBridge.bytes(tag),
         "worker_term" => SnakeBridge.bytes(worker_term),
         "big" => big
