@@ -106,11 +106,19 @@ defmodule SnakeBridge.CrashTest do
           end)
         end
 
-      await_in_flight(:crash_queued, 6)
+      # One in a session opened here, shared with the caller: it stays usable.
+      {:ok, session} = SnakeBridge.open_session(pool: :crash_queued)
+
+      shared =
+        Task.async(fn -> SnakeBridge.eval("7", %{}, pool: :crash_queued, session: session) end)
+
+      await_in_flight(:crash_queued, 7)
       File.touch!(go)
 
       assert {:error, %WorkerCrashError{status: 3}} = Task.await(killer, 30_000)
       assert Task.await_many(queued, 30_000) == for(n <- 1..5, do: {:ok, n * 1.0})
+      assert Task.await(shared, 30_000) == {:ok, 7}
+      assert SnakeBridge.eval("8", %{}, pool: :crash_queued, session: session) == {:ok, 8}
       # Counted in on the replacement, and out again: nothing left (see Pool.Table).
       await_in_flight(:crash_queued, 0)
     end
