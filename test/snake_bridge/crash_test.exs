@@ -163,6 +163,26 @@ defmodule SnakeBridge.CrashTest do
       assert File.read!(log) == "ran\n"
     end
 
+    test "one read while the running call waits on a callback, and set aside, runs on the replacement" do
+      pool = :crash_queued_callback
+      start_pool(pool)
+
+      # Returns once the worker, serving its requests while it waits on this callback,
+      # has read the queued call and set it aside: two requests pending.
+      set_aside = fn ->
+        eventually("the queued call set aside", 10_000, fn ->
+          match?(%{per_worker: [%{pending: 2}]}, SnakeBridge.stats(pool))
+        end)
+      end
+
+      killer = eval_async(pool, "f()\nimport os\nos._exit(3)", %{"f" => set_aside})
+      await_in_flight(pool, 1)
+      queued = eval_async(pool, "6 * 7")
+
+      assert {:error, %WorkerCrashError{status: 3}} = Task.await(killer, 30_000)
+      assert Task.await(queued, 30_000) == {:ok, 42}
+    end
+
     test "a queued call with a side effect runs exactly once" do
       start_pool(:crash_queued_once)
       {go, log} = {tmp_path("go"), tmp_path("log")}
