@@ -4,7 +4,8 @@ defmodule SnakeBridge.Wire do
   # test/snake_bridge/wire_test.exs checks that the two tables agree.
 
   # 2: :caller_done became its own op (it was a second meaning of :cancel_caller on fd 3).
-  @protocol_version 2
+  # 3: the :report_start request flag, answered by a :started reply.
+  @protocol_version 3
 
   @ops %{
     call: 1,
@@ -34,7 +35,7 @@ defmodule SnakeBridge.Wire do
     caller_done: 25
   }
 
-  @kinds %{ok: 0, error: 1, callback: 2, event: 3, log: 4, exited: 5}
+  @kinds %{ok: 0, error: 1, callback: 2, event: 3, log: 4, exited: 5, started: 6}
   @return_modes %{auto: 0, value: 1, ref: 2}
   @streams %{stdout: 1, stderr: 2}
   @no_reply 0b100
@@ -46,6 +47,9 @@ defmodule SnakeBridge.Wire do
   @has_blobs 0b1000
   # Set on a request's flags when what it prints goes to its caller (`output: :caller`).
   @output_caller 0b10000
+  # Set on a request's flags when its caller wants a :started reply as the worker takes
+  # the request up, before decoding it (see SnakeBridge.Call, "Re-running").
+  @report_start 0b100000
   # Binaries at least this large travel out of band.
   @blob_min 65_536
 
@@ -76,5 +80,6 @@ defmodule SnakeBridge.Wire do
   def blob_flag, do: @blob_flag
   def has_blobs, do: @has_blobs
   def output_caller, do: @output_caller
+  def report_start, do: @report_start
   def blob_min, do: @blob_min
 end

@@ -8,6 +8,7 @@ defmodule SnakeBridge.RouterTest do
   @ok 0
   @error 1
   @asks 2
+  @started 6
 
   setup do
     Process.flag(:trap_exit, true)
@@ -37,6 +38,15 @@ defmodule SnakeBridge.RouterTest do
     assert_receive {:snakebridge_reply, ^id, @asks, "asks"}, 5_000
     assert_receive {:snakebridge_reply, ^id, @ok, "done"}, 5_000
     assert :atomics.get(ctx.load, 1) == 1
+  end
+
+  test "a :started reply reaches its caller and counts nothing out", ctx do
+    {tag, id} = Router.call_tag()
+    :atomics.put(ctx.load, 1, 2)
+    reply(ctx.port, @started, tag, "")
+    sync(ctx.port)
+    assert_received {:snakebridge_reply, ^id, @started, ""}
+    assert :atomics.get(ctx.load, 1) == 2
   end
 
   test "replies reach each caller, whichever process asked", ctx do
@@ -87,6 +97,7 @@ defmodule SnakeBridge.RouterTest do
   test "abandon flushes what was forwarded before it, and forgets a call already over",
        ctx do
     {tag, id} = Router.call_tag()
+    reply(ctx.port, @started, tag, "")
     reply(ctx.port, @asks, tag, "asks")
     reply(ctx.port, @ok, tag, "late")
     sync(ctx.port)
@@ -95,6 +106,7 @@ defmodule SnakeBridge.RouterTest do
     refute_received {:snakebridge_reply, ^id, _, _}
     assert_received {:discarded, @ok, "late"}
     refute_received {:discarded, @asks, _}
+    refute_received {:discarded, @started, _}
 
     # Its final reply was flushed, so the router holds nothing for it: not dropped.
     reply(ctx.port, @ok, tag, "again")

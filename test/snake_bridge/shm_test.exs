@@ -85,6 +85,29 @@ defmodule SnakeBridge.ShmTest do
     eventually("#{dir} removed after its worker", 5_000, fn -> not File.exists?(dir) end)
   end
 
+  test "a request queued behind a crash keeps its segments for the replacement" do
+    go = tmp_path("go")
+    code = "import os, time\nwhile not os.path.exists(go): time.sleep(0.01)\nos._exit(3)"
+    killer = Task.async(fn -> eval(code, %{"go" => go}) end)
+    meta = SnakeBridge.Pool.Table.meta(:shm_test)
+    in_flight = fn -> SnakeBridge.Pool.Table.in_flight(meta, 0) end
+    eventually("the killer running", 5_000, fn -> in_flight.() == 1 end)
+
+    data = :crypto.strong_rand_bytes(1_000_000)
+    digest = "import hashlib\nhashlib.sha256(data).hexdigest()"
+    queued = Task.async(fn -> eval(digest, %{"data" => SnakeBridge.bytes(data)}) end)
+    eventually("the request queued", 5_000, fn -> in_flight.() == 2 end)
+    assert [_segment] = File.ls!(Shm.directory())
+    File.touch!(go)
+
+    assert {:error, %SnakeBridge.WorkerCrashError{status: 3}} = Task.await(killer, 10_000)
+
+    assert Task.await(queued, 10_000) ==
+             {:ok, Base.encode16(:crypto.hash(:sha256, data), case: :lower)}
+
+    assert File.ls!(Shm.directory()) == []
+  end
+
   describe "trust" do
     test "segment directories are fresh, unpredictable, private and ours", %{
       worker_dir: worker_dir

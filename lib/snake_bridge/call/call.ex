@@ -13,6 +13,19 @@ defmodule SnakeBridge.Call do
   # removal costs about 0.18 µs of a 12 µs call (measured); a worker that dies meanwhile
   # is noticed then, at most @watch_after ms late, with the reason it recorded (see
   # Pool.Table.note_exit/4).
+  #
+  # Re-running: a call whose worker dies before taking it up runs on the replacement,
+  # within its own deadline; running twice a call that had started would be worse than
+  # failing it, so the rule must be certain. A request that finds other requests in
+  # flight at check-in (it may be queued) carries the :report_start flag, and the
+  # worker answers it with a :started reply before decoding its body or running any
+  # user code. When the worker dies of itself (its exit status or signal is known) on a
+  # transport whose replies all reach their callers before its server goes down
+  # (Pool.Transport.replies_precede_death?/1), a flagged call with no :started reply
+  # never started; nor did a call whose frame was never written (the port was closed).
+  # Such a call is routed and sent again, unless it carries refs of the lost worker:
+  # those are gone with it (RefError :worker_lost). A lone call carries no flag and
+  # costs nothing; if its worker dies, it may have started, and it gets the crash.
 
   import Bitwise
 
@@ -24,6 +37,8 @@ defmodule SnakeBridge.Call do
   @ok Wire.kind(:ok)
   @error Wire.kind(:error)
   @callback_kind Wire.kind(:callback)
+  @started Wire.kind(:started)
+  @report_start Wire.report_start()
   @output_caller Wire.output_caller()
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
 
@@ -47,6 +62,9 @@ defmodule SnakeBridge.Call do
     :index,
     :session,
     :caller,
+    :frame,
+    :refs,
+    start: :untracked,
     monitor: nil,
     timeout: :infinity,
     grace: 0,
@@ -58,7 +76,12 @@ defmodule SnakeBridge.Call do
   `:snakebridge_reply` and `id` the call's id for a counted call, an alias and
   `:uncounted` for a control-channel request. `load` is the worker's in-flight
   counter (nil when the request is not counted); `monitor` is set once the call
-  watches its worker's server.
+  watches its worker's server. `frame` is the request as sent, `refs` the worker its
+  refs live on (nil if none). `start` says whether the call may run again on a
+  replacement if its worker dies (see "Re-running" in the module comment):
+  `:untracked` never (a call nested in a callback, a control-channel request),
+  `:unreported` only if its frame was never written, `:awaited` (flagged
+  :report_start) unless its `:started` reply came, which makes it `:reported`.
   """
   @type t :: %__MODULE__{
           box: :snakebridge_reply | reference,
@@ -71,6 +94,9 @@ defmodule SnakeBridge.Call do
           index: non_neg_integer,
           session: Session.t(),
           caller: non_neg_integer,
+          frame: iodata,
+          refs: Entry.worker_id() | nil,
+          start: :untracked | :unreported | :awaited | :reported,
           monitor: reference | nil,
           timeout: timeout,
           grace: non_neg_integer,
@@ -98,10 +124,12 @@ defmodule SnakeBridge.Call do
          {:ok, session} <- session(op, pool, opts),
          {:ok, index, entry} <- Route.worker(meta, session, worker_id, deadline),
          settings = settings(opts, meta),
-         :ok <- check_in(meta, index, entry, settings) do
+         place when is_atom(place) <- check_in(meta, index, entry, settings) do
       # Counted out by the worker's router when the reply comes (see Pool.Table).
+      plan = {settings, place, worker_id}
+
       try do
-        send_and_await(op, body, settings, meta, index, entry, session, timeout, deadline)
+        send_and_await(op, body, plan, meta, index, entry, session, timeout, deadline)
       after
         Shm.clean_up()
       end
@@ -122,10 +150,10 @@ defmodule SnakeBridge.Call do
     :atomics.add(Entry.ready(entry, :load), 1, 1)
     deadline = Route.deadline(meta.timeout)
 
-    settings = settings(opts, meta)
+    plan = {settings(opts, meta), :ok, nil}
 
     try do
-      send_and_await(op, body, settings, meta, index, entry, session, meta.timeout, deadline)
+      send_and_await(op, body, plan, meta, index, entry, session, meta.timeout, deadline)
     after
       Shm.clean_up()
     end
@@ -170,8 +198,10 @@ defmodule SnakeBridge.Call do
   defp session(:release_session, _pool, opts), do: {:ok, Keyword.fetch!(opts, :session)}
   defp session(_op, pool, opts), do: Route.session(pool, opts)
 
-  defp send_and_await(op, body, settings, meta, index, entry, session, timeout, deadline) do
-    {channel, return, grace, on_timeout, output} = settings
+  # `plan`: the request's settings, its place at check-in (see Pool.Table.check_in/3)
+  # and the worker its refs live on.
+  defp send_and_await(op, body, plan, meta, index, entry, session, timeout, deadline) do
+    {{channel, return, grace, on_timeout, output}, place, worker_id} = plan
     Entry.ready(server: server, transport: transport, load: load) = entry
     caller = Session.caller_id()
     {op, body} = encode_body(op, body)
@@ -189,8 +219,9 @@ defmodule SnakeBridge.Call do
         {parent, channel, tag, :snakebridge_reply, id, load}
       end
 
-    flags = Header.flags(return) + blob_flag + output
-    header = Header.build(op, flags, tag, session.id, caller, parent)
+    start = start(channel, parent, place, transport)
+    flags = Header.flags(return) + blob_flag + output + start_flag(start)
+    frame = [Header.build(op, flags, tag, session.id, caller, parent) | body]
 
     call = %__MODULE__{
       box: box,
@@ -203,6 +234,9 @@ defmodule SnakeBridge.Call do
       index: index,
       session: session,
       caller: caller,
+      frame: frame,
+      refs: worker_id,
+      start: start,
       timeout: timeout,
       grace: grace,
       on_timeout: on_timeout
@@ -216,26 +250,42 @@ defmodule SnakeBridge.Call do
       Table.count_out(load)
       {:error, too_large(size, meta.max_frame)}
     else
-      case transmit(channel, call, [header | body]) do
-        :ok ->
-          await(call, deadline, timeout)
-
-        :busy ->
-          Table.count_out(load)
-          send_later(call, [header | body], deadline, 1)
-
-        :closed ->
-          Table.count_out(load)
-          crashed(call)
-      end
+      dispatch(channel, call, deadline, timeout)
     end
   end
+
+  # Sends the call's frame and waits for its answer; `wait` is the time left, in ms.
+  defp dispatch(channel, call, deadline, wait) do
+    case transmit(channel, call, call.frame) do
+      :ok ->
+        await(call, deadline, wait)
+
+      :busy ->
+        Table.count_out(call.load)
+        send_later(call, deadline, 1)
+
+      :closed ->
+        Table.count_out(call.load)
+        crashed(call, deadline)
+    end
+  end
+
+  # Whether the call may run again on a replacement (see `t:t/0` and "Re-running").
+  defp start(:main, <<>>, :queued, transport) do
+    if Transport.replies_precede_death?(transport), do: :awaited, else: :unreported
+  end
+
+  defp start(:main, <<>>, _place, _transport), do: :unreported
+  defp start(_channel, _parent, _place, _transport), do: :untracked
+
+  defp start_flag(:awaited), do: @report_start
+  defp start_flag(_start), do: 0
 
   # The worker's port is busy (a big request waits behind a long call, see
   # Pool.Transport.LocalPort): try again after a pause, until the caller's own deadline.
   # Between tries the request is not counted in flight, so a caller killed while it
   # waits leaves no count behind.
-  defp send_later(call, frame, deadline, pause) do
+  defp send_later(call, deadline, pause) do
     case Route.remaining(deadline) do
       0 ->
         finish(call)
@@ -249,17 +299,17 @@ defmodule SnakeBridge.Call do
 
         if call.load, do: :atomics.add(call.load, 1, 1)
 
-        case transmit(:main, call, frame) do
+        case transmit(:main, call, call.frame) do
           :ok ->
             await(call, deadline)
 
           :busy ->
             Table.count_out(call.load)
-            send_later(call, frame, deadline, min(pause * 2, @max_send_pause))
+            send_later(call, deadline, min(pause * 2, @max_send_pause))
 
           :closed ->
             Table.count_out(call.load)
-            crashed(call)
+            crashed(call, deadline)
         end
     end
   end
@@ -292,13 +342,15 @@ defmodule SnakeBridge.Call do
   def transmit(:main, call, frame), do: Transport.send_frame(call.transport, frame)
   def transmit(:control, call, frame), do: Transport.send_control(call.transport, frame)
 
-  defp crashed(call) do
+  # The call's frame was not written: its worker's channel is closed.
+  defp crashed(call, deadline) do
     %{monitor: monitor} = call = watch(call)
 
     receive do
       {:DOWN, ^monitor, :process, server, reason} ->
         finish(call)
-        {:error, Reply.crash_error(call.pool, call.index, server, reason)}
+        error = Reply.crash_error(call.pool, call.index, server, reason)
+        if call.start == :untracked, do: {:error, error}, else: rerun(call, error, deadline)
     after
       1_000 ->
         finish(call)
@@ -347,12 +399,16 @@ defmodule SnakeBridge.Call do
           @callback_kind ->
             Callback.run(call, Reply.decode(kind, payload))
             await(call, deadline)
+
+          @started ->
+            await(%{call | start: :reported}, deadline)
         end
 
       # The router stops before its server does, so nothing for this call follows.
       {:DOWN, ^monitor, :process, server, reason} ->
         finish(call)
-        {:error, Reply.crash_error(call.pool, call.index, server, reason)}
+        error = Reply.crash_error(call.pool, call.index, server, reason)
+        if never_started?(call, error), do: rerun(call, error, deadline), else: {:error, error}
     after
       if(monitor, do: wait, else: min(wait, @watch_after)) ->
         if monitor == nil and wait > @watch_after,
@@ -360,6 +416,53 @@ defmodule SnakeBridge.Call do
           else: timed_out(call)
     end
   end
+
+  # A flagged call whose worker died of itself with no :started reply for it (see
+  # "Re-running"). The router forwarded a :started reply before the exit report that
+  # stopped the server, so it is in the mailbox, ahead of the :DOWN; it is looked for
+  # here all the same, in case it came in after this call's last receive.
+  defp never_started?(%{start: :awaited, box: box, id: id}, %WorkerCrashError{} = error) do
+    receive do
+      {^box, ^id, @started, _payload} -> false
+    after
+      0 -> error.status != nil or error.signal != nil
+    end
+  end
+
+  defp never_started?(_call, _error), do: false
+
+  # Routes the call again, to its session's worker (waiting for the replacement within
+  # its deadline), and sends it there.
+  defp rerun(%{refs: nil} = call, error, deadline) do
+    with meta when meta != nil <- Table.lookup(call.pool),
+         true <- Route.remaining(deadline) > 0,
+         {:ok, index, entry} <- Route.worker(meta, call.session, nil, deadline),
+         Entry.ready(server: server, transport: transport, load: load) = entry,
+         place when is_atom(place) <- Table.check_in(meta, index, load) do
+      start = start(:main, <<>>, place, transport)
+      [<<op, flags, header::binary>> | body] = call.frame
+      flags = (flags &&& bnot(@report_start)) ||| start_flag(start)
+
+      call = %{
+        call
+        | server: server,
+          transport: transport,
+          load: load,
+          index: index,
+          frame: [<<op, flags, header::binary>> | body],
+          start: start,
+          monitor: nil
+      }
+
+      dispatch(:main, call, deadline, Route.remaining(deadline))
+    else
+      # The pool has stopped, or the call has no time left to wait.
+      falsy when falsy in [nil, false] -> {:error, error}
+      {:error, _reason} = refused -> refused
+    end
+  end
+
+  defp rerun(call, _error, _deadline), do: {:error, Route.worker_lost(call.refs)}
 
   # Cancel the Python call, asking the worker whether it had started. One still queued
   # behind other calls is skipped when the worker reaches it, so the caller is answered
@@ -384,6 +487,9 @@ defmodule SnakeBridge.Call do
     receive do
       {^box, ^id, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
         Callback.refuse(call, Reply.decode(kind, payload), "the call timed out")
+        await_unwind(call, answer, grace_deadline)
+
+      {^box, ^id, @started, _payload} ->
         await_unwind(call, answer, grace_deadline)
 
       {^box, ^id, kind, payload} ->

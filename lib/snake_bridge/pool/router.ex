@@ -32,6 +32,7 @@ defmodule SnakeBridge.Pool.Router do
   alias SnakeBridge.Wire
 
   @callback_kind Wire.kind(:callback)
+  @started Wire.kind(:started)
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
   # A reply at least this big is collected from the router's heap as soon as it is
   # forwarded: the router allocates little, so it might otherwise keep a reference to
@@ -130,7 +131,7 @@ defmodule SnakeBridge.Pool.Router do
   def flush(id, discard, final? \\ false) do
     receive do
       {:snakebridge_reply, ^id, kind, payload} ->
-        final = (kind &&& @kind_mask) != @callback_kind
+        final = final?(kind)
         if final, do: discard.(kind, payload)
         flush(id, discard, final? or final)
     after
@@ -143,8 +144,8 @@ defmodule SnakeBridge.Pool.Router do
   defp route(port, worker, load, pids, dropped) do
     receive do
       {^port, {:data, <<kind, size, tag::binary-size(size), payload::binary>>}}
-      when (kind &&& @kind_mask) <= @callback_kind ->
-        final = (kind &&& @kind_mask) != @callback_kind
+      when (kind &&& @kind_mask) <= @callback_kind or kind == @started ->
+        final = final?(kind)
 
         case tag do
           <<0, id::signed-64, pid_bin::binary>> ->
@@ -186,6 +187,11 @@ defmodule SnakeBridge.Pool.Router do
         route(port, worker, load, pids, dropped)
     end
   end
+
+  # A call's replies end with an :ok or :error one; :callback and :started ones come
+  # before it.
+  @compile {:inline, final?: 1}
+  defp final?(kind), do: (kind &&& @kind_mask) < @callback_kind
 
   # A clean-up that fails must not take the router, and with it the worker, down.
   defp discard(fun, kind, payload) do

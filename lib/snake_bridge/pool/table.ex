@@ -224,15 +224,23 @@ defmodule SnakeBridge.Pool.Table do
     |> then(&rem(start + &1, size))
   end
 
-  @doc "Counts a request in on `load`; refuses it when the worker's queue is full."
+  @doc """
+  Counts a request in on `load`: `:queued` if other requests are in flight on the
+  worker, else `:ok`; refuses it when the worker's queue is full.
+  """
+  @spec check_in(meta, non_neg_integer, :atomics.atomics_ref()) ::
+          :ok | :queued | {:error, OverloadError.t()}
   def check_in(%{max_queue: max_queue, name: name}, index, load) do
-    in_flight = :atomics.add_get(load, 1, 1)
+    case :atomics.add_get(load, 1, 1) do
+      1 ->
+        :ok
 
-    if in_flight > max_queue + 1 do
-      :atomics.sub(load, 1, 1)
-      {:error, %OverloadError{pool: name, worker: index, queued: in_flight - 2}}
-    else
-      :ok
+      in_flight when in_flight > max_queue + 1 ->
+        :atomics.sub(load, 1, 1)
+        {:error, %OverloadError{pool: name, worker: index, queued: in_flight - 2}}
+
+      _in_flight ->
+        :queued
     end
   end
 

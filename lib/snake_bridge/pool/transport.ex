@@ -45,6 +45,14 @@ defmodule SnakeBridge.Pool.Transport do
   @doc "The node the worker runs on."
   @callback node(t) :: node
 
+  @doc """
+  Whether every reply the Python process wrote reaches its caller before the caller
+  sees the worker's server go down, when that server stops because the process died:
+  then a caller missing a reply knows the process never wrote it (see SnakeBridge.Call,
+  "Re-running").
+  """
+  @callback replies_precede_death?(t) :: boolean
+
   @doc false
   def send_frame(%module{} = transport, frame), do: module.send_frame(transport, frame)
 
@@ -61,4 +69,7 @@ defmodule SnakeBridge.Pool.Transport do
 
   @doc false
   def node(%module{} = transport), do: module.node(transport)
+
+  @doc false
+  def replies_precede_death?(%module{} = transport), do: module.replies_precede_death?(transport)
 end

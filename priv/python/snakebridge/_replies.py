@@ -43,6 +43,7 @@ _SMALL_PAYLOAD = PIPE_BUF - 4 - 1 - 256
 # Every possible kind byte, prebuilt: a reply costs no bytes() call for it.
 _KIND_BYTES = [bytes((code,)) for code in range(256)]
 OK_BYTE = _KIND_BYTES[int(Kind.OK)]
+_STARTED_BYTE = _KIND_BYTES[int(Kind.STARTED)]
 # Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
 _RETURN_MASK = int(Flag.RETURN_MASK)
 _NO_REPLY = int(Flag.NO_REPLY)
@@ -288,6 +289,10 @@ class Replies:
         codec = self.codec()
         chunks, flags = codec.encode(codec.auto, event)
         self.send(Kind.EVENT | flags, b"\x00", chunks)
+
+    def send_started(self, request: Request) -> None:
+        """Tell the caller of `request` that the worker has taken it up (REPORT_START)."""
+        self.writer.write_small(_STARTED_BYTE + request.tag)
 
     def send_callback(self, request: Request, payload: tuple[Any, ...]) -> None:
         """Ask the caller of `request` to run an Elixir function (see `_reentry`)."""

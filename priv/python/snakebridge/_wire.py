@@ -24,7 +24,8 @@ __all__ = [
 ]
 
 # 2: CALLER_DONE became its own op (it was a second meaning of CANCEL_CALLER on fd 3).
-PROTOCOL_VERSION = 2
+# 3: the REPORT_START request flag, answered by a STARTED reply.
+PROTOCOL_VERSION = 3
 
 # The Erlang port's channels, as the nanny and then the worker inherit them: the BEAM
 # writes requests to fd 3 and reads replies from fd 4.
@@ -85,6 +86,8 @@ class Kind(IntEnum):
     EVENT = 3
     LOG = 4
     EXITED = 5
+    # The worker has taken up a request flagged REPORT_START: not a final reply.
+    STARTED = 6
 
 
 class Stream(IntEnum):
@@ -111,3 +114,6 @@ class Flag(IntEnum):
     HAS_BLOBS = 0b1000
     # What the call prints to sys.stdout goes to its caller (`output: :caller`).
     OUTPUT_CALLER = 0b10000
+    # Answer with a STARTED reply before decoding the body: a caller whose worker dies
+    # without one knows the request never ran (see docs/LIFECYCLE.md, "Crashes").
+    REPORT_START = 0b100000

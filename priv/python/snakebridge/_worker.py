@@ -45,6 +45,7 @@ _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 _CALL_MODULE = int(Op.CALL_MODULE)
 _HAS_BLOBS = int(Flag.HAS_BLOBS)
 _OUTPUT_CALLER = int(Flag.OUTPUT_CALLER)
+_REPORT_START = int(Flag.REPORT_START)
 
 
 class Engine:
@@ -137,6 +138,11 @@ class Engine:
         except (ValueError, IndexError) as exc:
             drop_malformed(frame, exc)
             return
+        # Before the body is decoded (which may take segment files) and any user code
+        # runs: a caller whose worker dies without sending this re-runs the request on
+        # the replacement (see docs/LIFECYCLE.md, "Crashes"). Flags are nearly always 0.
+        if request.flags and request.flags & _REPORT_START:
+            self.replies.send_started(request)
         if request.op == _CALLBACK_RESULT:
             print("snakebridge: callback result for no waiting callback", file=sys.stderr)
             return

@@ -22,6 +22,7 @@ defmodule SnakeBridge.Call.ReplyTest do
   replies.reply_cancelled(request(ReturnMode.AUTO))
   replies.send_callback(request(ReturnMode.AUTO), (1, None, [2], Atom("main"), 8))
   replies.send_event((Atom("hello"), {}))
+  replies.send_started(request(ReturnMode.AUTO))
   capture.frames
   """
 
@@ -46,10 +47,11 @@ defmodule SnakeBridge.Call.ReplyTest do
         "big" => big
       })
 
-    [ok, ref, blob, error, cancelled, callback, event] =
+    [ok, ref, blob, error, cancelled, callback, event, started] =
       Enum.map(frames, fn %SnakeBridge.Bytes{data: data} -> data end)
 
-    for frame <- [ok, ref, blob, error, cancelled, callback], do: Port.command(ctx.port, frame)
+    for frame <- [ok, ref, blob, error, cancelled, callback, started],
+        do: Port.command(ctx.port, frame)
 
     assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
     assert kind == Wire.kind(:ok)
@@ -77,6 +79,9 @@ defmodule SnakeBridge.Call.ReplyTest do
     assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
     assert kind == Wire.kind(:callback)
     assert {1, nil, [2], :main, 8} = Reply.decode(kind, payload)
+
+    assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
+    assert {kind, payload} == {Wire.kind(:started), ""}
 
     # Events carry an empty tag and go to the worker's server, not to a caller.
     event_kind = Wire.kind(:event)

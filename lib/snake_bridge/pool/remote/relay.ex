@@ -19,9 +19,11 @@ defmodule SnakeBridge.Pool.Remote.Relay do
 
   @callback_kind Wire.kind(:callback)
   @event Wire.kind(:event)
+  @started Wire.kind(:started)
   @kind_mask bnot(Wire.shm_flag() ||| Wire.blob_flag()) &&& 0xFF
 
-  defguardp routed?(kind) when (kind &&& @kind_mask) <= @callback_kind or kind == @event
+  defguardp routed?(kind)
+            when (kind &&& @kind_mask) <= @callback_kind or kind in [@event, @started]
 
   @doc "Starts the relay of `port` and `control` (owned by the calling worker server)."
   def start_link(port, control) do

@@ -55,4 +55,10 @@ defmodule SnakeBridge.Pool.Transport.LocalPort do
 
   @impl true
   def node(%__MODULE__{}), do: node()
+
+  # The router reads the port in order and passes the nanny's exit report (or the
+  # port's exit status, which comes after all its data) on to the server, which only
+  # then stops: whatever the process wrote was forwarded before.
+  @impl true
+  def replies_precede_death?(%__MODULE__{}), do: true
 end

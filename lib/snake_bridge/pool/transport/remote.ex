@@ -47,6 +47,12 @@ defmodule SnakeBridge.Pool.Transport.Remote do
   @impl true
   def node(%__MODULE__{node: node}), do: node
 
+  # The far relay's replies come to the router here, the far server's death to the
+  # worker's server here (SnakeBridge.Pool.Remote.Worker), which stops the router
+  # without waiting for what is still on its way to it.
+  @impl true
+  def replies_precede_death?(%__MODULE__{}), do: false
+
   # The segment files this process wrote for the frame it is sending, with their bytes.
   # Taken out of its list (see SnakeBridge.Shm.clean_up/0) and deleted here: their copy
   # on this host is of no use to the far one, and a later frame (a callback's answer)
