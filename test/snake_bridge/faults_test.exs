@@ -298,6 +298,27 @@ defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
       refused_without_leak(ctx, code, "the atom snakebridge_no_such_atom_xyz123, which does not")
     end
 
+    test "arguments of a callback", ctx do
+      %{pool: pool, before: before} = ctx
+      parent = self()
+      f = fn _ -> send(parent, :callback_ran) end
+      code = "f({float('nan'): object(), float('nan'): object()})"
+
+      # Each call's cancel races the next call's frame into the worker, which waits on
+      # the callback: that frame must be neither run early nor lost.
+      for _ <- 1..20 do
+        # Without an answer the Python call would wait on the callback until the timeout.
+        assert {:error, %EncodeError{} = error} =
+                 SnakeBridge.eval(code, %{f: f}, pool: pool, timeout: :infinity)
+
+        assert error.reason =~ "NaN keys"
+      end
+
+      refute_received :callback_ran
+      assert SnakeBridge.call("math", "sqrt", [16], [], pool: pool) == {:ok, 4.0}
+      eventually("the callbacks' refs released", 5_000, fn -> live_refs(pool) == before end)
+    end
+
     defp refused_without_leak(%{pool: pool, before: before}, code, reason) do
       for _ <- 1..10 do
         assert {:error, %EncodeError{} = error} = SnakeBridge.eval(code, %{}, pool: pool)

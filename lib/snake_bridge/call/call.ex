@@ -397,8 +397,17 @@ defmodule SnakeBridge.Call do
                  do: {:error, Reply.error(exception, call.timeout)}
 
           @callback_kind ->
-            Callback.run(call, Reply.decode(kind, payload))
-            await(call, deadline)
+            case Reply.decoded(kind, payload) do
+              {:ok, callback} ->
+                Callback.run(call, callback)
+                await(call, deadline)
+
+              # Its arguments cannot be read here (e.g. two NaN map keys), so there is
+              # no callback id to answer: the Python call is cancelled instead of
+              # left waiting, and the caller told why.
+              {:error, error} ->
+                give_up_with(call, error)
+            end
 
           @started ->
             await(%{call | start: :reported}, deadline)
@@ -470,17 +479,22 @@ defmodule SnakeBridge.Call do
   # and given the grace period to unwind. A call that ignores the interrupt (a
   # swallowed KeyboardInterrupt), or a worker too wedged to answer at all (a C loop
   # holding the GIL), costs the worker its life: it is killed and replaced.
-  defp timed_out(%{on_timeout: :abandon} = call) do
-    _ = transmit(:control, call, Header.one_way(:cancel, {[call.tag]}))
-    abandon(call)
-    {:error, %TimeoutError{timeout: call.timeout}}
-  end
+  defp timed_out(%{on_timeout: :abandon} = call),
+    do: give_up_with(call, %TimeoutError{timeout: call.timeout})
 
   defp timed_out(call) do
     answer = :erlang.alias([:reply])
     header = Header.build(:cancel, Header.flags(:auto), Router.alias_tag(answer), 0, 0, <<>>)
     _ = transmit(:control, call, [header | :erlang.term_to_binary({[call.tag]})])
     await_unwind(watch(call), answer, Route.now_ms() + call.grace)
+  end
+
+  # Cancels the Python call and stops waiting for it: its late replies are cleaned up
+  # by the router (see abandon/1).
+  defp give_up_with(call, error) do
+    _ = transmit(:control, call, Header.one_way(:cancel, {[call.tag]}))
+    abandon(call)
+    {:error, error}
   end
 
   defp await_unwind(%{box: box, id: id, monitor: monitor} = call, answer, grace_deadline) do

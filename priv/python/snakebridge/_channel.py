@@ -46,6 +46,7 @@ import fcntl
 import importlib
 import itertools
 import os
+import select
 import signal
 import struct
 import threading
@@ -225,6 +226,17 @@ class FrameReader:
                     self._start = stop
                     return self._view[_HEADER_SIZE:stop]
         return self._read_slow()
+
+    def wait_readable(self) -> None:
+        """Block until `read_frame` has bytes to work on, without taking any.
+
+        For a thread that may be interrupted while it waits (a signal handler raising
+        `CallCancelled`): the wait is the only interruptible part, and a frame is only
+        taken once the caller has made itself uninterruptible, so none is lost between
+        being read and being stored.
+        """
+        if self._start == self._end and self._big is None:
+            select.select([self._fd], [], [])
 
     def _read_slow(self) -> memoryview:
         if self._skip:

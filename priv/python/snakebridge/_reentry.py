@@ -52,6 +52,7 @@ class Callbacks:
         context: OpContext,
         cancellation: Cancellation,
         read_frame: Callable[[], memoryview],
+        wait_readable: Callable[[], None],
         handle: Callable[[bytes], None],
     ) -> None:
         self._inflight = inflight
@@ -60,6 +61,7 @@ class Callbacks:
         self._cancellation = cancellation
         # fd 3's reader, and the main loop's request handler.
         self._read_frame = read_frame
+        self._wait_readable = wait_readable
         self._handle = handle
         self._ids = itertools.count(1)
 
@@ -123,7 +125,19 @@ class Callbacks:
 
     def _serve_one(self) -> None:
         """Read one frame while main waits on callbacks: a callback's result goes to its
-        waiter, a call nested in one of them runs now, anything else waits."""
+        waiter, a call nested in one of them runs now, anything else waits.
+
+        A cancel's SIGINT interrupts main only while it waits for a frame: once one is
+        taken it is uninterruptible until the frame is stored or run, and the cancel is
+        then honoured by `resume` (a frame taken and dropped by the raise would leave
+        its caller waiting forever).
+        """
+        self._wait_readable()
+        self._inflight.interruptible = False
+        self._take_one()
+        self._cancellation.resume()
+
+    def _take_one(self) -> None:
         frame = bytes(self._read_frame())
         try:
             head, blobs = split_frame(frame)

@@ -89,6 +89,7 @@ class Engine:
             context=self.context,
             cancellation=self.cancellation,
             read_frame=reader.read_frame,
+            wait_readable=reader.wait_readable,
             handle=self.handle,
         )
         self.replies.invoke = self.callbacks.invoke
