@@ -4,7 +4,8 @@ defmodule SnakeBridge.Wire do
   # test/snake_bridge/wire_test.exs checks that the two tables agree.
 
   # 2: :caller_done became its own op (it was a second meaning of :cancel_caller on fd 3).
-  # 3: the :report_start request flag, answered by a :started reply.
+  # 3: the :report_start request flag, answered by a :started reply; :release_made,
+  # which releases only the refs made for a reply that is not delivered.
   @protocol_version 3
 
   @ops %{
@@ -32,7 +33,8 @@ defmodule SnakeBridge.Wire do
     array_export: 22,
     iter_open: 23,
     call_module: 24,
-    caller_done: 25
+    caller_done: 25,
+    release_made: 26
   }
 
   @kinds %{ok: 0, error: 1, callback: 2, event: 3, log: 4, exited: 5, started: 6}

@@ -319,6 +319,17 @@ defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
       eventually("the callbacks' refs released", 5_000, fn -> live_refs(pool) == before end)
     end
 
+    test "but not a ref the caller already held", %{pool: pool} do
+      held = SnakeBridge.eval!("object()", %{}, pool: pool)
+      before = live_refs(pool)
+      code = "{float('nan'): held, float('nan'): [object(), held, object()]}"
+
+      assert {:error, %EncodeError{}} = SnakeBridge.eval(code, %{"held" => held}, pool: pool)
+
+      eventually("the new refs released", 5_000, fn -> live_refs(pool) == before end)
+      assert SnakeBridge.eval("type(held).__name__", %{"held" => held}) == {:ok, "object"}
+    end
+
     defp refused_without_leak(%{pool: pool, before: before}, code, reason) do
       for _ <- 1..10 do
         assert {:error, %EncodeError{} = error} = SnakeBridge.eval(code, %{}, pool: pool)

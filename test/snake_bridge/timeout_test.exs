@@ -159,6 +159,54 @@ defmodule SnakeBridge.TimeoutTest do
 
       eventually("the refs released", 5_000, fn -> live_refs(:timeout_refs) == before end)
     end
+
+    # The engine gives an object one ref per session, so a result that holds an object
+    # the caller already has a ref to carries that same ref.
+    test "releases only the refs made for it: a ref the caller held lives on" do
+      held_ref_outlives(:timeout_held, fn pool, code, bindings ->
+        assert {:error, %TimeoutError{worker_restarted: false}} =
+                 SnakeBridge.eval(code, bindings, pool: pool, timeout: 200)
+      end)
+    end
+
+    test "given up on without waiting for it: a ref the caller held lives on" do
+      held_ref_outlives(:timeout_abandon, fn pool, code, bindings ->
+        {:ok, bindings, worker} = SnakeBridge.Call.Args.prepare_keywords(bindings, "b", nil)
+
+        # `on_timeout: :abandon` (internal, as repr/1 uses it): the caller does not wait
+        # for the late reply, which is cleaned up wherever it lands (Router.abandon/4).
+        opts = [pool: pool, timeout: 50, on_timeout: :abandon]
+
+        assert {:error, %TimeoutError{}} =
+                 SnakeBridge.Call.request(:eval, {code, bindings}, worker, opts)
+
+        # Queued behind the call on the pool's one worker, so its reply is routed after
+        # the late one: by then that was cleaned up, and its new refs counted.
+        assert SnakeBridge.eval("None", %{}, pool: pool) == {:ok, nil}
+      end)
+    end
+
+    # `give_up` runs `code`, which returns a held ref and two new ones after catching the
+    # interrupt, and gives up on it.
+    defp held_ref_outlives(pool, give_up) do
+      start_supervised!({SnakeBridge.Pool, name: pool, size: 1}, id: pool)
+      await_pool(pool)
+      held = SnakeBridge.eval!("object()", %{}, pool: pool)
+      before = live_refs(pool)
+
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      except KeyboardInterrupt:
+          pass
+      [held, object(), object()]
+      """
+
+      give_up.(pool, code, %{"held" => held})
+      eventually("the new refs released", 5_000, fn -> live_refs(pool) == before end)
+      assert SnakeBridge.eval("type(held).__name__", %{"held" => held}) == {:ok, "object"}
+    end
   end
 
   describe "an interrupt that is lost" do

@@ -99,6 +99,7 @@ EXPORTS: dict[str, list[str]] = {
         "op_getitem",
         "op_identity",
         "op_release",
+        "op_release_made",
         "op_release_session",
         "op_repr",
         "op_setattr",

@@ -10,9 +10,10 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from engine_pipes import engine_with_pipes, module_name, nothing_to_read, read_reply, request_frame
 
 from snakebridge._channel import FrameReader, FrameWriter
-from snakebridge._errors import ElixirError
+from snakebridge._errors import ElixirError, RefError
 from snakebridge._idioms import (
     IterBatch,
     op_contains,
@@ -27,7 +28,7 @@ from snakebridge._ops import op_release_session
 from snakebridge._reentry import check_stack_room
 from snakebridge._registry import Registry
 from snakebridge._request import Request
-from snakebridge._wire import Op
+from snakebridge._wire import Flag, Kind, Op
 from snakebridge._worker import Engine
 
 
@@ -269,6 +270,83 @@ def test_session_release_exits_open_contexts_innermost_first(ctx: OpContext) -> 
     _enter(ctx, Named("inner"))
     op_release_session(ctx, _request(Op.RELEASE_SESSION))
     assert order == ["inner", "outer"]
+
+
+# ---------------------------------------------------------------------- release
+
+# Objects the calls below return, by name, so that a later call can return one again.
+_kept: dict[str, object] = {}
+
+
+def returns(names: list[str], new: int, padding: int = 0) -> list[object]:
+    """Run as a call: the objects named (kept on first use), `new` fresh objects, and a
+    string of `padding` bytes."""
+    return (
+        [_kept.setdefault(name, object()) for name in names]
+        + [object() for _ in range(new)]
+        + ["x" * padding]
+    )
+
+
+def _call_returns(eng: Engine, replies: int, *args: Any) -> list[Any]:
+    call = (module_name(__name__), "returns", list(args), [])
+    eng.handle(request_frame(Op.CALL, call, tag=b"\x83t"))
+    _kind, _tag, value = read_reply(replies, {"Elixir.SnakeBridge.Ref": lambda f: f["id"]})
+    assert isinstance(value, list)
+    return value[:-1]
+
+
+def _alive(eng: Engine, ref_id: bytes) -> bool:
+    try:
+        eng.registry.lookup(0, ref_id)
+    except RefError:
+        return False
+    return True
+
+
+@pytest.fixture
+def engine() -> Iterator[tuple[Engine, int]]:
+    with engine_with_pipes() as pair:
+        yield pair
+    _kept.clear()
+
+
+def test_release_made_frees_what_a_reply_made_and_not_a_ref_it_carried_again(
+    engine: tuple[Engine, int],
+) -> None:
+    eng, replies = engine
+    [held] = _call_returns(eng, replies, ["held"], 0)
+    carried = _call_returns(eng, replies, ["held"], 2)  # the reply that is given up on
+    assert carried[0] == held
+    eng.handle(request_frame(Op.RELEASE_MADE, (carried,), flags=Flag.NO_REPLY))
+    assert nothing_to_read(replies)
+    assert [_alive(eng, ref_id) for ref_id in carried] == [True, False, False]
+
+
+def test_release_made_keeps_a_ref_that_a_later_reply_carried(
+    engine: tuple[Engine, int],
+) -> None:
+    eng, replies = engine
+    given_up = _call_returns(eng, replies, ["a"], 1)
+    delivered = _call_returns(eng, replies, ["a"], 0)  # written before the release came
+    eng.handle(request_frame(Op.RELEASE_MADE, (given_up,), flags=Flag.NO_REPLY))
+    assert [_alive(eng, ref_id) for ref_id in given_up] == [True, False]
+    assert delivered == given_up[:1]
+
+
+def test_a_reply_over_max_frame_drops_the_refs_it_made_and_not_one_it_carried(
+    engine: tuple[Engine, int],
+) -> None:
+    eng, replies = engine
+    [held] = _call_returns(eng, replies, ["held"], 0)
+    call = (module_name(__name__), "returns", [["held"], 3, 2 << 20], [])
+    eng.handle(request_frame(Op.CALL, call, tag=b"\x83t"))
+    kind, _tag, error = read_reply(replies, {"Elixir.SnakeBridge.PythonError": dict})
+    assert kind == Kind.ERROR
+    assert error["type"] == "snakebridge._channel.FrameTooLarge"
+    assert _alive(eng, held)
+    # Those three, and the error's own ref (PythonError.ref): the session's last error.
+    assert eng.registry.counts() == (1, 2)
 
 
 # ---------------------------------------------------------------------- stack room

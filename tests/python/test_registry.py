@@ -170,7 +170,86 @@ def test_only_new_refs_are_recorded_as_made() -> None:
     registry = Registry(max_refs=10)
     held = object()
     held_ref = registry.insert(1, held)
-    made: list[bytes] = []
+    made: set[bytes] = set()
     fresh_ref = registry.insert(1, object(), made)
     assert registry.insert(1, held, made) == held_ref
-    assert made == [fresh_ref]
+    assert made == {fresh_ref}
+
+
+# ---------------------------------------------------------------------- release_made
+# Each `made` set below stands for one reply: the ids it made while it was encoded.
+
+
+def _alive(registry: Registry, session: int, ref_id: bytes) -> bool:
+    try:
+        registry.lookup(session, ref_id)
+    except RefError as exc:
+        assert exc.reason == "released"
+        return False
+    return True
+
+
+def test_release_made_frees_the_refs_made_for_the_reply_and_keeps_one_held_before() -> None:
+    registry = Registry(max_refs=10)
+    held = object()
+    held_ref = registry.insert(1, held, set())  # delivered: its caller holds it
+    made: set[bytes] = set()
+    carried = [registry.insert(1, held, made), registry.insert(1, object(), made)]
+    assert carried[0] == held_ref
+    registry.release_made(1, carried)
+    assert _alive(registry, 1, held_ref)
+    assert not _alive(registry, 1, carried[1])
+    assert registry.counts() == (1, 1)
+
+
+def test_a_ref_its_own_reply_carries_twice_is_still_made_for_it() -> None:
+    registry = Registry(max_refs=10)
+    obj = object()
+    made: set[bytes] = set()
+    ref_id = registry.insert(1, obj, made)
+    assert registry.insert(1, obj, made) == ref_id
+    registry.release_made(1, [ref_id, ref_id])
+    assert not _alive(registry, 1, ref_id)
+
+
+def test_a_ref_a_later_reply_carries_outlives_the_reply_it_was_made_for() -> None:
+    # The release of a reply given up on can come after a later reply carried the same
+    # object to a caller (the worker wrote both before the VM saw the first).
+    registry = Registry(max_refs=10)
+    obj = object()
+    ref_id = registry.insert(1, obj, set())
+    assert registry.insert(1, obj, set()) == ref_id
+    registry.release_made(1, [ref_id])  # the first reply given up on
+    assert _alive(registry, 1, ref_id)
+    registry.release_made(1, [ref_id])  # the second one too: nor was it made for that
+    assert _alive(registry, 1, ref_id)
+    registry.release(1, [ref_id])  # release/1 frees it whoever carried it
+    assert not _alive(registry, 1, ref_id)
+
+
+def test_release_made_ignores_ids_gone_or_from_another_session() -> None:
+    registry = Registry(max_refs=10)
+    ref_id = registry.insert(1, object())
+    registry.release_made(2, [ref_id])
+    registry.release_made(3, [ref_id])  # a session that has no table
+    assert _alive(registry, 1, ref_id)
+    registry.release(1, [ref_id])
+    registry.release_made(1, [ref_id, b"forged"])
+    assert registry.counts() == (1, 0)
+
+
+def test_what_is_remembered_as_made_is_bounded_by_the_live_refs() -> None:
+    # Nothing to evict: a ref leaves the set when it is released, or carried again, and
+    # the set goes with its session, so it never outgrows max_refs.
+    registry = Registry(max_refs=10)
+    objs = [object() for _ in range(10)]
+    ids = [registry.insert(1, obj, set()) for obj in objs]
+    with pytest.raises(RefError, match="maximum"):
+        registry.insert(1, object(), set())
+    registry.insert(1, objs[9], set())
+    registry.release(1, ids[:5])
+    table = registry.session(1)
+    assert table.sole == set(ids[5:9])
+    assert table.sole <= set(table.refs)
+    registry.pop_session(1)
+    assert registry.counts() == (0, 0)

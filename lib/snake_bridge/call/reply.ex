@@ -115,10 +115,11 @@ defmodule SnakeBridge.Call.Reply do
 
   @doc """
   Cleans up after a final reply that nobody will read (its call was given up): deletes
-  the segment files it names and releases the refs in it. The reply is walked, not
-  decoded (SnakeBridge.Call.EtfRefs), so this holds for a reply the VM cannot decode as
-  well. A ref in it that the session already held (the engine gives an object one id
-  per session) is released all the same: the reply does not say which refs are new.
+  the segment files it names and releases the refs made for it. The reply is walked,
+  not decoded (SnakeBridge.Call.EtfRefs), so this holds for a reply the VM cannot
+  decode as well. A ref in it that its session already held (the engine gives an
+  object one id per session) is kept: the worker releases only those of the refs named
+  that no other reply has carried (RELEASE_MADE, see Housekeeping.release_made/2).
   """
   @spec discard(byte, binary) :: :ok
   def discard(kind, payload) do
@@ -140,7 +141,7 @@ defmodule SnakeBridge.Call.Reply do
     refs
     |> Enum.group_by(&{&1.worker, &1.session}, & &1.id)
     |> Enum.each(fn {{worker, session}, ids} ->
-      Housekeeping.release_refs(%Ref{id: nil, type: nil, worker: worker, session: session}, ids)
+      Housekeeping.release_made(%Ref{id: nil, type: nil, worker: worker, session: session}, ids)
     end)
   end
 

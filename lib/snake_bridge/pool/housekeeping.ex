@@ -41,10 +41,20 @@ defmodule SnakeBridge.Pool.Housekeeping do
 
   @doc "Releases refs without waiting (release/1 is idempotent and never fails)."
   @spec release_refs(Ref.t(), [binary]) :: :ok
-  def release_refs(%Ref{worker: {pool, index, incarnation}, session: session}, ids) do
+  def release_refs(ref, ids), do: send_release(:release, ref, ids)
+
+  @doc """
+  Releases, without waiting, those of the refs found in a reply that is not delivered
+  that were made for it: not the refs its session already held (an object keeps its
+  ref id in a session), nor those another reply has carried since.
+  """
+  @spec release_made(Ref.t(), [binary]) :: :ok
+  def release_made(ref, ids), do: send_release(:release_made, ref, ids)
+
+  defp send_release(op, %Ref{worker: {pool, index, incarnation}, session: session}, ids) do
     with meta when meta != nil <- Table.lookup(pool),
          Entry.ready(incarnation: ^incarnation, transport: transport) <- Table.entry(meta, index) do
-      Transport.send_frame_async(transport, Header.one_way(:release, {ids}, session))
+      Transport.send_frame_async(transport, Header.one_way(op, {ids}, session))
     end
 
     :ok

@@ -60,6 +60,7 @@ __all__ = [
     "op_getitem",
     "op_identity",
     "op_release",
+    "op_release_made",
     "op_release_session",
     "op_repr",
     "op_setattr",
@@ -270,6 +271,12 @@ def op_release(ctx: OpContext, req: Request) -> None:
     ctx.registry.release(req.session, [i if type(i) is bytes else i.encode() for i in ids])
 
 
+def op_release_made(ctx: OpContext, req: Request) -> None:
+    """The refs found in a reply that was not delivered: only those made for it go."""
+    (ids,) = req.body
+    ctx.registry.release_made(req.session, [i if type(i) is bytes else i.encode() for i in ids])
+
+
 def op_release_session(ctx: OpContext, req: Request) -> None:
     ctx.registry.release_session(req.session, ctx.run_async)
 
@@ -324,6 +331,7 @@ _HANDLERS: dict[int, Handler] = {
     Op.CTX_ENTER: op_ctx_enter,
     Op.CTX_EXIT: op_ctx_exit,
     Op.RELEASE: op_release,
+    Op.RELEASE_MADE: op_release_made,
     Op.RELEASE_SESSION: op_release_session,
     Op.CALLBACK_RESULT: op_callback_result,
     Op.CANCEL: op_cancel,

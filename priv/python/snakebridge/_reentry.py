@@ -38,7 +38,7 @@ __all__ = ["Callbacks", "check_stack_room", "unwrap"]
 _STACK_RESERVE = 200
 
 # Served at once even while main waits on a callback: they never run user code.
-_SERVED_WHILE_WAITING = frozenset({Op.RELEASE, Op.STATS})
+_SERVED_WHILE_WAITING = frozenset({Op.RELEASE, Op.RELEASE_MADE, Op.STATS})
 
 
 class Callbacks:

@@ -12,6 +12,15 @@ object in that session (Elixir uses them as map keys), a loop that returns the s
 object a million times holds it once, and releasing the ref frees the object for the
 whole session.
 
+So a reply may carry a ref its caller already holds, and a reply that is never
+delivered (its caller gave up on it, or the VM could not decode it) must not release
+that one. Each session therefore knows which of its refs only one reply has carried,
+the one they were made for (`Session.sole`); `release_made` frees only those. A ref
+leaves that set as soon as another reply carries it, delivered or not yet, so it is
+kept whenever some caller has it or may still get it. (Only a reply encoded on another
+thread at the very moment of the release can get its id released under it, as it can
+when `release` races it.)
+
 Each session also keeps the exception of its last Python error (`insert_error`), and
 only that one: an error's ref lasts until the next error in its session.
 
@@ -33,7 +42,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +104,8 @@ class Session:
     ids: dict[int, bytes] = field(default_factory=dict)
     contexts: dict[int, OpenContext] = field(default_factory=dict)
     error_ref: bytes | None = None
+    # The ids in `refs` that no reply has carried but the one they were made for.
+    sole: set[bytes] = field(default_factory=set)
 
 
 class Registry:
@@ -123,13 +134,15 @@ class Registry:
                 table = self._sessions.setdefault(session, Session(session))
         return table
 
-    def insert(self, session: int, obj: Any, made: list[bytes] | None = None) -> bytes:
-        """Keep `obj` alive in `session` and return its ref id: the one it already has
-        there, if any, else a new one, which is also appended to `made` (so that a reply
-        that is not sent releases the refs it made, and only those)."""
+    def insert(self, session: int, obj: Any, made: set[bytes] | None = None) -> bytes:
+        """Keep `obj` alive in `session` and return its ref id, for a reply to carry: the
+        id it already has there, if any, else a new one, which is also added to `made`
+        (the ids the reply being encoded made; None: a reply of this one ref)."""
         table = self.session(session)
         known = table.ids.get(id(obj))
         if known is not None:
+            if made is None or known not in made:
+                table.sole.discard(known)  # a second reply carries it
             return known
         if len(table.refs) >= self.max_refs:
             raise RefError(
@@ -139,14 +152,17 @@ class Registry:
             )
         counter = next(self._counter).to_bytes(_COUNTER_BYTES, "big")
         ref_id = counter + self._mac(counter, session)
+        # Before `ids` shows the id to a thread encoding another reply, which would then
+        # take it out of `sole` again.
+        table.sole.add(ref_id)
         table.refs[ref_id] = obj
         table.ids[id(obj)] = ref_id
         if made is not None:
-            made.append(ref_id)
+            made.add(ref_id)
         return ref_id
 
     def insert_error(
-        self, session: int, exc: BaseException, made: list[bytes] | None = None
+        self, session: int, exc: BaseException, made: set[bytes] | None = None
     ) -> bytes:
         """Like `insert`, for the exception of a failed call; the session's previous
         error, unless it is the same object, is released."""
@@ -173,14 +189,27 @@ class Registry:
             return RefError("released", "the ref was released (or its session ended)")
         return RefError("unknown", "the ref is unknown to this worker (forged or foreign)")
 
-    def release(self, session: int, ref_ids: list[bytes]) -> None:
+    def release(self, session: int, ref_ids: Iterable[bytes]) -> None:
         """Drop refs; ids that are already gone are ignored (release is idempotent)."""
         table = self._sessions.get(session)
         if table is not None:
             for ref_id in ref_ids:
-                obj = table.refs.pop(ref_id, _GONE)
-                if obj is not _GONE:
-                    table.ids.pop(id(obj), None)
+                table.sole.discard(ref_id)
+                _drop(table, ref_id)
+
+    def release_made(self, session: int, ref_ids: Iterable[bytes]) -> None:
+        """Drop those of the refs of a reply that is not delivered that no other reply
+        has carried: the ones made for it (see the module doc). The others are kept, and
+        so is any id that is already gone."""
+        table = self._sessions.get(session)
+        if table is not None:
+            sole = table.sole
+            for ref_id in ref_ids:
+                try:
+                    sole.remove(ref_id)
+                except KeyError:  # another reply carries it, or it is gone already
+                    continue
+                _drop(table, ref_id)
 
     def open_context(self, session: int, context: OpenContext) -> int:
         """Keep an entered context in `session` until it is taken; its new id."""
@@ -221,3 +250,9 @@ class Registry:
         """(live sessions, live refs)."""
         sessions = list(self._sessions.values())
         return len(sessions), sum(len(s.refs) for s in sessions)
+
+
+def _drop(table: Session, ref_id: bytes) -> None:
+    obj = table.refs.pop(ref_id, _GONE)
+    if obj is not _GONE:
+        table.ids.pop(id(obj), None)

@@ -83,7 +83,7 @@ class ThreadCodec:
         self.session = 0
         self.caller = 0
         # Ids of the refs made by the reply being encoded: released if it is not sent.
-        self.made: list[bytes] = []
+        self.made: set[bytes] = set()
         self.blobs = NO_BLOBS
         self.decoder = make_decoder(
             resolve_ref=replies.resolve_ref,
@@ -263,7 +263,7 @@ class Replies:
 
     def _drop_made(self, codec: ThreadCodec) -> None:
         if codec.made:
-            self.registry.release(codec.session, codec.made)
+            self.registry.release_made(codec.session, codec.made)
             codec.made.clear()
 
     def reply_error(self, request: Request, exc: BaseException) -> None:

@@ -24,7 +24,8 @@ __all__ = [
 ]
 
 # 2: CALLER_DONE became its own op (it was a second meaning of CANCEL_CALLER on fd 3).
-# 3: the REPORT_START request flag, answered by a STARTED reply.
+# 3: the REPORT_START request flag, answered by a STARTED reply; RELEASE_MADE, which
+# releases only the refs made for a reply that is not delivered.
 PROTOCOL_VERSION = 3
 
 # The Erlang port's channels, as the nanny and then the worker inherit them: the BEAM
@@ -75,6 +76,7 @@ class Op(IntEnum):
     ITER_OPEN = 23
     CALL_MODULE = 24
     CALLER_DONE = 25
+    RELEASE_MADE = 26
 
 
 class Kind(IntEnum):
