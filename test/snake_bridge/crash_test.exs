@@ -7,6 +7,7 @@ defmodule SnakeBridge.CrashTest do
   import SnakeBridge.Test.Lifecycle
 
   alias SnakeBridge.{PythonError, RefError, WorkerCrashError}
+  alias SnakeBridge.Pool.Frames
 
   @crashes [
     {"os._exit(1)", "import os\nos._exit(1)", status: 1},
@@ -211,14 +212,16 @@ defmodule SnakeBridge.CrashTest do
 
     # No header to answer: dropped (and said so on the worker's stderr, see
     # tests/python/test_requests.py).
-    for frame <- [<<>>, <<1>>, <<1, 0, 200, 0::240>>], do: Port.command(port, frame)
+    for frame <- [<<>>, <<1>>, <<1, 0, 200, 0::240>>],
+        do: Port.command(port, Frames.frame(frame))
+
     assert getpid.() == {:ok, os_pid}
 
     # A readable header with an unknown op: answered with an error. Uncounted, as it was
     # never counted in (see Pool).
     reply_to = :erlang.alias()
     tag = :erlang.term_to_binary({:uncounted, reply_to})
-    Port.command(port, <<250, 0, byte_size(tag), tag::binary, 0::128, 0, 131, 106>>)
+    Port.command(port, Frames.frame(<<250, 0, byte_size(tag), tag::binary, 0::128, 0, 131, 106>>))
     assert_receive {^reply_to, :uncounted, _kind, payload}, 5_000
 
     assert %PythonError{type: "ValueError", message: "unknown op code 250"} =

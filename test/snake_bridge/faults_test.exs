@@ -340,3 +340,78 @@ defmodule SnakeBridge.FaultsTest.UndeliveredReplies do
     end
   end
 end
+
+defmodule SnakeBridge.FaultsTest.LyingHeader do
+  # A frame header on fd 4 that declares more than :max_frame. Async: false, as it
+  # reads the VM's memory, which other tests move.
+  use ExUnit.Case, async: false
+  @moduletag :capture_log
+
+  import SnakeBridge.Test.Lifecycle
+
+  alias SnakeBridge.WorkerCrashError
+
+  @max_frame 64_000_000
+  @lie "import os\nos.write(4, b'\\xff\\xff\\xff\\xf0')\n"
+
+  setup do
+    start_supervised!({SnakeBridge.Pool, name: :lying, size: 1, max_frame: @max_frame},
+      id: :lying
+    )
+
+    start_supervised!({SnakeBridge.Pool, name: :bystander, size: 1}, id: :bystander)
+    await_pool(:lying)
+    await_pool(:bystander)
+    :ok
+  end
+
+  defp worker_pid(pool), do: SnakeBridge.eval!("import os\nos.getpid()", %{}, pool: pool)
+
+  defp memory do
+    for pid <- Process.list(), do: :erlang.garbage_collect(pid)
+    :erlang.memory(:total)
+  end
+
+  for {name, rest} <- [{"returns", "'done'"}, {"keeps running", "import time\ntime.sleep(600)"}] do
+    test "ends that worker only, costing no memory, when the code then #{name}" do
+      {:ok, bystander_ref} = SnakeBridge.eval("object()", %{}, pool: :bystander, return: :ref)
+      bystander = os_pid(bystander_ref)
+      liar = worker_pid(:lying)
+      before = memory()
+
+      # With :infinity, a reply swallowed by the lying frame would hang this call.
+      task =
+        Task.async(fn ->
+          SnakeBridge.eval(@lie <> unquote(rest), %{}, pool: :lying, timeout: :infinity)
+        end)
+
+      assert {:ok, {:error, %WorkerCrashError{reason: reason}}} = Task.yield(task, 20_000)
+      assert reason =~ "declaring 4294967280 bytes, above :max_frame (64000000 bytes)"
+      assert memory() - before < 100_000_000
+
+      eventually("the lying worker gone", 10_000, fn -> not os_alive?(liar) end)
+      assert SnakeBridge.eval("1 + 1", %{}, pool: :lying) == {:ok, 2}
+      assert worker_pid(:lying) != liar
+      assert os_pid(bystander_ref) == bystander
+    end
+  end
+
+  test "frames up to :max_frame still cross the pipe, big ones and many small ones at once" do
+    # Under the shared-memory threshold: through the port, in 64 KiB chunks.
+    assert SnakeBridge.Shm.threshold() > 10_000_000
+    payload = :crypto.strong_rand_bytes(10_000_000)
+
+    assert {:ok, %SnakeBridge.Bytes{data: ^payload}} =
+             SnakeBridge.call("builtins", "bytes", [SnakeBridge.bytes(payload)], [], pool: :lying)
+
+    # Replies written while the router is busy come several to a chunk.
+    results =
+      1..200
+      |> Enum.map(fn n ->
+        Task.async(fn -> SnakeBridge.eval("#{n} * 2", %{}, pool: :lying) end)
+      end)
+      |> Task.await_many(20_000)
+
+    assert results == for(n <- 1..200, do: {:ok, n * 2})
+  end
+end

@@ -3,24 +3,28 @@ defmodule SnakeBridge.RouterTest do
   # comes back as if the worker had written it.
   use ExUnit.Case, async: true
 
-  alias SnakeBridge.Pool.Router
+  alias SnakeBridge.Pool.{Frames, Router}
 
   @ok 0
   @error 1
   @asks 2
   @started 6
 
+  @max_frame 1_000_000
+
   setup do
     Process.flag(:trap_exit, true)
-    port = Port.open({:spawn_executable, System.find_executable("cat")}, [:binary, packet: 4])
+    port = Port.open({:spawn_executable, System.find_executable("cat")}, [:binary])
     load = :atomics.new(1, signed: true)
-    router = Router.start_link(port, load)
+    router = Router.start_link(port, load, @max_frame)
     on_exit(fn -> Process.exit(router, :kill) end)
     %{port: port, load: load, router: router}
   end
 
   defp reply(port, kind, tag, payload \\ "p"),
-    do: Port.command(port, <<kind, byte_size(tag), tag::binary, payload::binary>>)
+    do: Port.command(port, Frames.frame(frame(kind, tag, payload)))
+
+  defp frame(kind, tag, payload), do: <<kind, byte_size(tag), tag::binary, payload::binary>>
 
   # Frames come back in order: once this one is here, every frame written before it
   # has been forwarded or dropped.
@@ -73,9 +77,32 @@ defmodule SnakeBridge.RouterTest do
   end
 
   test "other frames go to the worker process", ctx do
-    Port.command(ctx.port, <<4, 0, "a log line">>)
+    Port.command(ctx.port, Frames.frame(<<4, 0, "a log line">>))
     assert_receive {port, {:data, <<4, 0, "a log line">>}}, 5_000
     assert port == ctx.port
+  end
+
+  test "frames reach their callers however the stream is cut", ctx do
+    {tag, id} = Router.call_tag()
+    big = :crypto.strong_rand_bytes(300_000)
+    frames = [frame(@asks, tag, "one"), frame(@asks, tag, big), frame(@ok, tag, "three")]
+    stream = IO.iodata_to_binary(Enum.map(frames, &Frames.frame/1))
+
+    # Several frames in one write, and frames cut across writes, at every few bytes
+    # around a header.
+    for piece <- [binary_part(stream, 0, 2), binary_part(stream, 2, 11)],
+        do: Port.command(ctx.port, piece)
+
+    Port.command(ctx.port, binary_part(stream, 13, byte_size(stream) - 13))
+    assert_receive {:snakebridge_reply, ^id, @asks, "one"}, 5_000
+    assert_receive {:snakebridge_reply, ^id, @asks, ^big}, 5_000
+    assert_receive {:snakebridge_reply, ^id, @ok, "three"}, 5_000
+  end
+
+  test "a header declaring more than max_frame stops the router with that size", ctx do
+    Port.command(ctx.port, <<0xFFFFFFF0::32>>)
+    assert_receive {:EXIT, router, {:frame_too_large, 0xFFFFFFF0}}, 5_000
+    assert router == ctx.router
   end
 
   test "after abandon, what comes for the call is dropped, and its final reply ends that",

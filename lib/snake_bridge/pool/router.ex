@@ -10,6 +10,13 @@ defmodule SnakeBridge.Pool.Router do
   # lines, events, the nanny's exit report) goes on to the SnakeBridge.Pool.WorkerServer process,
   # which owns the port's life; the router is linked to it and stopped with it.
   #
+  # The port is in stream mode and the router frames it (SnakeBridge.Pool.Frames), from
+  # the worker's first byte on, so that a lying length header costs no memory. A chunk
+  # that is one whole reply, nearly every one, is read by a single receive clause;
+  # anything else (several frames in a chunk, a frame over several) goes through
+  # Frames.split/3. A header over :max_frame ends the router with the reason
+  # {:frame_too_large, size}, which its worker server turns into the worker's crash.
+  #
   # Tags (opaque bytes to Python, echoed in every reply to the request):
   #
   #   * <<0, id::signed-64, pid::binary>>: a request on the port, counted in flight
@@ -28,7 +35,7 @@ defmodule SnakeBridge.Pool.Router do
 
   import Bitwise
 
-  alias SnakeBridge.Pool.Table
+  alias SnakeBridge.Pool.{Frames, Table}
   alias SnakeBridge.Wire
 
   @callback_kind Wire.kind(:callback)
@@ -41,21 +48,24 @@ defmodule SnakeBridge.Pool.Router do
   # Pids cached per router; past this many callers the cache starts over.
   @max_cached_pids 4096
 
-  @doc "Starts the router of `port` (already owned by the calling worker process)."
-  def start_link(port, load) do
-    router = start_unconnected(port, load)
+  @doc """
+  Starts the router of `port` (owned by the calling worker process), which reads
+  frames of at most `max_frame` bytes from it (see SnakeBridge.Pool.Frames).
+  """
+  def start_link(port, load, max_frame) do
+    router = start_unconnected(port, load, max_frame)
     Port.connect(port, router)
     router
   end
 
   @doc """
-  Starts a router for `port` that another process feeds with the port's messages: the
-  port is on another node (see SnakeBridge.Pool.Remote.Relay), so it cannot be
-  connected here.
+  Starts a router for `port` that another process feeds with the port's frames, whole
+  ({:snakebridge_frames, frames}): the port is on another node (see
+  SnakeBridge.Pool.Remote.Relay), so it cannot be connected here.
   """
-  def start_unconnected(port, load) do
+  def start_unconnected(port, load, max_frame) do
     worker = self()
-    spawn_link(fn -> route(port, worker, load, %{}, %{}) end)
+    spawn_link(fn -> route(port, worker, load, %{}, %{}, nil, max_frame) end)
   end
 
   @doc "Stops `router` and waits until it is gone (the caller traps exits)."
@@ -141,50 +151,88 @@ defmodule SnakeBridge.Pool.Router do
 
   # `pids`: caller pids by their external term format. `dropped`: tags of abandoned
   # calls still in flight, with the function that cleans up after their final reply.
-  defp route(port, worker, load, pids, dropped) do
+  # `pending`: the start of a frame that the next chunk continues (Pool.Frames).
+  defp route(port, worker, load, pids, dropped, pending, max_frame) do
     receive do
-      {^port, {:data, <<kind, size, tag::binary-size(size), payload::binary>>}}
-      when (kind &&& @kind_mask) <= @callback_kind or kind == @started ->
-        final = final?(kind)
+      # The common case, read by this clause alone: a chunk that is one whole reply.
+      {^port, {:data, <<size::32, kind, tsize, tag::binary-size(tsize), payload::binary>>}}
+      when pending == nil and size == byte_size(payload) + tsize + 2 and size <= max_frame and
+             ((kind &&& @kind_mask) <= @callback_kind or kind == @started) ->
+        {pids, dropped} = reply(kind, tag, payload, load, pids, dropped)
+        route(port, worker, load, pids, dropped, nil, max_frame)
 
-        case tag do
-          <<0, id::signed-64, pid_bin::binary>> ->
-            if final, do: Table.count_out(load)
+      {^port, {:data, chunk}} ->
+        case Frames.split(pending, chunk, max_frame) do
+          # Nothing more on the port can be trusted: the worker server stops the
+          # worker with this reason (and the port closes with this process).
+          {:too_large, size} ->
+            exit({:frame_too_large, size})
 
-            if dropped != %{} and Map.has_key?(dropped, tag) do
-              dropped =
-                if final do
-                  # Its caller gave up on it: what the reply holds is cleaned up here.
-                  discard(Map.fetch!(dropped, tag), kind, payload)
-                  Map.delete(dropped, tag)
-                else
-                  dropped
-                end
-
-              route(port, worker, load, pids, dropped)
-            else
-              {pid, pids} = pid(pids, pid_bin)
-              send(pid, {:snakebridge_reply, id, kind, payload})
-              if byte_size(payload) >= @big_reply, do: :erlang.garbage_collect()
-              route(port, worker, load, pids, dropped)
-            end
-
-          _ ->
-            {:uncounted, alias} = :erlang.binary_to_term(tag)
-            send(alias, {alias, :uncounted, kind, payload})
-            route(port, worker, load, pids, dropped)
+          {frames, pending} ->
+            {pids, dropped} = frames(frames, port, worker, load, pids, dropped)
+            route(port, worker, load, pids, dropped, pending, max_frame)
         end
+
+      {:snakebridge_frames, frames} ->
+        {pids, dropped} = frames(frames, port, worker, load, pids, dropped)
+        route(port, worker, load, pids, dropped, pending, max_frame)
 
       {:abandon, tag, discard, from, ref} ->
         send(from, {:snakebridge_abandoned, ref})
-        route(port, worker, load, pids, Map.put(dropped, tag, discard))
+        route(port, worker, load, pids, Map.put(dropped, tag, discard), pending, max_frame)
 
       {:forget, tag} ->
-        route(port, worker, load, pids, Map.delete(dropped, tag))
+        route(port, worker, load, pids, Map.delete(dropped, tag), pending, max_frame)
 
       message ->
         send(worker, message)
-        route(port, worker, load, pids, dropped)
+        route(port, worker, load, pids, dropped, pending, max_frame)
+    end
+  end
+
+  defp frames([], _port, _worker, _load, pids, dropped), do: {pids, dropped}
+
+  defp frames([frame | frames], port, worker, load, pids, dropped) do
+    case frame do
+      <<kind, tsize, tag::binary-size(tsize), payload::binary>>
+      when (kind &&& @kind_mask) <= @callback_kind or kind == @started ->
+        {pids, dropped} = reply(kind, tag, payload, load, pids, dropped)
+        frames(frames, port, worker, load, pids, dropped)
+
+      _ ->
+        send(worker, {port, {:data, frame}})
+        frames(frames, port, worker, load, pids, dropped)
+    end
+  end
+
+  # Inlined: in route/7's first clause it is every call's path.
+  @compile {:inline, reply: 6}
+  defp reply(kind, tag, payload, load, pids, dropped) do
+    final = final?(kind)
+
+    case tag do
+      <<0, id::signed-64, pid_bin::binary>> ->
+        if final, do: Table.count_out(load)
+
+        if dropped != %{} and Map.has_key?(dropped, tag) do
+          if final do
+            # Its caller gave up on it: what the reply holds is cleaned up here.
+            discard(Map.fetch!(dropped, tag), kind, payload)
+            {pids, Map.delete(dropped, tag)}
+          else
+            {pids, dropped}
+          end
+        else
+          {pid, pids} = pid(pids, pid_bin)
+          send(pid, {:snakebridge_reply, id, kind, payload})
+          if byte_size(payload) >= @big_reply, do: :erlang.garbage_collect()
+          {pids, dropped}
+        end
+
+      _ ->
+        {:uncounted, alias} = :erlang.binary_to_term(tag)
+        send(alias, {alias, :uncounted, kind, payload})
+        {pids, dropped}
     end
   end
 

@@ -95,17 +95,20 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
     case boot(%{state | incarnation: incarnation}) do
       {:ok, state} ->
-        load = Table.new_load()
-        router = start_router(state, load)
         transport = %LocalPort{port: state.port, control: state.control}
 
         entry =
-          Entry.ready(server: self(), transport: transport, incarnation: incarnation, load: load)
+          Entry.ready(
+            server: self(),
+            transport: transport,
+            incarnation: incarnation,
+            load: state.load
+          )
 
         Table.put_entry(state.pool, state.index, entry)
         StartWaiters.reply_all(entry)
         started_at = System.monotonic_time(:millisecond)
-        {:noreply, %{state | started_at: started_at, failures: 0, load: load, router: router}}
+        {:noreply, %{state | started_at: started_at, failures: 0}}
 
       {:error, message, state} ->
         failures = state.failures + 1
@@ -127,17 +130,22 @@ defmodule SnakeBridge.Pool.WorkerServer do
     end
   end
 
+  # The router (or relay) reads the port from its first byte, hello included: it is
+  # the port's one reader, so the framing of the stream never changes hands.
   defp boot(state) do
     with {:ok, python} <- Interpreter.python(state.config),
          {:ok, port} <- open_port(python, state) do
-      state = %{state | port: port, os_pid: os_pid(port)}
+      state = %{state | port: port, os_pid: os_pid(port), load: Table.new_load()}
+      state = %{state | router: start_router(state)}
 
-      with {:ok, hello} <- await_hello(port),
+      with {:ok, hello} <- await_hello(state),
            :ok <- check_protocol(hello),
            {:ok, control} <- connect_control(hello) do
+        put_control(state, control)
         {:ok, %{state | control: control, python_pid: hello.pid}}
       else
         {:error, message} -> {:error, message, state}
+        {:router_down, reason} -> {:error, router_down(reason, state), %{state | router: nil}}
       end
     else
       {:error, message} -> {:error, message, state}
@@ -168,7 +176,6 @@ defmodule SnakeBridge.Pool.WorkerServer do
       :binary,
       :nouse_stdio,
       :exit_status,
-      {:packet, 4},
       {:args, ["-m", "snakebridge"]},
       {:env, env}
     ]
@@ -184,10 +191,15 @@ defmodule SnakeBridge.Pool.WorkerServer do
   defp worker_id(%{config: %{remote: %{worker: worker_id}}}), do: worker_id
   defp worker_id(state), do: {state.pool, state.index, state.incarnation}
 
-  defp start_router(%{config: %{remote: _}} = state, _load),
-    do: Relay.start_link(state.port, state.control)
+  defp start_router(%{config: %{remote: _}} = state),
+    do: Relay.start_link(state.port, state.config.max_frame)
 
-  defp start_router(state, load), do: Router.start_link(state.port, load)
+  defp start_router(state), do: Router.start_link(state.port, state.load, state.config.max_frame)
+
+  defp put_control(%{config: %{remote: _}, router: relay}, control),
+    do: Relay.put_control(relay, control)
+
+  defp put_control(_state, _control), do: :ok
 
   defp shm_threshold do
     case SnakeBridge.Shm.threshold() do
@@ -203,7 +215,7 @@ defmodule SnakeBridge.Pool.WorkerServer do
     end
   end
 
-  defp await_hello(port) do
+  defp await_hello(%{port: port, router: router} = state) do
     receive do
       {^port, {:data, <<@event, 0, payload::binary>>}} ->
         case :erlang.binary_to_term(payload, [:safe]) do
@@ -213,13 +225,16 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
       {^port, {:data, <<@log, 0, _stream, line::binary>>}} ->
         Logger.info(line, snakebridge_worker: :starting)
-        await_hello(port)
+        await_hello(state)
 
       {^port, {:data, <<@exited, 0, report::binary>>}} ->
         {:error, describe_exit(parse_exit(report))}
 
       {^port, {:exit_status, status}} ->
         {:error, "the Python process exited with status #{status} before its hello"}
+
+      {:EXIT, ^router, reason} ->
+        {:router_down, reason}
     after
       @hello_timeout -> {:error, "no hello from the worker within #{@hello_timeout} ms"}
     end
@@ -294,15 +309,18 @@ defmodule SnakeBridge.Pool.WorkerServer do
   def handle_info(:retry_boot, state), do: start(state)
   def handle_info(:start, state), do: start(state)
 
+  # The router stops on a lying frame header: the worker is replaced, as if it had died
+  # in its call (the port closes with the router, and the nanny then ends the worker).
+  def handle_info({:EXIT, router, {:frame_too_large, _size} = reason}, %{router: router} = state) do
+    error = %WorkerCrashError{reason: router_down(reason, state), stderr: stderr_text(state)}
+    ended(%{state | router: nil}, error, "is replaced: " <> error.reason)
+  end
+
   # The router is linked to the port: it dies with the port's own failure (the
   # nanny lingers after its report so that writes never meet a closed pipe, see
   # _nanny.py; this is what is left when the nanny itself is killed).
   def handle_info({:EXIT, router, reason}, %{router: router} = state) when reason != :normal do
-    error = %WorkerCrashError{
-      reason: "its port closed (#{inspect(reason)}) before the worker's exit was reported",
-      stderr: stderr_text(state)
-    }
-
+    error = %WorkerCrashError{reason: router_down(reason, state), stderr: stderr_text(state)}
     {:stop, {:shutdown, error}, close(%{state | router: nil})}
   end
 
@@ -335,12 +353,23 @@ defmodule SnakeBridge.Pool.WorkerServer do
     %{state | port: nil, control: nil, router: nil}
   end
 
+  defp router_down({:frame_too_large, size}, state) do
+    "it sent a frame header declaring #{size} bytes, above :max_frame " <>
+      "(#{state.config.max_frame} bytes)"
+  end
+
+  defp router_down(reason, _state),
+    do: "its port closed (#{inspect(reason)}) before the worker's exit was reported"
+
   defp died(state, report) do
     error = %WorkerCrashError{status: report.status, signal: report.signal, stderr: report.stderr}
+    ended(state, error, describe_exit(report))
+  end
 
+  defp ended(state, error, how) do
     Logger.error(
       "SnakeBridge worker #{inspect(state.pool)}/#{state.index} (pid #{state.python_pid}) " <>
-        describe_exit(report)
+        how
     )
 
     # A worker killed by the call it was running is that call's failure, not a sign of

@@ -7,7 +7,7 @@ defmodule SnakeBridge.Call.ReplyTest do
   import Bitwise
 
   alias SnakeBridge.Call.Reply
-  alias SnakeBridge.Pool.Router
+  alias SnakeBridge.Pool.{Frames, Router}
   alias SnakeBridge.Wire
 
   # Plays the worker: builds one reply of each kind for the given request tag with the
@@ -28,8 +28,8 @@ defmodule SnakeBridge.Call.ReplyTest do
 
   setup do
     Process.flag(:trap_exit, true)
-    port = Port.open({:spawn_executable, System.find_executable("cat")}, [:binary, packet: 4])
-    router = Router.start_link(port, :atomics.new(1, signed: true))
+    port = Port.open({:spawn_executable, System.find_executable("cat")}, [:binary])
+    router = Router.start_link(port, :atomics.new(1, signed: true), 1_000_000)
     on_exit(fn -> Process.exit(router, :kill) end)
     %{port: port}
   end
@@ -51,7 +51,7 @@ defmodule SnakeBridge.Call.ReplyTest do
       Enum.map(frames, fn %SnakeBridge.Bytes{data: data} -> data end)
 
     for frame <- [ok, ref, blob, error, cancelled, callback, started],
-        do: Port.command(ctx.port, frame)
+        do: Port.command(ctx.port, Frames.frame(frame))
 
     assert_receive {:snakebridge_reply, ^id, kind, payload}, 5_000
     assert kind == Wire.kind(:ok)

@@ -148,6 +148,25 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     Peers.wait_until(fn -> Entry.ready?(Table.entry(:far, 0)) end, 30_000)
   end
 
+  @tag :capture_log
+  test "a lying frame header ends the far worker (its relay frames the port) and no other",
+       %{node: node} do
+    start_supervised!({Pool, name: :far_liar, node: node, size: 1, max_frame: 1_000_000})
+    Peers.wait_until(fn -> Entry.ready?(Table.entry(:far_liar, 0)) end, 30_000)
+    kept = SnakeBridge.call!("collections", "Counter", ["ab"], [], opts())
+    lie = "import os\nos.write(4, b'\\xff\\xff\\xff\\xf0')\n'done'"
+
+    assert {:error, %SnakeBridge.WorkerCrashError{reason: reason}} =
+             SnakeBridge.eval(lie, %{}, pool: :far_liar, timeout: :infinity)
+
+    assert reason =~ "declaring 4294967280 bytes, above :max_frame (1000000 bytes)"
+
+    assert SnakeBridge.call("math", "sqrt", [9], [], pool: :far_liar, timeout: 30_000) ==
+             {:ok, 3.0}
+
+    assert SnakeBridge.method!(kept, "most_common", [1]) == [{"a", 1}]
+  end
+
   test "a pool spread over this node and another: a call mixing their refs is refused",
        %{node: node} do
     start_supervised!({Pool, name: :both, nodes: [node(), node], size: 1})

@@ -10,11 +10,19 @@ defmodule SnakeBridge.Pool.Remote.Relay do
   # count requests in. Everything else (output lines, the exit report) goes to this
   # node's SnakeBridge.Pool.WorkerServer, which owns the port's life.
   #
-  # The router is named after the worker is up ({:route_to, router}); a reply cannot
-  # come before then, since no request can, and any that did would wait in the mailbox.
+  # Like the router, it reads the port from the worker's first byte and frames it
+  # (SnakeBridge.Pool.Frames): the calling node gets whole frames, a chunk's worth in
+  # one message, and a header over :max_frame ends the relay with the reason
+  # {:frame_too_large, size}, which its worker server turns into the worker's crash.
+  #
+  # The router is named after the worker is up ({:route_to, router}): a reply cannot
+  # come before then, since no request can, and the hello event, which does, goes to
+  # the worker server. The control socket is given once connected ({:control, socket});
+  # no control frame can come before then either, and any that did would wait for it.
 
   import Bitwise
 
+  alias SnakeBridge.Pool.Frames
   alias SnakeBridge.Wire
 
   @callback_kind Wire.kind(:callback)
@@ -25,47 +33,71 @@ defmodule SnakeBridge.Pool.Remote.Relay do
   defguardp routed?(kind)
             when (kind &&& @kind_mask) <= @callback_kind or kind in [@event, @started]
 
-  @doc "Starts the relay of `port` and `control` (owned by the calling worker server)."
-  def start_link(port, control) do
+  @doc """
+  Starts the relay of `port` (owned by the calling worker server), which reads frames
+  of at most `max_frame` bytes from it.
+  """
+  def start_link(port, max_frame) do
     worker = self()
-    relay = spawn_link(fn -> relay(port, control, worker, nil) end)
+    relay = spawn_link(fn -> relay(port, nil, worker, nil, nil, max_frame) end)
     Port.connect(port, relay)
     relay
   end
 
-  defp relay(port, control, worker, router) do
-    router =
-      receive do
-        {^port, {:data, <<kind, _::binary>>}} = message when routed?(kind) and router != nil ->
-          send(router, message)
-          router
+  @doc "Gives `relay` the worker's control socket, once connected."
+  def put_control(relay, control), do: send(relay, {:control, control})
 
-        {^port, {:data, <<kind, _::binary>>}} = message when not routed?(kind) ->
-          send(worker, message)
-          router
+  defp relay(port, control, worker, router, pending, max_frame) do
+    receive do
+      {^port, {:data, chunk}} ->
+        case Frames.split(pending, chunk, max_frame) do
+          {:too_large, size} ->
+            exit({:frame_too_large, size})
 
-        {^port, {:exit_status, _status}} = message ->
-          send(worker, message)
-          router
+          {frames, pending} ->
+            forward(frames, port, worker, router)
+            relay(port, control, worker, router, pending, max_frame)
+        end
 
-        {:snakebridge_main, frame, files} ->
-          Enum.each(files, &write_segment/1)
-          write(port, frame)
-          router
+      {^port, {:exit_status, _status}} = message ->
+        send(worker, message)
+        relay(port, control, worker, router, pending, max_frame)
 
-        {:snakebridge_control, frame} ->
-          :gen_tcp.send(control, frame)
-          router
+      {:snakebridge_main, frame, files} ->
+        Enum.each(files, &write_segment/1)
+        write(port, frame)
+        relay(port, control, worker, router, pending, max_frame)
 
-        {:route_to, router} ->
-          router
-      end
+      {:snakebridge_control, frame} when control != nil ->
+        :gen_tcp.send(control, frame)
+        relay(port, control, worker, router, pending, max_frame)
 
-    relay(port, control, worker, router)
+      {:control, control} ->
+        relay(port, control, worker, router, pending, max_frame)
+
+      {:route_to, router} ->
+        relay(port, control, worker, router, pending, max_frame)
+    end
+  end
+
+  defp forward(frames, port, worker, router) do
+    routed =
+      Enum.filter(frames, fn frame ->
+        case frame do
+          <<kind, _::binary>> when routed?(kind) and router != nil ->
+            true
+
+          _ ->
+            send(worker, {port, {:data, frame}})
+            false
+        end
+      end)
+
+    if routed != [], do: send(router, {:snakebridge_frames, routed})
   end
 
   defp write(port, frame) do
-    Port.command(port, frame)
+    Port.command(port, Frames.frame(frame))
   rescue
     # The port closed: its server stops, and the callers see it go.
     ArgumentError -> :closed

@@ -103,7 +103,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
       {:ok, far} ->
         Process.monitor(far.server)
         load = Table.new_load()
-        router = Router.start_unconnected(far.port, load)
+        router = Router.start_unconnected(far.port, load, state.config.max_frame)
         send(far.relay, {:route_to, router})
 
         transport = %Transport.Remote{

@@ -1,13 +1,14 @@
 defmodule SnakeBridge.Pool.Transport.LocalPort do
   @moduledoc false
-  # The transport to a Python process on this node: an Erlang port ({:packet, 4} on
-  # fds 3 and 4) for the main channel, and a Unix socket for the control channel.
+  # The transport to a Python process on this node: an Erlang port (fds 3 and 4, framed
+  # by SnakeBridge.Pool.Frames) for the main channel, and a Unix socket for the control
+  # channel.
   # Callers write to the port themselves, so a call costs no hop through the worker's
   # server; replies come back through the port's router (SnakeBridge.Pool.Router).
 
   @behaviour SnakeBridge.Pool.Transport
 
-  alias SnakeBridge.Pool.Router
+  alias SnakeBridge.Pool.{Frames, Router}
 
   @enforce_keys [:port, :control]
   defstruct [:port, :control]
@@ -20,7 +21,7 @@ defmodule SnakeBridge.Pool.Transport.LocalPort do
   # caller within its own deadline, see SnakeBridge.Call; a shared server not at all).
   @impl true
   def send_frame(%__MODULE__{port: port}, frame) do
-    if :erlang.port_command(port, frame, [:nosuspend]), do: :ok, else: :busy
+    if :erlang.port_command(port, Frames.frame(frame), [:nosuspend]), do: :ok, else: :busy
   rescue
     ArgumentError -> :closed
   end
@@ -31,7 +32,7 @@ defmodule SnakeBridge.Pool.Transport.LocalPort do
       # Suspended in its place until the port takes the frame; or gone with the port.
       spawn(fn ->
         try do
-          Port.command(port, frame)
+          Port.command(port, Frames.frame(frame))
         rescue
           ArgumentError -> :closed
         end

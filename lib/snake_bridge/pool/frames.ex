@@ -1,0 +1,68 @@
+defmodule SnakeBridge.Pool.Frames do
+  @moduledoc false
+  # The framing of a worker's port: `<<size::32, frame::binary-size(size)>>` in both
+  # directions, done here rather than by the port driver.
+  #
+  # With `{:packet, 4}` the driver allocates whatever size a header declares before a
+  # byte of the frame has come: four bytes a worker wrote to fd 4 by mistake (or
+  # malice) cost the VM up to 4 GiB, and Erlang ports have no `packet_size` option to
+  # bound it. So the port is opened in stream mode and the process that reads it (the
+  # worker's router, or its relay) splits the chunks it gets into frames: a header
+  # declaring more than the pool's :max_frame is refused before anything is kept for
+  # it, and a frame that spans chunks holds only the bytes that have come (the chunks
+  # themselves, joined once it is whole). Appending each chunk to one binary instead
+  # measured slower on large frames (its doublings reallocate and copy).
+
+  @typedoc """
+  What is left of the stream after the last whole frame: nothing, the start of a
+  header (under 4 bytes), or the bytes a frame still misses and the chunks of it that
+  have come (iodata).
+  """
+  @type pending :: nil | binary | {missing :: pos_integer, iodata}
+
+  @doc "`frame` (iodata) with its length header, ready for the port."
+  @spec frame(iodata) :: iodata
+  def frame(frame), do: [<<:erlang.iolist_size(frame)::32>> | frame]
+
+  @doc """
+  Splits `chunk`, read from the port after `pending`, into the whole frames it ends,
+  in order, and what is left pending. `{:too_large, size}` when a header declares more
+  than `max_frame` bytes: the stream cannot be trusted past it.
+
+  Frames that lie within `chunk` are sub-binaries of it (no copy).
+  """
+  @spec split(pending, binary, pos_integer) :: {[binary], pending} | {:too_large, pos_integer}
+  def split(nil, chunk, max_frame), do: frames(chunk, max_frame, [])
+
+  def split(header, chunk, max_frame) when is_binary(header),
+    do: frames(header <> chunk, max_frame, [])
+
+  def split({missing, parts}, chunk, max_frame) do
+    case chunk do
+      <<last::binary-size(missing), rest::binary>> ->
+        frames(rest, max_frame, [IO.iodata_to_binary([parts | last])])
+
+      _ ->
+        {[], {missing - byte_size(chunk), [parts | chunk]}}
+    end
+  end
+
+  defp frames(data, max_frame, acc) do
+    case data do
+      <<size::32, _::binary>> when size > max_frame ->
+        {:too_large, size}
+
+      <<size::32, frame::binary-size(size), rest::binary>> ->
+        frames(rest, max_frame, [frame | acc])
+
+      <<size::32, part::binary>> ->
+        {Enum.reverse(acc), {size - byte_size(part), part}}
+
+      <<>> ->
+        {Enum.reverse(acc), nil}
+
+      header ->
+        {Enum.reverse(acc), header}
+    end
+  end
+end
