@@ -396,6 +396,25 @@ defmodule SnakeBridge.FaultsTest.LyingHeader do
     end
   end
 
+  test "a lying header within :max_frame (the default) ends its worker once the frame stalls" do
+    start_supervised!({SnakeBridge.Pool, name: :lying_within, size: 1}, id: :lying_within)
+    await_pool(:lying_within)
+    liar = worker_pid(:lying_within)
+    before = memory()
+
+    task =
+      Task.async(fn ->
+        SnakeBridge.eval(@lie <> "'done'", %{}, pool: :lying_within, timeout: :infinity)
+      end)
+
+    # A guard against a hang, not a timing check: the bound is 10 s of silence.
+    assert {:ok, {:error, %WorkerCrashError{reason: reason}}} = Task.yield(task, 60_000)
+    assert reason =~ ~r/stopped sending a frame with \d+ bytes of it still to come/
+    assert memory() - before < 100_000_000
+    eventually("the lying worker gone", 10_000, fn -> not os_alive?(liar) end)
+    assert SnakeBridge.eval("1 + 1", %{}, pool: :lying_within) == {:ok, 2}
+  end
+
   test "frames up to :max_frame still cross the pipe, big ones and many small ones at once" do
     # Under the shared-memory threshold: through the port, in 64 KiB chunks.
     assert SnakeBridge.Shm.threshold() > 10_000_000

@@ -12,6 +12,16 @@ defmodule SnakeBridge.Pool.Frames do
   # it, and a frame that spans chunks holds only the bytes that have come (the chunks
   # themselves, joined once it is whole). Appending each chunk to one binary instead
   # measured slower on large frames (its doublings reallocate and copy).
+  #
+  # A header within :max_frame that lies (the default allows 4 GiB − 1) cannot be told
+  # from a real one by its size, but by what follows: a worker writes each frame in one
+  # go (a single writev of buffers already in memory, see _channel.py), so a real frame
+  # never stops arriving half-way. A frame that stays incomplete for @stall_ms with no
+  # byte coming ends its reader with {:frame_stalled, missing}, and the worker is
+  # replaced: its later frames would otherwise be read as that frame's body, and their
+  # callers would wait for ever. Only a worker stopped mid-write (SIGSTOP, a frozen
+  # machine) is caught by it wrongly.
+  @stall_ms 10_000
 
   @typedoc """
   What is left of the stream after the last whole frame: nothing, the start of a
@@ -19,6 +29,15 @@ defmodule SnakeBridge.Pool.Frames do
   have come (iodata).
   """
   @type pending :: nil | binary | {missing :: pos_integer, iodata}
+
+  @doc "How long the reader of a port waits for the rest of a frame it has begun."
+  @spec stall_ms() :: pos_integer
+  def stall_ms, do: @stall_ms
+
+  @doc "The bytes a frame still misses, for the reason of a stalled one."
+  @spec missing(pending) :: pos_integer
+  def missing({missing, _parts}), do: missing
+  def missing(header) when is_binary(header), do: 4 - byte_size(header)
 
   @doc "`frame` (iodata) with its length header, ready for the port."
   @spec frame(iodata) :: iodata

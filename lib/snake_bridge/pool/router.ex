@@ -187,6 +187,10 @@ defmodule SnakeBridge.Pool.Router do
       message ->
         send(worker, message)
         route(port, worker, load, pids, dropped, pending, max_frame)
+    after
+      # Between frames it waits for ever; inside one, see Pool.Frames.
+      if(pending == nil, do: :infinity, else: Frames.stall_ms()) ->
+        exit({:frame_stalled, Frames.missing(pending)})
     end
   end
 

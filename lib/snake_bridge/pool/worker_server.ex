@@ -309,9 +309,11 @@ defmodule SnakeBridge.Pool.WorkerServer do
   def handle_info(:retry_boot, state), do: start(state)
   def handle_info(:start, state), do: start(state)
 
-  # The router stops on a lying frame header: the worker is replaced, as if it had died
-  # in its call (the port closes with the router, and the nanny then ends the worker).
-  def handle_info({:EXIT, router, {:frame_too_large, _size} = reason}, %{router: router} = state) do
+  # The router stops on a lying frame header (see Pool.Frames): the worker is replaced,
+  # as if it had died in its call (the port closes with the router, and the nanny then
+  # ends the worker).
+  def handle_info({:EXIT, router, {fault, _bytes} = reason}, %{router: router} = state)
+      when fault in [:frame_too_large, :frame_stalled] do
     error = %WorkerCrashError{reason: router_down(reason, state), stderr: stderr_text(state)}
     ended(%{state | router: nil}, error, "is replaced: " <> error.reason)
   end
@@ -356,6 +358,11 @@ defmodule SnakeBridge.Pool.WorkerServer do
   defp router_down({:frame_too_large, size}, state) do
     "it sent a frame header declaring #{size} bytes, above :max_frame " <>
       "(#{state.config.max_frame} bytes)"
+  end
+
+  defp router_down({:frame_stalled, missing}, _state) do
+    "it stopped sending a frame with #{missing} bytes of it still to come (a lying " <>
+      "frame header, or a worker stopped mid-write)"
   end
 
   defp router_down(reason, _state),

@@ -77,6 +77,10 @@ defmodule SnakeBridge.Pool.Remote.Relay do
 
       {:route_to, router} ->
         relay(port, control, worker, router, pending, max_frame)
+    after
+      # Between frames it waits for ever; inside one, see Pool.Frames.
+      if(pending == nil, do: :infinity, else: Frames.stall_ms()) ->
+        exit({:frame_stalled, Frames.missing(pending)})
     end
   end
 
