@@ -124,6 +124,34 @@ defmodule SnakeBridge.CrashTest do
       await_in_flight(:crash_queued, 0)
     end
 
+    test "are not run again when the worker died in the middle of a frame" do
+      # Its last frames, a :started among them, may be lost in the unfinished one: the
+      # queued calls are failed, not run twice.
+      start_pool(:crash_queued_mid_frame)
+      go = tmp_path("go")
+      log = tmp_path("log")
+
+      killer =
+        hold(:crash_queued_mid_frame, go, "os.write(4, b'\\x00\\x00\\x01\\x00ab')\nos._exit(3)")
+
+      await_in_flight(:crash_queued_mid_frame, 1)
+
+      queued =
+        for _ <- 1..3,
+            do: eval_async(:crash_queued_mid_frame, append_then("1"), %{"log" => log})
+
+      await_in_flight(:crash_queued_mid_frame, 4)
+      File.touch!(go)
+
+      for task <- [killer | queued] do
+        assert {:error, %WorkerCrashError{status: 3, reason: reason}} = Task.await(task, 30_000)
+        assert reason =~ "in the middle of writing a frame"
+      end
+
+      refute File.exists?(log)
+      assert SnakeBridge.eval("1 + 1", %{}, pool: :crash_queued_mid_frame) == {:ok, 2}
+    end
+
     test "get RefError :worker_lost if they carry the lost worker's refs" do
       start_pool(:crash_queued_refs)
       ref = SnakeBridge.eval!("[1, 2, 3]", %{}, pool: :crash_queued_refs, return: :ref)

@@ -9,6 +9,9 @@ defmodule SnakeBridge.Pool.FramesTest do
 
   defp stream(frames), do: IO.iodata_to_binary(Enum.map(frames, &Frames.frame/1))
 
+  defp drop_frames({:too_large, size, _frames}), do: {:too_large, size}
+  defp drop_frames(split), do: split
+
   # Feeds `chunks` in order; the frames that came out, and what is left pending.
   defp feed(chunks) do
     Enum.reduce(chunks, {[], nil}, fn chunk, {out, pending} ->
@@ -80,18 +83,45 @@ defmodule SnakeBridge.Pool.FramesTest do
 
         result =
           case Frames.split(nil, first, @max_frame) do
-            {:too_large, size} -> {:too_large, size}
-            {_frames, pending} -> Frames.split(pending, second, @max_frame)
+            {:too_large, size, _frames} -> {:too_large, size}
+            {_frames, pending} -> drop_frames(Frames.split(pending, second, @max_frame))
           end
 
         assert result == {:too_large, 0xFFFFFFF0}
       end
     end
 
+    test "hands over the whole frames that came before a header over max_frame" do
+      chunk = stream(["ok", "fine"]) <> <<0xFFFFFFF0::32>> <> "more"
+      assert Frames.split(nil, chunk, @max_frame) == {:too_large, 0xFFFFFFF0, ["ok", "fine"]}
+    end
+
     test "takes a frame of exactly max_frame bytes" do
       frame = :binary.copy("m", 10)
       assert Frames.split(nil, stream([frame]), 10) == {[frame], nil}
-      assert Frames.split(nil, stream([frame <> "!"]), 10) == {:too_large, 11}
+      assert Frames.split(nil, stream([frame <> "!"]), 10) == {:too_large, 11, []}
+    end
+  end
+
+  describe "read/3" do
+    test "waits for ever between frames, and a bounded time inside one" do
+      assert {["ok"], nil} = Frames.read(nil, stream(["ok"]), @max_frame)
+      assert Frames.wait_ms(nil) == :infinity
+
+      <<first::binary-size(7), rest::binary>> = stream(["a frame"])
+      assert {[], reading} = Frames.read(nil, first, @max_frame)
+      assert Frames.missing(reading) == byte_size(rest)
+      assert Frames.wait_ms(reading) in 1..Frames.stall_ms()
+      assert {["a frame"], nil} = Frames.read(reading, rest, @max_frame)
+    end
+
+    test "a chunk that leaves a frame unfinished sets a new deadline" do
+      <<a::binary-size(5), b::binary-size(3), c::binary>> = stream(["a longer frame"])
+      {[], {_pending, first_deadline} = reading} = Frames.read(nil, a, @max_frame)
+      Process.sleep(5)
+      {[], {_pending, second_deadline} = reading} = Frames.read(reading, b, @max_frame)
+      assert second_deadline > first_deadline
+      assert {["a longer frame"], nil} = Frames.read(reading, c, @max_frame)
     end
   end
 end

@@ -237,3 +237,12 @@ def test_a_coroutine_result_is_awaited(engine: _Engine) -> None:
     engine.serve(frame)
     assert engine.took_fast_path(frame)
     assert read_reply(engine.replies) == (Kind.OK, _TAG, "done")
+
+
+def test_a_coroutine_that_raises_is_answered_with_the_call_named(engine: _Engine) -> None:
+    frame = _call_module("asyncio", "sleep", ["not a number"])
+    engine.serve(frame)
+    assert engine.took_fast_path(frame)
+    kind, _, (what, fields) = read_reply(engine.replies, _ERRORS)
+    assert (kind, what) == (Kind.ERROR, "python_error")
+    assert "in asyncio.sleep" in fields[Atom("traceback")]

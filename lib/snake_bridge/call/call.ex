@@ -449,7 +449,8 @@ defmodule SnakeBridge.Call do
     receive do
       {^box, ^id, @started, _payload} -> false
     after
-      0 -> error.status != nil or error.signal != nil
+      # Its own death, read whole: not one that may have swallowed replies.
+      0 -> error.reason == nil and (error.status != nil or error.signal != nil)
     end
   end
 
@@ -515,7 +516,11 @@ defmodule SnakeBridge.Call do
   defp await_unwind(%{box: box, id: id, monitor: monitor} = call, answer, grace_deadline) do
     receive do
       {^box, ^id, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
-        Callback.refuse(call, Reply.decode(kind, payload), "the call timed out")
+        # Arguments that cannot be read here leave no callback id to answer: the
+        # interrupt, repeated meanwhile, ends the call all the same.
+        with {:ok, callback} <- Reply.decoded(kind, payload),
+             do: Callback.refuse(call, callback, "the call timed out")
+
         await_unwind(call, answer, grace_deadline)
 
       {^box, ^id, @started, _payload} ->

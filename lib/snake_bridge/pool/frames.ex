@@ -15,12 +15,13 @@ defmodule SnakeBridge.Pool.Frames do
   #
   # A header within :max_frame that lies (the default allows 4 GiB − 1) cannot be told
   # from a real one by its size, but by what follows: a worker writes each frame in one
-  # go (a single writev of buffers already in memory, see _channel.py), so a real frame
-  # never stops arriving half-way. A frame that stays incomplete for @stall_ms with no
-  # byte coming ends its reader with {:frame_stalled, missing}, and the worker is
-  # replaced: its later frames would otherwise be read as that frame's body, and their
-  # callers would wait for ever. Only a worker stopped mid-write (SIGSTOP, a frozen
-  # machine) is caught by it wrongly.
+  # go (writev of buffers already in memory, back to back, see _channel.py), so a real
+  # frame does not stop arriving half-way. A frame that stays incomplete for @stall_ms
+  # with no byte coming ends its reader with {:frame_stalled, missing}, and the worker
+  # is replaced: its later frames would otherwise be read as that frame's body, and
+  # their callers would wait for ever. Caught by it wrongly: a worker stopped mid-write
+  # (SIGSTOP, a frozen machine), and a frame of more than IOV_MAX pieces written by a
+  # thread that cannot get the GIL back between its writevs for @stall_ms.
   @stall_ms 10_000
 
   @typedoc """
@@ -30,14 +31,45 @@ defmodule SnakeBridge.Pool.Frames do
   """
   @type pending :: nil | binary | {missing :: pos_integer, iodata}
 
-  @doc "How long the reader of a port waits for the rest of a frame it has begun."
+  @typedoc """
+  A port reader's state: nil between frames; inside one, what it still misses and the
+  monotonic time (ms) by which more of it must have come.
+  """
+  @type reading :: nil | {pending, stall_at :: integer}
+
+  @doc """
+  `split/3` for a port's reader: `chunk` after `reading`. Each chunk that leaves a
+  frame unfinished sets a new stall deadline (@stall_ms from now): only bytes count
+  as progress, not the reader's other messages.
+  """
+  @spec read(reading, binary, pos_integer) ::
+          {[binary], reading} | {:too_large, pos_integer, [binary]}
+  def read(reading, chunk, max_frame) do
+    case split(pending(reading), chunk, max_frame) do
+      {frames, nil} -> {frames, nil}
+      {frames, pending} when is_list(frames) -> {frames, {pending, now() + @stall_ms}}
+      too_large -> too_large
+    end
+  end
+
+  @doc "How long a port's reader waits for more of a frame it has begun (ms)."
   @spec stall_ms() :: pos_integer
   def stall_ms, do: @stall_ms
 
+  @doc "How long the reader may wait for its next chunk: for ever between frames."
+  @spec wait_ms(reading) :: timeout
+  def wait_ms(nil), do: :infinity
+  def wait_ms({_pending, stall_at}), do: max(stall_at - now(), 0)
+
   @doc "The bytes a frame still misses, for the reason of a stalled one."
-  @spec missing(pending) :: pos_integer
-  def missing({missing, _parts}), do: missing
-  def missing(header) when is_binary(header), do: 4 - byte_size(header)
+  @spec missing(reading) :: pos_integer
+  def missing({{missing, _parts}, _stall_at}), do: missing
+  def missing({header, _stall_at}) when is_binary(header), do: 4 - byte_size(header)
+
+  defp pending(nil), do: nil
+  defp pending({pending, _stall_at}), do: pending
+
+  defp now, do: System.monotonic_time(:millisecond)
 
   @doc "`frame` (iodata) with its length header, ready for the port."
   @spec frame(iodata) :: iodata
@@ -45,12 +77,14 @@ defmodule SnakeBridge.Pool.Frames do
 
   @doc """
   Splits `chunk`, read from the port after `pending`, into the whole frames it ends,
-  in order, and what is left pending. `{:too_large, size}` when a header declares more
-  than `max_frame` bytes: the stream cannot be trusted past it.
+  in order, and what is left pending. `{:too_large, size, frames}` when a header
+  declares more than `max_frame` bytes, with the whole frames before it: the stream
+  cannot be trusted past it.
 
   Frames that lie within `chunk` are sub-binaries of it (no copy).
   """
-  @spec split(pending, binary, pos_integer) :: {[binary], pending} | {:too_large, pos_integer}
+  @spec split(pending, binary, pos_integer) ::
+          {[binary], pending} | {:too_large, pos_integer, [binary]}
   def split(nil, chunk, max_frame), do: frames(chunk, max_frame, [])
 
   def split(header, chunk, max_frame) when is_binary(header),
@@ -69,7 +103,7 @@ defmodule SnakeBridge.Pool.Frames do
   defp frames(data, max_frame, acc) do
     case data do
       <<size::32, _::binary>> when size > max_frame ->
-        {:too_large, size}
+        {:too_large, size, Enum.reverse(acc)}
 
       <<size::32, frame::binary-size(size), rest::binary>> ->
         frames(rest, max_frame, [frame | acc])

@@ -151,46 +151,53 @@ defmodule SnakeBridge.Pool.Router do
 
   # `pids`: caller pids by their external term format. `dropped`: tags of abandoned
   # calls still in flight, with the function that cleans up after their final reply.
-  # `pending`: the start of a frame that the next chunk continues (Pool.Frames).
-  defp route(port, worker, load, pids, dropped, pending, max_frame) do
+  # `reading`: the start of a frame that the next chunk continues (Pool.Frames).
+  defp route(port, worker, load, pids, dropped, reading, max_frame) do
     receive do
       # The common case, read by this clause alone: a chunk that is one whole reply.
       {^port, {:data, <<size::32, kind, tsize, tag::binary-size(tsize), payload::binary>>}}
-      when pending == nil and size == byte_size(payload) + tsize + 2 and size <= max_frame and
+      when reading == nil and size == byte_size(payload) + tsize + 2 and size <= max_frame and
              ((kind &&& @kind_mask) <= @callback_kind or kind == @started) ->
         {pids, dropped} = reply(kind, tag, payload, load, pids, dropped)
         route(port, worker, load, pids, dropped, nil, max_frame)
 
       {^port, {:data, chunk}} ->
-        case Frames.split(pending, chunk, max_frame) do
+        case Frames.read(reading, chunk, max_frame) do
           # Nothing more on the port can be trusted: the worker server stops the
           # worker with this reason (and the port closes with this process).
-          {:too_large, size} ->
+          {:too_large, size, frames} ->
+            frames(frames, port, worker, load, pids, dropped)
             exit({:frame_too_large, size})
 
-          {frames, pending} ->
+          {frames, reading} ->
             {pids, dropped} = frames(frames, port, worker, load, pids, dropped)
-            route(port, worker, load, pids, dropped, pending, max_frame)
+            route(port, worker, load, pids, dropped, reading, max_frame)
         end
 
       {:snakebridge_frames, frames} ->
         {pids, dropped} = frames(frames, port, worker, load, pids, dropped)
-        route(port, worker, load, pids, dropped, pending, max_frame)
+        route(port, worker, load, pids, dropped, reading, max_frame)
 
       {:abandon, tag, discard, from, ref} ->
         send(from, {:snakebridge_abandoned, ref})
-        route(port, worker, load, pids, Map.put(dropped, tag, discard), pending, max_frame)
+        route(port, worker, load, pids, Map.put(dropped, tag, discard), reading, max_frame)
 
       {:forget, tag} ->
-        route(port, worker, load, pids, Map.delete(dropped, tag), pending, max_frame)
+        route(port, worker, load, pids, Map.delete(dropped, tag), reading, max_frame)
+
+      # The worker died in the middle of a frame, which may hold its last replies (a
+      # :started among them): its server must not take their absence for proof.
+      {^port, {:exit_status, status}} when reading != nil ->
+        send(worker, {:snakebridge_exited_mid_frame, port, status})
+        route(port, worker, load, pids, dropped, reading, max_frame)
 
       message ->
         send(worker, message)
-        route(port, worker, load, pids, dropped, pending, max_frame)
+        route(port, worker, load, pids, dropped, reading, max_frame)
     after
       # Between frames it waits for ever; inside one, see Pool.Frames.
-      if(pending == nil, do: :infinity, else: Frames.stall_ms()) ->
-        exit({:frame_stalled, Frames.missing(pending)})
+      if(reading == nil, do: :infinity, else: Frames.wait_ms(reading)) ->
+        exit({:frame_stalled, Frames.missing(reading)})
     end
   end
 

@@ -306,6 +306,22 @@ defmodule SnakeBridge.Pool.WorkerServer do
   def handle_info({port, {:exit_status, status}}, %{port: port} = state),
     do: died(%{state | port: nil}, from_nanny_status(status, stderr_text(state)))
 
+  # The same, with a frame left unfinished (Pool.Router): the replies the worker wrote
+  # last may be lost in it, which the error says, so no call is taken for unstarted
+  # for want of its :started reply (see SnakeBridge.Call, "Re-running").
+  def handle_info({:snakebridge_exited_mid_frame, port, status}, %{port: port} = state) do
+    report = from_nanny_status(status, stderr_text(state))
+
+    error = %WorkerCrashError{
+      status: report.status,
+      signal: report.signal,
+      stderr: report.stderr,
+      reason: "it died in the middle of writing a frame; the replies it sent last are lost"
+    }
+
+    ended(%{state | port: nil}, error, describe_exit(report))
+  end
+
   def handle_info(:retry_boot, state), do: start(state)
   def handle_info(:start, state), do: start(state)
 

@@ -47,40 +47,41 @@ defmodule SnakeBridge.Pool.Remote.Relay do
   @doc "Gives `relay` the worker's control socket, once connected."
   def put_control(relay, control), do: send(relay, {:control, control})
 
-  defp relay(port, control, worker, router, pending, max_frame) do
+  defp relay(port, control, worker, router, reading, max_frame) do
     receive do
       {^port, {:data, chunk}} ->
-        case Frames.split(pending, chunk, max_frame) do
-          {:too_large, size} ->
+        case Frames.read(reading, chunk, max_frame) do
+          {:too_large, size, frames} ->
+            forward(frames, port, worker, router)
             exit({:frame_too_large, size})
 
-          {frames, pending} ->
+          {frames, reading} ->
             forward(frames, port, worker, router)
-            relay(port, control, worker, router, pending, max_frame)
+            relay(port, control, worker, router, reading, max_frame)
         end
 
       {^port, {:exit_status, _status}} = message ->
         send(worker, message)
-        relay(port, control, worker, router, pending, max_frame)
+        relay(port, control, worker, router, reading, max_frame)
 
       {:snakebridge_main, frame, files} ->
         Enum.each(files, &write_segment/1)
         write(port, frame)
-        relay(port, control, worker, router, pending, max_frame)
+        relay(port, control, worker, router, reading, max_frame)
 
       {:snakebridge_control, frame} when control != nil ->
         :gen_tcp.send(control, frame)
-        relay(port, control, worker, router, pending, max_frame)
+        relay(port, control, worker, router, reading, max_frame)
 
       {:control, control} ->
-        relay(port, control, worker, router, pending, max_frame)
+        relay(port, control, worker, router, reading, max_frame)
 
       {:route_to, router} ->
-        relay(port, control, worker, router, pending, max_frame)
+        relay(port, control, worker, router, reading, max_frame)
     after
       # Between frames it waits for ever; inside one, see Pool.Frames.
-      if(pending == nil, do: :infinity, else: Frames.stall_ms()) ->
-        exit({:frame_stalled, Frames.missing(pending)})
+      if(reading == nil, do: :infinity, else: Frames.wait_ms(reading)) ->
+        exit({:frame_stalled, Frames.missing(reading)})
     end
   end
 
