@@ -1,5 +1,6 @@
-# test/snake_bridge/fault_soak_test.exs, one run at commit "Router: a cached caller key
-# is a copy..." (branch rel), while four other agents shared the machine's 2 cores:
+# test/snake_bridge/fault_soak_test.exs, run by scripts/test at commit 8c2ca8f (stream-mode
+# framing, re-runs of queued calls, RELEASE_MADE, the fused fast path), on an otherwise
+# idle machine:
 #
 #     MIX_ENV=test mix test test/snake_bridge/fault_soak_test.exs --include soak
 #
@@ -11,17 +12,18 @@
   command: "MIX_ENV=test mix test test/snake_bridge/fault_soak_test.exs --include soak",
   seconds: 90,
   processes: 8,
-  actions: 2898,
+  actions: 7356,
   wrong_values: 0,
   left_after: %{refs: 0, sessions: 0, in_flight: [0, 0], segments: 0, control_dirs: 0},
-  beam_binary_bytes: %{after_warm_up: 25_144, after_run: 23_512, growth_percent: -6.5},
+  beam_binary_bytes: %{after_warm_up: 155_192, after_run: 158_912, growth_percent: 2.4},
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-29",
     elixir: "1.14.0",
     logical_cpus: 2,
     otp: "25",
-    python: "3.11.7",
-    note: "shared with four other agents' builds and tests: action counts are noisy"
-  }
+    python: "3.11.2 (Debian)",
+    note: "idle apart from this run"
+  },
+  previous_run: %{commit: "5950306-era branch rel", actions: 2898, wrong_values: 0, growth_percent: -6.5}
 }
