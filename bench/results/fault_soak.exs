@@ -25,5 +25,10 @@
     python: "3.11.2 (Debian)",
     note: "idle apart from this run"
   },
-  previous_run: %{commit: "5950306-era branch rel", actions: 2898, wrong_values: 0, growth_percent: -6.5}
+  previous_run: %{
+    commit: "5950306-era branch rel",
+    actions: 2898,
+    wrong_values: 0,
+    growth_percent: -6.5
+  }
 }
