@@ -160,6 +160,43 @@ defmodule SnakeBridge.TimeoutTest do
       eventually("the refs released", 5_000, fn -> live_refs(:timeout_refs) == before end)
     end
 
+    test "nor do the arguments of a callback it makes during the grace period" do
+      start_supervised!({SnakeBridge.Pool, name: :timeout_callback_refs, size: 1},
+        id: :timeout_callback_refs
+      )
+
+      await_pool(:timeout_callback_refs)
+      before = live_refs(:timeout_callback_refs)
+      parent = self()
+
+      code = """
+      import time
+      try:
+          time.sleep(10)
+      except KeyboardInterrupt:
+          pass
+      try:
+          f([object() for _ in range(5)])
+      except Exception:
+          pass
+      'done'
+      """
+
+      for _ <- 1..3 do
+        assert {:error, %TimeoutError{}} =
+                 SnakeBridge.eval(code, %{f: fn _ -> send(parent, :ran) end},
+                   pool: :timeout_callback_refs,
+                   timeout: 200
+                 )
+      end
+
+      refute_received :ran
+
+      eventually("the callbacks' refs released", 5_000, fn ->
+        live_refs(:timeout_callback_refs) == before
+      end)
+    end
+
     # The engine gives an object one ref per session, so a result that holds an object
     # the caller already has a ref to carries that same ref.
     test "releases only the refs made for it: a ref the caller held lives on" do

@@ -517,9 +517,12 @@ defmodule SnakeBridge.Call do
     receive do
       {^box, ^id, kind, payload} when (kind &&& @kind_mask) == @callback_kind ->
         # Arguments that cannot be read here leave no callback id to answer: the
-        # interrupt, repeated meanwhile, ends the call all the same.
-        with {:ok, callback} <- Reply.decoded(kind, payload),
-             do: Callback.refuse(call, callback, "the call timed out")
+        # interrupt, repeated meanwhile, ends the call all the same. Either way nobody
+        # gets the refs the arguments made.
+        with {:ok, callback} <- Reply.decoded(kind, payload) do
+          Callback.refuse(call, callback, "the call timed out")
+          Reply.discard(kind, payload)
+        end
 
         await_unwind(call, answer, grace_deadline)
 

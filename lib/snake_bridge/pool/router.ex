@@ -142,7 +142,7 @@ defmodule SnakeBridge.Pool.Router do
     receive do
       {:snakebridge_reply, ^id, kind, payload} ->
         final = final?(kind)
-        if final, do: discard.(kind, payload)
+        if final or callback?(kind), do: discard.(kind, payload)
         flush(id, discard, final? or final)
     after
       0 -> final?
@@ -226,12 +226,19 @@ defmodule SnakeBridge.Pool.Router do
         if final, do: Table.count_out(load)
 
         if dropped != %{} and Map.has_key?(dropped, tag) do
-          if final do
+          cond do
             # Its caller gave up on it: what the reply holds is cleaned up here.
-            discard(Map.fetch!(dropped, tag), kind, payload)
-            {pids, Map.delete(dropped, tag)}
-          else
-            {pids, dropped}
+            final ->
+              discard(Map.fetch!(dropped, tag), kind, payload)
+              {pids, Map.delete(dropped, tag)}
+
+            # Nobody runs this callback: what its arguments made goes too.
+            callback?(kind) ->
+              discard(Map.fetch!(dropped, tag), kind, payload)
+              {pids, dropped}
+
+            true ->
+              {pids, dropped}
           end
         else
           {pid, pids} = pid(pids, pid_bin)
@@ -249,8 +256,9 @@ defmodule SnakeBridge.Pool.Router do
 
   # A call's replies end with an :ok or :error one; :callback and :started ones come
   # before it.
-  @compile {:inline, final?: 1}
+  @compile {:inline, final?: 1, callback?: 1}
   defp final?(kind), do: (kind &&& @kind_mask) < @callback_kind
+  defp callback?(kind), do: (kind &&& @kind_mask) == @callback_kind
 
   # A clean-up that fails must not take the router, and with it the worker, down.
   defp discard(fun, kind, payload) do
