@@ -536,7 +536,9 @@ defmodule SnakeBridge do
   @doc """
   Live figures of a pool: `:workers`, `:sessions`, `:refs` (live refs), `:queued`
   (requests waiting behind a busy worker), and per worker in `:per_worker` its refs,
-  sessions, pending calls, OS pid and RSS in bytes.
+  sessions, pending calls, OS pid, RSS in bytes, and `:python_blocks`, the memory
+  blocks Python's allocator has live (`sys.getallocatedblocks()`: what a leak of
+  Python objects grows, while RSS also keeps the allocator's high-water mark).
   """
   @spec stats(atom) :: map
   def stats(pool \\ :default) when is_atom(pool), do: PoolRequests.stats(pool)

@@ -28,7 +28,9 @@ def test_stats_are_answered_on_the_control_thread(engine: tuple[Engine, int]) ->
     eng.control.handle(request_frame(Op.STATS, (), tag=_TAG))
     kind, tag, stats = read_reply(replies)
     assert (kind, tag) == (Kind.OK, _TAG)
-    assert {"sessions", "refs", "pending", "callbacks", "os_pid", "rss"} <= set(stats)
+    assert {"sessions", "refs", "pending", "callbacks", "os_pid", "rss", "python_blocks"} <= set(
+        stats
+    )
     assert (stats["pending"], stats["callbacks"]) == (0, 0)
 
 

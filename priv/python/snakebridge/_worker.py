@@ -222,6 +222,9 @@ class Engine:
             Atom("callbacks"): len(self.inflight.waiters),
             Atom("os_pid"): os.getpid(),
             Atom("rss"): _rss_bytes(),
+            # Live memory blocks of Python's allocator: what a leak grows, where RSS
+            # also holds the allocator's free but unreturned arenas.
+            Atom("python_blocks"): sys.getallocatedblocks(),
         }
 
 
