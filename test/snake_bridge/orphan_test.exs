@@ -20,7 +20,7 @@ defmodule SnakeBridge.OrphanTest do
       if Enum.all?(stats.per_worker, &(&1.status == :ready)),
         do: {:halt, Enum.map(stats.per_worker, & &1.os_pid)},
         else: (Process.sleep(20); {:cont, nil})
-    end)
+    end) || raise("workers not ready after 10 s: #{inspect(SnakeBridge.stats())}")
 
   nannies =
     for pid <- workers do

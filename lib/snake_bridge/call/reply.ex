@@ -42,6 +42,7 @@ defmodule SnakeBridge.Call.Reply do
     :callbacks,
     :os_pid,
     :rss,
+    :python_blocks,
     :protocol,
     :python,
     :pid,
