@@ -114,6 +114,7 @@ EXPORTS: dict[str, list[str]] = {
     "snakebridge._replies": ["OK_BYTE", "Replies", "ThreadCodec"],
     "snakebridge._request": [
         "NO_BLOBS",
+        "SESSION_CALLER",
         "Request",
         "build_header",
         "drop_malformed",

@@ -84,9 +84,20 @@ defmodule SnakeBridge.Call.Reply do
       {:error, %EncodeError{path: "(the reply)", value: nil, reason: Exception.message(error)}}
 
     ArgumentError ->
-      {found, problem} = EtfRefs.scan(etf(kind, payload))
+      etf = etf(kind, payload)
+      {found, problem} = EtfRefs.scan(etf)
       clean_up(kind, found)
+      # The walker sees no atom or byte amiss when the term's keys collide, and when
+      # the term is sound but what it names (an inline segment) is not.
+      problem = if problem == nil and decodes?(etf), do: :malformed, else: problem
       {:error, %EncodeError{path: "(the reply)", value: nil, reason: undecodable(problem)}}
+  end
+
+  defp decodes?(etf) do
+    _ = :erlang.binary_to_term(etf, [:safe])
+    true
+  rescue
+    ArgumentError -> false
   end
 
   defp undecodable({:unknown_atom, name}) do

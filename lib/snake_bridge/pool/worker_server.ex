@@ -311,15 +311,8 @@ defmodule SnakeBridge.Pool.WorkerServer do
   # for want of its :started reply (see SnakeBridge.Call, "Re-running").
   def handle_info({:snakebridge_exited_mid_frame, port, status}, %{port: port} = state) do
     report = from_nanny_status(status, stderr_text(state))
-
-    error = %WorkerCrashError{
-      status: report.status,
-      signal: report.signal,
-      stderr: report.stderr,
-      reason: "it died in the middle of writing a frame; the replies it sent last are lost"
-    }
-
-    ended(%{state | port: nil}, error, describe_exit(report))
+    lost = "it died in the middle of writing a frame; the replies it sent last are lost"
+    died(%{state | port: nil}, report, lost)
   end
 
   def handle_info(:retry_boot, state), do: start(state)
@@ -384,8 +377,14 @@ defmodule SnakeBridge.Pool.WorkerServer do
   defp router_down(reason, _state),
     do: "its port closed (#{inspect(reason)}) before the worker's exit was reported"
 
-  defp died(state, report) do
-    error = %WorkerCrashError{status: report.status, signal: report.signal, stderr: report.stderr}
+  defp died(state, report, reason \\ nil) do
+    error = %WorkerCrashError{
+      status: report.status,
+      signal: report.signal,
+      stderr: report.stderr,
+      reason: reason
+    }
+
     ended(state, error, describe_exit(report))
   end
 

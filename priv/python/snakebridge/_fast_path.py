@@ -25,7 +25,6 @@ through the general path and 2.81 µs (6 Python and 20 C calls) here
 
 from __future__ import annotations
 
-import struct
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -37,7 +36,7 @@ from snakebridge._etf import SMALL_TUPLE_EXT, scalar_term
 from snakebridge._inflight import InFlight
 from snakebridge._ops import CALL_TARGETS, in_main_namespace, resolve_attribute
 from snakebridge._replies import OK_BYTE, ThreadCodec
-from snakebridge._request import Request
+from snakebridge._request import SESSION_CALLER, Request
 from snakebridge._wire import Op
 
 __all__ = ["FastPath", "call_module_fast_path"]
@@ -45,7 +44,7 @@ __all__ = ["FastPath", "call_module_fast_path"]
 # Serves one frame; False if it is not for the fast path (nothing was done then).
 FastPath = Callable[[bytes], bool]
 
-_SESSION_CALLER = struct.Struct(">QQ").unpack_from
+_SESSION_CALLER = SESSION_CALLER.unpack_from
 _CALL_MODULE = int(Op.CALL_MODULE)
 _new = object.__new__
 

@@ -14,6 +14,7 @@ from snakebridge._wire import Flag
 
 __all__ = [
     "NO_BLOBS",
+    "SESSION_CALLER",
     "Request",
     "build_header",
     "drop_malformed",
@@ -22,7 +23,8 @@ __all__ = [
     "tag_of",
 ]
 
-_SESSION_CALLER = struct.Struct(">QQ")
+# A request's session and caller ids, after its tag.
+SESSION_CALLER = struct.Struct(">QQ")
 _new = object.__new__
 
 # Plain ints: reading an Enum member costs ~50 ns, and these run on every request.
@@ -67,7 +69,7 @@ def parse_header(frame: bytes) -> tuple[Request, int]:
     tag_end = 3 + frame[2]
     if tag_end + 17 > len(frame):
         raise ValueError(f"request frame of {len(frame)} bytes ends inside its header")
-    session, caller = _SESSION_CALLER.unpack_from(frame, tag_end)
+    session, caller = SESSION_CALLER.unpack_from(frame, tag_end)
     parent_end = tag_end + 17 + frame[tag_end + 16]
     # With blobs, the ETF's size comes between the parent and the body (see split_frame).
     body = parent_end + 4 if frame[1] & _HAS_BLOBS else parent_end
@@ -111,7 +113,7 @@ def build_header(
         (
             bytes((op, flags, len(tag))),
             tag,
-            _SESSION_CALLER.pack(session, caller),
+            SESSION_CALLER.pack(session, caller),
             bytes((len(parent),)),
             parent,
         )
