@@ -151,8 +151,12 @@ defmodule SnakeBridge.Shm do
   # directories of this uid are touched.
   def remove_directories(own: own?) do
     if own? do
-      with directory when directory != nil <- :persistent_term.get({__MODULE__, :directory}, nil),
-           do: File.rm_rf(directory)
+      with directory when directory != nil <- :persistent_term.get({__MODULE__, :directory}, nil) do
+        File.rm_rf(directory)
+        # Forgotten with it: the application may start again in this VM, and its first
+        # segment must make a new directory rather than write into the removed one.
+        :persistent_term.erase({__MODULE__, :directory})
+      end
     else
       for name <- File.ls!(@root),
           [_, os_pid | _] <- [Regex.run(~r/^snakebridge-beam-([0-9]+)(-[A-Za-z0-9_-]+)?$/, name)],

@@ -322,4 +322,19 @@ defmodule SnakeBridge.ShmTest do
     if root?(), do: assert(File.dir?(foreign))
     assert File.dir?(Shm.directory())
   end
+
+  test "segments cross again after the application is stopped and started" do
+    data = :crypto.strong_rand_bytes(@threshold * 2)
+    before = Shm.directory()
+    Application.stop(:snakebridge)
+    refute File.exists?(before)
+
+    {:ok, _} = Application.ensure_all_started(:snakebridge)
+
+    assert {:ok, %Bytes{data: ^data}} =
+             SnakeBridge.call("builtins", "bytes", [SnakeBridge.bytes(data)])
+
+    assert File.dir?(Shm.directory())
+    refute Shm.directory() == before
+  end
 end
