@@ -13,15 +13,17 @@ engine `PYTHONPATH` selects, so two trees can be compared by alternating process
 counts alone.)
 
 Prints the Python and C function calls one request makes (counted with
-`sys.setprofile`: exact, whatever the machine's load), then the tree's engine file and
-the min, 10th percentile and median ns
-per request, over many short samples (the low percentiles are what survive a loaded
-machine). The frame's header comes from this tree's `_request.build_header`, loaded
-from its file, so that trees from before that builder can be measured too.
+`sys.setprofile`) and the bytecode instructions it runs, by function (counted with
+`sys.settrace`): exact, whatever the machine's load. Then the tree's engine file and
+the min, 10th percentile and median ns per request, over many short samples (the low
+percentiles are what survive a loaded machine). The frame's header comes from this
+tree's `_request.build_header`, loaded from its file, so that trees from before that
+builder can be measured too.
 """
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import os
 import statistics
@@ -66,6 +68,22 @@ def _calls_made(handle: Any, view: memoryview) -> str:
     )
 
 
+def _instructions_run(handle: Any, view: memoryview) -> str:
+    counts: collections.Counter[str] = collections.Counter()
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            counts[frame.f_code.co_qualname] += 1
+        return trace
+
+    sys.settrace(trace)
+    handle(view)
+    sys.settrace(None)
+    by_function = ", ".join(f"{name} {count}" for name, count in counts.most_common())
+    return f"bytecode instructions per request: {sum(counts.values())} ({by_function})"
+
+
 def main() -> None:
     read_fd, _ = os.pipe()
     sink = os.open(os.devnull, os.O_WRONLY)
@@ -77,13 +95,14 @@ def main() -> None:
     )
     tag = b"\x00" + struct.pack(">q", 1) + b"\x83pid-bytes-of-a-caller"
     names = b"\x04math\x04sqrt"
-    args = b"\x83l\x00\x00\x00\x01a\x10j"  # [16]
+    args = b"\x83k\x00\x01\x10"  # [16], as the VM's term_to_binary writes it
     frame = _build_header()(Op.CALL_MODULE, tag=tag, session=1, caller=1) + names + args
     view = memoryview(frame)
     handle = engine.handle
     for _ in range(CALLS):
         handle(view)
     print(_calls_made(handle, view))
+    print(_instructions_run(handle, view))
     samples = []
     for _ in range(ROUNDS):
         start = time.perf_counter_ns()

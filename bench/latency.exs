@@ -7,28 +7,55 @@
 # 3. the Python codec's encode+decode of that call term (measured in Python);
 # 4. CPU time per echo and per call, of this VM and of the Python process on the other
 #    end, from /proc/<pid>/task/*/schedstat, so a slow machine (everything costs more)
-#    can be told from a regression (one side's work grew).
+#    can be told from a regression (one side's work grew);
+# 5. the call's split, interleaved with the two above: the same request frame, built
+#    once, written straight to the worker's port and its reply taken from the router
+#    (the worker's whole work and the router hop, without the Elixir API); the call
+#    less this is the Elixir side's share, this less the floor the worker's.
 Code.require_file("bench_helper.exs", __DIR__)
+
+require SnakeBridge.Pool.Entry
+alias SnakeBridge.Call.Header
+alias SnakeBridge.Pool.{Entry, Frames, Router}
 
 python = BenchHelper.python()
 echo = BenchHelper.open_echo(python)
 payload = :binary.copy("x", 20)
 call = fn -> {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16]) end
 
+{_meta, _index, entry, session} = SnakeBridge.Call.__route__(:default)
+Entry.ready(transport: %{port: port}, load: load) = entry
+caller = SnakeBridge.Session.caller_id()
+body = [4, "math", 4, "sqrt" | :erlang.term_to_binary([16])]
+
+frame_only = fn ->
+  {tag, id} = Router.call_tag()
+  # Checked in as a call is: the router counts every final reply out.
+  :atomics.add(load, 1, 1)
+  request = [Header.build(:call_module, 0, tag, session.id, caller, <<>>) | body]
+  Port.command(port, Frames.frame(request))
+
+  receive do
+    {:snakebridge_reply, ^id, _kind, reply} -> reply
+  end
+end
+
 for _ <- 1..5_000 do
   BenchHelper.echo(echo, payload)
+  frame_only.()
   call.()
 end
 
 samples =
   BenchHelper.interleaved(
-    [floor: fn -> BenchHelper.echo(echo, payload) end, call: call],
+    [floor: fn -> BenchHelper.echo(echo, payload) end, frame_only: frame_only, call: call],
     40,
     1_000
   )
 
 floor = BenchHelper.summary(samples[:floor])
 ours = BenchHelper.summary(samples[:call])
+worker_side = BenchHelper.summary(samples[:frame_only])
 
 codec_ns =
   SnakeBridge.eval!("""
@@ -64,6 +91,8 @@ IO.puts("""
 raw port echo, 20 B:        median #{BenchHelper.us(floor.median)} µs  p99 #{BenchHelper.us(floor.p99)} µs
 SnakeBridge.call math.sqrt: median #{BenchHelper.us(ours.median)} µs  p99 #{BenchHelper.us(ours.p99)} µs
 ratio call / floor:         #{ratio}   (#{machine_class}; ErlPort ≈ 2.0× on the fast class)
+the call's split: the frame alone #{BenchHelper.us(worker_side.median)} µs, so
+  the worker and router hop +#{BenchHelper.us(worker_side.median - floor.median)} µs over the floor, the Elixir API +#{BenchHelper.us(ours.median - worker_side.median)} µs
 Python codec encode+decode of the call term:     #{round(codec_ns)} ns
 CPU per round trip (schedstat), BEAM / Python:
   echo  #{BenchHelper.us(cpu_echo.beam)} / #{BenchHelper.us(cpu_echo.python)} µs
@@ -75,6 +104,7 @@ BenchHelper.record("latency", %{
   machine: BenchHelper.machine(),
   floor_ns: floor,
   call_ns: ours,
+  frame_only_ns: worker_side,
   ratio_median: ratio,
   machine_class: machine_class,
   codec_roundtrip_ns: round(codec_ns),
