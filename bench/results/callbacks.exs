@@ -1,24 +1,38 @@
 %{
   callback_round_trip_ns: %{
-    max: 16411,
-    median: 16090,
-    min: 15511,
+    max: 93564,
+    median: 70493,
+    min: 52253,
     n: 30,
-    p99: 16411
+    p99: 93564
   },
   command: "taskset -c 0 mix run bench/callbacks.exs",
-  goal_met: true,
+  goal_met: false,
   goal_ratio: 2.0,
   machine: %{
     cpu: "AMD EPYC",
-    date: "2026-11-24",
+    date: "2026-11-29",
     elixir: "1.14.0",
     logical_cpus: 2,
     nproc: 1,
     otp: "25",
-    python: "3.11.7"
+    python: %{
+      call_ns: 143.0,
+      config_args:
+        "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
+      lto: false,
+      path: "/work/main/.venv/bin/python",
+      pgo: false,
+      version: "3.11.2"
+    }
   },
-  plain_call_ns: %{max: 57266, median: 12038, min: 11347, n: 30000, p99: 14531},
-  ratio_median: 1.337,
+  plain_call_ns: %{
+    max: 3_292_006,
+    median: 34254,
+    min: 22032,
+    n: 30000,
+    p99: 85089
+  },
+  ratio_median: 2.058,
   workload: "Python `for i in range(10000): f(i)` with f = fn x -> x end, one call"
 }
