@@ -96,6 +96,23 @@ defmodule SnakeBridge.Pool.FramesTest do
       assert Frames.split(nil, chunk, @max_frame) == {:too_large, 0xFFFFFFF0, ["ok", "fine"]}
     end
 
+    test "a big frame grows as one binary, chunk by chunk, and comes out whole" do
+      big = :crypto.strong_rand_bytes(40 * 1024 * 1024)
+      [first | chunks] = cut(stream([big]), Enum.to_list(65_536..byte_size(big)//65_536))
+
+      {[], {missing, parts}} = Frames.split(nil, first, byte_size(big))
+      assert is_binary(parts) and missing + byte_size(parts) == byte_size(big)
+
+      {frames, pending} =
+        Enum.reduce(chunks, {[], {missing, parts}}, fn chunk, {out, pending} ->
+          {frames, pending} = Frames.split(pending, chunk, byte_size(big))
+          with {_missing, parts} <- pending, do: assert(is_binary(parts))
+          {out ++ frames, pending}
+        end)
+
+      assert frames == [big] and pending == nil
+    end
+
     test "takes a frame of exactly max_frame bytes" do
       frame = :binary.copy("m", 10)
       assert Frames.split(nil, stream([frame]), 10) == {[frame], nil}

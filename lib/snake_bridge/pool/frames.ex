@@ -9,9 +9,17 @@ defmodule SnakeBridge.Pool.Frames do
   # bound it. So the port is opened in stream mode and the process that reads it (the
   # worker's router, or its relay) splits the chunks it gets into frames: a header
   # declaring more than the pool's :max_frame is refused before anything is kept for
-  # it, and a frame that spans chunks holds only the bytes that have come (the chunks
-  # themselves, joined once it is whole). Appending each chunk to one binary instead
-  # measured slower on large frames (its doublings reallocate and copy).
+  # it, and a frame that spans chunks holds only the bytes that have come (at most twice
+  # as many while an appended binary grows, see below).
+  #
+  # The port driver delivers 64 KiB at a time. A frame under @append_from keeps its
+  # chunks as they come and joins them once it is whole; a bigger one is appended to
+  # one binary chunk by chunk, which the VM grows in place. Bytes round trips through
+  # the pipe, alternated (bench/README.md, "Later the same day"): appending every frame
+  # cost 1 MB replies a quarter (317 against 395 MB/s); joining cost 100 MB ones a fifth
+  # (207 against 257 MB/s), and holding a hundred megabytes of chunks until the join
+  # churned the allocator's segment cache so much that the VM's other 100 MB binaries
+  # (the floor's echo, in the same VM) went at 300 instead of 780 MB/s.
   #
   # A header within :max_frame that lies (the default allows 4 GiB − 1) cannot be told
   # from a real one by its size, but by what follows: a worker writes each frame in one
@@ -23,6 +31,7 @@ defmodule SnakeBridge.Pool.Frames do
   # (SIGSTOP, a frozen machine), and a frame of more than IOV_MAX pieces written by a
   # thread that cannot get the GIL back between its writevs for @stall_ms.
   @stall_ms 10_000
+  @append_from 32 * 1024 * 1024
 
   @typedoc """
   What is left of the stream after the last whole frame: nothing, the start of a
@@ -93,12 +102,23 @@ defmodule SnakeBridge.Pool.Frames do
   def split({missing, parts}, chunk, max_frame) do
     case chunk do
       <<last::binary-size(missing), rest::binary>> ->
-        frames(rest, max_frame, [IO.iodata_to_binary([parts | last])])
+        frames(rest, max_frame, [whole(parts, last)])
 
       _ ->
-        {[], {missing - byte_size(chunk), [parts | chunk]}}
+        {[], {missing - byte_size(chunk), gather(parts, chunk, missing)}}
     end
   end
+
+  # A frame of @append_from bytes or more is one binary from its first chunk on, each
+  # chunk appended to it; a smaller one keeps its chunks in a list until it is whole.
+  defp gather(parts, chunk, missing)
+       when is_binary(parts) and byte_size(parts) + missing >= @append_from,
+       do: <<parts::binary, chunk::binary>>
+
+  defp gather(parts, chunk, _missing), do: [parts | chunk]
+
+  defp whole(parts, last) when is_binary(parts), do: <<parts::binary, last::binary>>
+  defp whole(parts, last), do: IO.iodata_to_binary([parts | last])
 
   defp frames(data, max_frame, acc) do
     case data do
