@@ -9,9 +9,10 @@
 #    end, from /proc/<pid>/task/*/schedstat, so a slow machine (everything costs more)
 #    can be told from a regression (one side's work grew);
 # 5. the call's split, interleaved with the two above: the same request frame, built
-#    once, written straight to the worker's port and its reply taken from the router
-#    (the worker's whole work and the router hop, without the Elixir API); the call
-#    less this is the Elixir side's share, this less the floor the worker's.
+#    once but for its tag, written straight to the worker's port and its reply taken
+#    from the router (the worker's whole work, the router hop and the bare send: tag,
+#    header, port command), without the rest of the Elixir API; the call less this is
+#    that rest's share, this less the floor mostly the worker's.
 Code.require_file("bench_helper.exs", __DIR__)
 
 require SnakeBridge.Pool.Entry
@@ -92,7 +93,7 @@ raw port echo, 20 B:        median #{BenchHelper.us(floor.median)} µs  p99 #{Be
 SnakeBridge.call math.sqrt: median #{BenchHelper.us(ours.median)} µs  p99 #{BenchHelper.us(ours.p99)} µs
 ratio call / floor:         #{ratio}   (#{machine_class}; ErlPort ≈ 2.0× on the fast class)
 the call's split: the frame alone #{BenchHelper.us(worker_side.median)} µs, so
-  the worker and router hop +#{BenchHelper.us(worker_side.median - floor.median)} µs over the floor, the Elixir API +#{BenchHelper.us(ours.median - worker_side.median)} µs
+  the worker, router hop and bare send +#{BenchHelper.us(worker_side.median - floor.median)} µs over the floor, the rest of the Elixir API +#{BenchHelper.us(ours.median - worker_side.median)} µs
 Python codec encode+decode of the call term:     #{round(codec_ns)} ns
 CPU per round trip (schedstat), BEAM / Python:
   echo  #{BenchHelper.us(cpu_echo.beam)} / #{BenchHelper.us(cpu_echo.python)} µs

@@ -2,71 +2,79 @@
   command: "mix run bench/bytes.exs",
   crossover_mb_s: %{
     pipe: %{
-      1_048_576 => 1901.2,
-      16_777_216 => 1193.0,
-      134_217_728 => 847.6,
-      268_435_456 => 654.2,
-      536_870_912 => 266.4
+      1_048_576 => 377.3,
+      16_777_216 => 339.5,
+      134_217_728 => 219.8,
+      268_435_456 => 125.2,
+      536_870_912 => 133.4
     },
     shm: %{
-      1_048_576 => 829.0,
-      16_777_216 => 829.9,
-      134_217_728 => 651.0,
-      268_435_456 => 646.3,
-      536_870_912 => 516.7
+      1_048_576 => 287.0,
+      16_777_216 => 370.6,
+      134_217_728 => 312.3,
+      268_435_456 => 333.8,
+      536_870_912 => 251.8
     }
   },
   erlport_100mb_mb_s: 2.6,
   machine: %{
     cpu: "AMD EPYC",
-    date: "2026-11-24",
+    date: "2026-11-29",
     elixir: "1.14.0",
     logical_cpus: 2,
     nproc: 2,
     otp: "25",
-    python: "3.11.7"
+    python: %{
+      call_ns: 100.3,
+      config_args:
+        "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
+      lto: false,
+      path: "/work/main/.venv/bin/python",
+      pgo: false,
+      version: "3.11.2"
+    }
   },
-  ndarray_100mb_python_to_elixir_mb_s: 1646.0,
+  ndarray_100mb_python_to_elixir_mb_s: 961.5,
   round_trips: [
     %{
       bytes: 1_000_000,
-      floor_mb_s: 1253.8,
-      peak_rss_pipe: %{beam: 2_759_659_520, worker: 26_759_168},
-      peak_rss_shm: %{beam: 2_635_595_776, worker: 25_767_936},
-      pipe_mb_s: 1804.3,
-      pipe_over_floor: 1.44,
-      shm_mb_s: 751.0,
-      shm_over_floor: 0.6
+      floor_mb_s: 660.1,
+      peak_rss_pipe: %{beam: 618_840_064, worker: 25_886_720},
+      peak_rss_shm: %{beam: 618_614_784, worker: 24_903_680},
+      pipe_mb_s: 398.5,
+      pipe_over_floor: 0.6,
+      shm_mb_s: 262.5,
+      shm_over_floor: 0.4
     },
     %{
       bytes: 10_000_000,
-      floor_mb_s: 927.8,
-      peak_rss_pipe: %{beam: 2_681_253_888, worker: 44_740_608},
-      peak_rss_shm: %{beam: 2_339_819_520, worker: 34_828_288},
-      pipe_mb_s: 1239.7,
-      pipe_over_floor: 1.34,
-      shm_mb_s: 832.0,
-      shm_over_floor: 0.9
+      floor_mb_s: 641.1,
+      peak_rss_pipe: %{beam: 718_356_480, worker: 43_864_064},
+      peak_rss_shm: %{beam: 726_253_568, worker: 33_796_096},
+      pipe_mb_s: 256.1,
+      pipe_over_floor: 0.4,
+      shm_mb_s: 355.3,
+      shm_over_floor: 0.55
     },
     %{
       bytes: 100_000_000,
-      floor_mb_s: 864.9,
-      peak_rss_pipe: %{beam: 2_686_054_400, worker: 224_714_752},
-      peak_rss_shm: %{beam: 2_635_644_928, worker: 124_747_776},
-      pipe_mb_s: 823.6,
-      pipe_over_floor: 0.95,
-      shm_mb_s: 645.6,
-      shm_over_floor: 0.75
+      floor_mb_s: 573.3,
+      peak_rss_pipe: %{beam: 1_174_704_128, worker: 223_850_496},
+      peak_rss_shm: %{beam: 1_252_380_672, worker: 123_834_368},
+      pipe_mb_s: 226.3,
+      pipe_over_floor: 0.39,
+      shm_mb_s: 297.5,
+      shm_over_floor: 0.52
     },
     %{
       bytes: 1_000_000_000,
-      floor_mb_s: 261.2,
-      peak_rss_pipe: %{beam: 6_063_030_272, worker: 2_024_763_392},
-      peak_rss_shm: %{beam: 5_064_458_240, worker: 1_024_724_992},
-      pipe_mb_s: 254.5,
-      pipe_over_floor: 0.97,
-      shm_mb_s: 311.0,
-      shm_over_floor: 1.19
+      floor_mb_s: 234.2,
+      peak_rss_pipe: %{beam: 5_120_774_144, worker: 2_023_829_504},
+      peak_rss_shm: %{beam: 6_067_957_760, worker: 1_023_803_392},
+      pipe_mb_s: 103.8,
+      pipe_over_floor: 0.44,
+      shm_mb_s: 242.7,
+      shm_over_floor: 1.04
     }
   ]
 }

@@ -1,5 +1,5 @@
 %{
-  calls_per_call: 51.1,
+  calls_per_call: 52.1,
   command: "mix run bench/call_profile.exs",
   machine: %{
     cpu: "AMD EPYC",
@@ -9,7 +9,7 @@
     nproc: 2,
     otp: "25",
     python: %{
-      call_ns: 120.4,
+      call_ns: 90.1,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       lto: false,
@@ -36,10 +36,10 @@
     "'Elixir.SnakeBridge.Options':'call!'/2" => 1.0,
     "'Elixir.SnakeBridge.Call.Args':scan/3" => 3.0,
     "'Elixir.SnakeBridge.Call.Route':worker/4" => 1.0,
+    "'Elixir.SnakeBridge.Shm':clean_up/0" => 1.0,
     "'Elixir.SnakeBridge.Pool.Transport':send_frame/2" => 1.0,
     "atomics:add_get/3" => 1.0,
     "erlang:term_to_binary/1" => 1.0,
-    "erlang:monotonic_time/0" => 1.0,
     "erlang:iolist_size/1" => 2.0,
     "'Elixir.SnakeBridge.Call.Route':meta/2" => 1.0,
     "erlang:binary_to_term/2" => 1.0,

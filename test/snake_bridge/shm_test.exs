@@ -323,6 +323,18 @@ defmodule SnakeBridge.ShmTest do
     assert File.dir?(Shm.directory())
   end
 
+  test "a callback's result that went to a segment is deleted when its call ends" do
+    data = :crypto.strong_rand_bytes(@threshold * 2)
+    {:ok, size_of_result} = eval("lambda f: len(f())")
+    callback = fn -> SnakeBridge.bytes(data) end
+
+    assert SnakeBridge.call(size_of_result, "__call__", [callback], [], pool: :shm_test) ==
+             {:ok, byte_size(data)}
+
+    assert Process.get({Shm, :files}) == nil
+    assert File.ls!(Shm.directory()) == []
+  end
+
   test "segments cross again after the application is stopped and started" do
     data = :crypto.strong_rand_bytes(@threshold * 2)
     before = Shm.directory()

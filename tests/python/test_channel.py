@@ -468,3 +468,28 @@ def test_a_forked_child_reads_eof_and_writes_nowhere(pipe):
     writer.write_frame([b"from the parent"])
     reply_reader = FrameReader(reply.r, max_frame=BIG)
     assert bytes(reply_reader.read_frame()) == b"from the parent"
+
+
+def test_wait_readable_nests_inside_a_signal_handler_of_its_own_wait() -> None:
+    # A signal handler that calls Elixir runs inside main's wait and waits again on
+    # the same reader: a poll object refuses a second poll() while one is in progress.
+    read_fd, write_fd = os.pipe()
+    reader = FrameReader(read_fd, max_frame=1024)
+    nested: list[bool] = []
+
+    def handler(signum: int, frame: object) -> None:
+        os.write(write_fd, HEADER.pack(3) + b"abc")
+        reader.wait_readable()
+        nested.append(True)
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        reader.wait_readable()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(write_fd)
+    assert nested == [True]
+    assert bytes(reader.read_frame()) == b"abc"
+    os.close(read_fd)

@@ -144,7 +144,12 @@ defmodule SnakeBridge.Call do
       # Counted out by the worker's router when the reply comes (see Pool.Table).
       plan = {settings, place, worker_id}
 
-      send_and_await(op, body, plan, meta, index, entry, session, timeout, deadline)
+      try do
+        send_and_await(op, body, plan, meta, index, entry, session, timeout, deadline)
+      after
+        # The segment files written for it, or for a callback's result meanwhile.
+        Shm.clean_up()
+      end
     else
       # Refused before sending: the segments written for it go now.
       error ->
@@ -163,7 +168,12 @@ defmodule SnakeBridge.Call do
     deadline = Route.deadline(meta.timeout)
 
     plan = {settings(opts, meta), :ok, nil}
-    send_and_await(op, body, plan, meta, index, entry, session, meta.timeout, deadline)
+
+    try do
+      send_and_await(op, body, plan, meta, index, entry, session, meta.timeout, deadline)
+    after
+      Shm.clean_up()
+    end
   end
 
   @doc false
@@ -257,24 +267,12 @@ defmodule SnakeBridge.Call do
     # Shared-memory files count too: :max_frame bounds a request whichever way it goes.
     size = :erlang.iolist_size(body) + file_bytes
 
-    cond do
-      size > meta.max_frame ->
-        Shm.clean_up()
-        finish(state.())
-        Table.count_out(load)
-        {:error, too_large(size, meta.max_frame)}
-
-      # The segment files written for it go once it is answered or given up. Nearly
-      # every request has none, and no bookkeeping then.
-      file_bytes > 0 ->
-        try do
-          first_send(channel, transport, frame, box, id, state, deadline, timeout)
-        after
-          Shm.clean_up()
-        end
-
-      true ->
-        first_send(channel, transport, frame, box, id, state, deadline, timeout)
+    if size > meta.max_frame do
+      finish(state.())
+      Table.count_out(load)
+      {:error, too_large(size, meta.max_frame)}
+    else
+      first_send(channel, transport, frame, box, id, state, deadline, timeout)
     end
   end
 

@@ -238,12 +238,18 @@ class FrameReader:
         being read and being stored.
         """
         if self._start == self._end and self._big is None:
-            if self._poll is None:
-                self._poll = select.poll()
-                self._poll.register(self._fd, select.POLLIN)
-            # A poll object made once: select.select builds its fd sets on every wait,
-            # which measured twice the cost over the bare syscall (bench/README.md).
-            self._poll.poll()
+            poll = self._poll
+            if poll is None:
+                # Made once: select.select builds its fd sets on every wait, which
+                # measured twice the cost over the bare syscall (bench/README.md).
+                poll = self._poll = select.poll()
+                poll.register(self._fd, select.POLLIN)
+            try:
+                poll.poll()
+            except RuntimeError:
+                # A poll object refuses a second wait while the first one is in
+                # progress: a signal handler that calls Elixir from inside this wait.
+                select.select([self._fd], [], [])
 
     def _read_slow(self) -> memoryview:
         if self._skip:
