@@ -194,19 +194,32 @@ defmodule SnakeBridge.Shm do
     # Before the file exists: if this process is killed from here on, it goes with it.
     SnakeBridge.Pool.Sessions.own_segment(path)
     # O_EXCL: a name that exists (a symlink included) is an error, never written through.
-    {:ok, fd} = :prim_file.open(path, [:write, :exclusive, :binary])
+    with {:ok, fd} <- :prim_file.open(path, [:write, :exclusive, :binary]),
+         :ok <- write_closing(fd, binary),
+         :ok <- File.chmod(path, @file_mode) do
+      :ok
+    else
+      # /dev/shm full, or the directory gone: the request is refused, saying why
+      # (SnakeBridge.Call.Args turns this into an EncodeError).
+      {:error, reason} ->
+        _ = :prim_file.delete(path)
 
-    try do
-      :ok = :prim_file.write(fd, binary)
-    after
-      :prim_file.close(fd)
+        throw(
+          {:encoding, "cannot write a shared-memory segment in #{Path.dirname(path)} (#{reason})",
+           binary}
+        )
     end
 
-    :ok = File.chmod(path, @file_mode)
     Process.put({__MODULE__, :files}, [path | Process.get({__MODULE__, :files}, [])])
     {offset, blobs, file_bytes} = Process.get({__MODULE__, :blobs}, {0, [], 0})
     Process.put({__MODULE__, :blobs}, {offset, blobs, file_bytes + byte_size(binary)})
     %__MODULE__{path: path, size: byte_size(binary)}
+  end
+
+  defp write_closing(fd, binary) do
+    :prim_file.write(fd, binary)
+  after
+    :prim_file.close(fd)
   end
 
   @doc false

@@ -335,6 +335,19 @@ defmodule SnakeBridge.ShmTest do
     assert File.ls!(Shm.directory()) == []
   end
 
+  test "a segment that cannot be written refuses the request with a clear error" do
+    directory = Shm.directory()
+    File.rm_rf!(directory)
+    on_exit(fn -> :persistent_term.erase({Shm, :directory}) end)
+    data = :crypto.strong_rand_bytes(@threshold * 2)
+
+    assert {:error, %EncodeError{reason: reason}} =
+             call("builtins", "bytes", [SnakeBridge.bytes(data)])
+
+    assert reason =~ "cannot write a shared-memory segment in #{directory} (enoent)"
+    assert Process.get({Shm, :files}) == nil
+  end
+
   test "segments cross again after the application is stopped and started" do
     data = :crypto.strong_rand_bytes(@threshold * 2)
     before = Shm.directory()
