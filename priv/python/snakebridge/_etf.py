@@ -68,6 +68,7 @@ __all__ = [
     "ErlFun",
     "FunHook",
     "StructHook",
+    "int_term",
     "scalar_term",
     "text_or_bytes",
     "utf8_text",
@@ -902,7 +903,8 @@ def _atom_term(name: str) -> bytes:
     return term
 
 
-def _int_term(value: int) -> bytes:
+def int_term(value: int) -> bytes:
+    """The ETF of `value`, without the version byte."""
     if 0 <= value < 256:
         return _SMALL_INTS[value]
     if -0x80000000 <= value < 0x80000000:
@@ -941,7 +943,7 @@ def scalar_term(obj: Any) -> bytes | None:
             return _VERSIONED_FLOAT + _pack_f64(obj)
         return bytes((VERSION,)) + _float_term(obj)
     if kind is int:
-        return bytes((VERSION,)) + _int_term(obj)
+        return bytes((VERSION,)) + int_term(obj)
     if kind is str:
         if len(obj) >= 256:
             return None
@@ -968,7 +970,7 @@ def _encode_bool(enc: Encoder, obj: Any) -> None:
 
 
 def _encode_int(enc: Encoder, obj: Any) -> None:
-    enc._buf += _int_term(obj)
+    enc._buf += int_term(obj)
 
 
 def _encode_float(enc: Encoder, obj: Any) -> None:
@@ -1281,7 +1283,7 @@ class Encoder:
                         buf += text
                         continue
             elif kind is int:
-                buf += _SMALL_INTS[item] if 0 <= item < 256 else _int_term(item)
+                buf += _SMALL_INTS[item] if 0 <= item < 256 else int_term(item)
                 continue
             elif kind is float:
                 buf += _float_term(item)

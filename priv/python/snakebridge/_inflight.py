@@ -3,7 +3,8 @@
 The state that the main loop, re-entrancy, cancellation and replies share, with no
 behaviour of its own beyond handing an item to a waiting thread:
 
-* `active`, `interruptible`, `deferred` and `main_callbacks` belong to the main thread;
+* `active`, `interruptible`, `deferred`, `main_callbacks` and `main_results` belong to
+  the main thread;
   the control thread only reads `active` (a copy of it) to decide on a SIGINT.
 * `async_calls` and `waiters` change on the threads that run those calls, and are read
   by the control thread: single dict operations only, atomic under the GIL.
@@ -34,8 +35,9 @@ class Waiter:
 
     While it waits it also runs the calls that the callback makes back into Python
     (items `("call", ...)`), which the control thread hands to it, so re-entrancy works
-    from any thread. `request` is the call it serves, None for the main thread's own
-    waits (the main thread is interrupted by SIGINT, not through its inbox).
+    from any thread. `request` is the call it serves, None for a callback made outside
+    any call (an `orphan_callback`). The main thread waits without one: it reads fd 3
+    itself (see `_reentry`), and is interrupted by SIGINT, not through an inbox.
     """
 
     __slots__ = ("inbox", "request")
@@ -55,16 +57,19 @@ class InFlight:
         "interruptible",
         "main_callbacks",
         "main_ident",
+        "main_results",
         "waiters",
     )
 
     def __init__(self) -> None:
         self.main_ident = threading.get_ident()
         # Main thread only: the calls it is inside (innermost last), the callbacks it
-        # waits on (innermost last), and requests set aside until the outermost call is
-        # done. `interruptible` is True while a SIGINT may raise CallCancelled in main.
+        # waits on (innermost last) and the outcomes of those that have come, by id, and
+        # requests set aside until the outermost call is done. `interruptible` is True
+        # while a SIGINT may raise CallCancelled in main.
         self.active: list[Request] = []
         self.main_callbacks: list[int] = []
+        self.main_results: dict[int, Any] = {}
         self.deferred: deque[bytes] = deque()
         self.interruptible = False
         self.async_calls: dict[bytes, tuple[Request, Future[Any]]] = {}

@@ -39,6 +39,8 @@ _STACK_RESERVE = 200
 
 # Served at once even while main waits on a callback: they never run user code.
 _SERVED_WHILE_WAITING = frozenset({Op.RELEASE, Op.RELEASE_MADE, Op.STATS})
+# A plain int: reading an Enum member costs ~50 ns, on every callback's result.
+_CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 
 
 class Callbacks:
@@ -108,34 +110,33 @@ class Callbacks:
             inflight.interruptible = interruptible
 
     def _serve_main(self, callback_id: int) -> Any:
-        """Main thread: serve fd 3 until the callback's result arrives; that result."""
-        inflight = self._inflight
-        waiter = Waiter(None)
-        inflight.waiters[callback_id] = waiter
-        inflight.main_callbacks.append(callback_id)
-        try:
-            self._cancellation.resume()
-            while waiter.inbox.empty():
-                self._serve_one()
-            _, outcome = waiter.inbox.get()
-            return unwrap(outcome)
-        finally:
-            inflight.main_callbacks.pop()
-            del inflight.waiters[callback_id]
+        """Main thread: serve fd 3 until the callback's result arrives; that result.
 
-    def _serve_one(self) -> None:
-        """Read one frame while main waits on callbacks: a callback's result goes to its
-        waiter, a call nested in one of them runs now, anything else waits.
+        Each frame read meanwhile is a callback's result, stored by `_take_one` for
+        its wait (this one's, or an enclosing callback's when results cross); a call
+        nested in one of the callbacks, run now; or anything else, which waits.
 
         A cancel's SIGINT interrupts main only while it waits for a frame: once one is
         taken it is uninterruptible until the frame is stored or run, and the cancel is
         then honoured by `resume` (a frame taken and dropped by the raise would leave
         its caller waiting forever).
         """
-        self._wait_readable()
-        self._inflight.interruptible = False
-        self._take_one()
-        self._cancellation.resume()
+        inflight = self._inflight
+        results = inflight.main_results
+        resume = self._cancellation.resume
+        inflight.main_callbacks.append(callback_id)
+        try:
+            resume()
+            while callback_id not in results:
+                self._wait_readable()
+                inflight.interruptible = False
+                self._take_one()
+                resume()
+        finally:
+            inflight.main_callbacks.pop()
+            # Also when a cancel unwinds the wait just after the result came.
+            outcome = results.pop(callback_id, None)
+        return unwrap(outcome)
 
     def _take_one(self) -> None:
         frame = bytes(self._read_frame())
@@ -145,9 +146,13 @@ class Callbacks:
         except (ValueError, IndexError) as exc:
             drop_malformed(frame, exc)
             return
-        if request.op == Op.CALLBACK_RESULT:
-            handler = self._replies.decode(request, head, offset, blobs)
-            handler(self._context, request)
+        if request.op == _CALLBACK_RESULT:
+            self._replies.decode(request, head, offset, blobs)
+            callback_id, outcome = request.body
+            if callback_id in self._inflight.main_callbacks:
+                self._inflight.main_results[callback_id] = outcome
+            else:
+                print(f"snakebridge: no wait for callback {callback_id}", file=sys.stderr)
         elif self._nests_in_main(request) or request.op in _SERVED_WHILE_WAITING:
             self._handle(frame)
         else:

@@ -219,7 +219,7 @@ class Engine:
             Atom("sessions"): sessions,
             Atom("refs"): refs,
             Atom("pending"): self.inflight.pending(),
-            Atom("callbacks"): len(self.inflight.waiters),
+            Atom("callbacks"): len(self.inflight.waiters) + len(self.inflight.main_callbacks),
             Atom("os_pid"): os.getpid(),
             Atom("rss"): _rss_bytes(),
             # Live memory blocks of Python's allocator: what a leak grows, where RSS

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from snakebridge._channel import FrameReader, FrameWriter
-from snakebridge._etf import Atom, Decoder, StructHook
+from snakebridge._etf import Atom, Decoder, FunHook, StructHook
 from snakebridge._registry import Registry
 from snakebridge._request import build_header
 from snakebridge._terms import make_encoder
@@ -29,6 +29,14 @@ def module_name(name: str) -> dict[Atom, Any]:
 @contextmanager
 def engine_with_pipes() -> Iterator[tuple[Engine, int]]:
     """An engine, and the fd its replies can be read back from."""
+    with engine_fed_by_pipe() as (engine, _request_w, reply_r):
+        yield engine, reply_r
+
+
+@contextmanager
+def engine_fed_by_pipe() -> Iterator[tuple[Engine, int, int]]:
+    """An engine, the fd to write the frames it reads on fd 3 to (length-prefixed, as
+    Elixir writes them), and the fd its replies can be read back from."""
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
     engine = Engine(
@@ -40,7 +48,7 @@ def engine_with_pipes() -> Iterator[tuple[Engine, int]]:
     # The control thread interrupts main with SIGINT; here main is the test itself.
     previous = signal.signal(signal.SIGINT, engine.cancellation.on_interrupt)
     try:
-        yield engine, reply_r
+        yield engine, request_w, reply_r
     finally:
         signal.signal(signal.SIGINT, previous)
         for fd in (request_r, request_w, reply_r, reply_w):
@@ -63,17 +71,18 @@ def request_frame(
 
 
 def read_reply(
-    reply_fd: int, structs: Mapping[str, StructHook] | None = None
+    reply_fd: int, structs: Mapping[str, StructHook] | None = None, fun: FunHook | None = None
 ) -> tuple[int, bytes, Any]:
-    """The next reply frame: its kind, tag and decoded payload (`structs` as `Decoder`'s;
-    a ref, such as an error's `ref`, decodes as ("ref", its type name) by default)."""
+    """The next reply frame: its kind, tag and decoded payload (`structs` and `fun` as
+    `Decoder`'s; a ref, such as an error's `ref`, decodes as ("ref", its type name) by
+    default)."""
     (size,) = struct.unpack(">I", os.read(reply_fd, 4))
     data = os.read(reply_fd, size)
     kind, tag_len = data[0], data[1]
     payload = data[2 + tag_len :]
     hooks: dict[str, StructHook] = {"Elixir.SnakeBridge.Ref": lambda f: ("ref", f["type"])}
     hooks.update(structs or {})
-    return kind, data[2 : 2 + tag_len], Decoder(hooks).decode(payload, 0)
+    return kind, data[2 : 2 + tag_len], Decoder(hooks, fun).decode(payload, 0)
 
 
 def nothing_to_read(fd: int) -> bool:

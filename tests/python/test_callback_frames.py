@@ -1,0 +1,150 @@
+"""The frames of a callback's round trip on the main thread: the CALLBACK payload the
+engine writes (by hand when every argument is a scalar, else through the encoder) and
+the CALLBACK_RESULT it reads (its `{id, {:ok, value}}` start parsed by hand, anything
+else decoded whole). Either way the terms must be what the general codec gives."""
+
+from __future__ import annotations
+
+import os
+import struct
+from typing import Any
+
+import pytest
+from engine_pipes import engine_fed_by_pipe, read_reply
+
+from snakebridge._etf import Atom, DecodeError, Decoder, ErlFun
+from snakebridge._ops import callback_result
+from snakebridge._replies import _scalar_callback_term
+from snakebridge._request import build_header
+from snakebridge._terms import make_encoder
+from snakebridge._wire import Kind, Op
+
+# &String.length/1 as the VM writes it (EXPORT_EXT), without the version byte.
+_LENGTH = ErlFun(
+    bytes((113, 100, 0, 13)) + b"Elixir.String" + bytes((100, 0, 6)) + b"length" + b"a\x01",
+    1,
+    "Elixir.String",
+    "length",
+)
+_TAG = b"\x05tag01"
+_ERRORS = {"Elixir.SnakeBridge.PythonError": lambda fields: fields}
+
+
+def _encoder() -> Any:
+    encoder = make_encoder(fallback=lambda enc, obj: None)
+    encoder.register(ErlFun, lambda enc, fun: enc.raw(fun.term))
+    return encoder
+
+
+def _etf(term: Any) -> bytes:
+    return b"".join(bytes(chunk) for chunk in _encoder().encode(term))
+
+
+def _as_otp25(etf: bytes) -> bytes:
+    """`etf` with its :ok written as OTP 25's term_to_binary writes it (ATOM_EXT)."""
+    return etf.replace(b"w\x02ok", b"d\x00\x02ok", 1)
+
+
+def _decoder() -> Decoder:
+    return Decoder(fun=lambda fun: fun)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), (7,), (300, -5, 2**70), (1.5, "text", None, True, False), ("é",)],
+)
+@pytest.mark.parametrize("ids", [(1, 0), (256, 70_000), (2**40, 2**63)])
+def test_a_callback_of_scalars_is_written_as_the_encoder_writes_it(
+    args: tuple[Any, ...], ids: tuple[int, int]
+) -> None:
+    callback_id, owner = ids
+    for channel in ("main", "control"):
+        payload = (callback_id, _LENGTH, list(args), Atom(channel), owner)
+        assert _scalar_callback_term(payload) == _etf(payload)
+
+
+@pytest.mark.parametrize("args", [([1],), ({"a": 1},), ("x" * 10_000,), (1, object())])
+def test_a_callback_with_an_argument_that_is_no_scalar_goes_to_the_encoder(
+    args: tuple[Any, ...],
+) -> None:
+    assert _scalar_callback_term((1, _LENGTH, list(args), Atom("main"), 0)) is None
+
+
+@pytest.mark.parametrize("callback_id", [1, 255, 256, 2**31 - 1, 2**31, 2**40])
+@pytest.mark.parametrize(
+    "value", [42, -1, 2.5, "text", [1, "two", [3.0]], {"k": (1, 2)}, None, (), []]
+)
+@pytest.mark.parametrize("otp25", [False, True])
+def test_a_callback_result_reads_as_the_decoder_reads_it(
+    callback_id: int, value: Any, otp25: bool
+) -> None:
+    etf = _etf((callback_id, (Atom("ok"), value)))
+    etf = _as_otp25(etf) if otp25 else etf
+    frame = b"head" + etf
+    got = callback_result(_decoder(), frame, 4)
+    assert got == _decoder().decode(frame, 4) == (callback_id, ("ok", value))
+
+
+def test_an_error_outcome_is_decoded_whole() -> None:
+    outcome = (Atom("error"), "** (RuntimeError) boom", "RuntimeError", "stack")
+    frame = _etf((3, outcome))
+    assert callback_result(_decoder(), frame, 0) == (3, outcome)
+
+
+def test_a_malformed_value_after_a_well_formed_start_is_a_decode_error() -> None:
+    frame = _etf((3, (Atom("ok"), [1, 2])))[:-2]
+    with pytest.raises(DecodeError, match="truncated"):
+        callback_result(_decoder(), frame, 0)
+
+
+def _request(op: int, body: Any, *, tag: bytes = b"") -> bytes:
+    head = build_header(op, tag=tag)
+    frame = head + _etf(body)
+    return struct.pack(">I", len(frame)) + frame
+
+
+def _round_trip(result_frames: list[bytes]) -> tuple[Any, tuple[int, Any]]:
+    """EVAL `f(5) + 1` with f = &String.length/1, the callback's results already
+    waiting on fd 3: the CALLBACK payload the engine wrote, and its final reply."""
+    with engine_fed_by_pipe() as (eng, requests, replies):
+        for frame in result_frames:
+            os.write(requests, frame)
+        call = _request(Op.EVAL, ("f(5) + 1", [(Atom("f"), _LENGTH)]), tag=_TAG)
+        eng.handle(memoryview(call)[4:])
+        kind, tag, callback = read_reply(replies, fun=lambda fun: fun)
+        assert (kind, tag) == (Kind.CALLBACK, _TAG)
+        final_kind, final_tag, answer = read_reply(replies, _ERRORS)
+        assert final_tag == _TAG
+        return callback, (final_kind, answer)
+
+
+def _result_frame(callback_id: int, outcome: Any, *, otp25: bool = False) -> bytes:
+    head = build_header(Op.CALLBACK_RESULT)
+    etf = _etf((callback_id, outcome))
+    frame = head + (_as_otp25(etf) if otp25 else etf)
+    return struct.pack(">I", len(frame)) + frame
+
+
+@pytest.mark.parametrize("otp25", [False, True])
+def test_main_runs_a_callback_and_takes_its_result_from_fd_3(otp25: bool) -> None:
+    callback, final = _round_trip([_result_frame(1, (Atom("ok"), 41), otp25=otp25)])
+    callback_id, fun, args, channel, _owner = callback
+    assert (callback_id, args, channel) == (1, [5], "main")
+    assert fun.term == _LENGTH.term
+    assert final == (Kind.OK, 42)
+
+
+def test_a_result_for_a_callback_nobody_waits_on_is_reported_and_the_wait_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    frames = [_result_frame(99, (Atom("ok"), 0)), _result_frame(1, (Atom("ok"), 9))]
+    _callback, final = _round_trip(frames)
+    assert final == (Kind.OK, 10)
+    assert "no wait for callback 99" in capsys.readouterr().err
+
+
+def test_an_elixir_error_in_the_callback_is_raised_in_python() -> None:
+    outcome = (Atom("error"), "** (RuntimeError) boom", "RuntimeError", "")
+    _callback, (kind, error) = _round_trip([_result_frame(1, outcome)])
+    assert kind == Kind.ERROR
+    assert "boom" in repr(error)
