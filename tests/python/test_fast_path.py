@@ -171,6 +171,27 @@ def test_arguments_that_do_not_decode_take_the_general_path(engine: _Engine) -> 
     assert "declares 9 elements" in fields[Atom("reason")]
 
 
+def test_a_list_of_small_ints_as_the_vm_writes_it_takes_the_fast_path(engine: _Engine) -> None:
+    # term_to_binary([16, 9]) is a STRING_EXT, which the fast path reads itself.
+    engine.serve(_call_module("builtins", "max", [1]))
+    assert engine.took_fast_path(_call_module("builtins", "max", b"\x83k\x00\x02\x10\x09"))
+    assert read_reply(engine.replies) == (Kind.OK, _TAG, 16)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [b"\x83k\x00\x05\x10", b"\x83k\x00\x01\x10\x00", b"\x84k\x00\x01\x10"],
+    ids=["runs past the end", "trailing byte", "bad version byte"],
+)
+def test_a_malformed_list_of_small_ints_takes_the_general_path_which_reports_it(
+    engine: _Engine, args: bytes
+) -> None:
+    engine.serve(_call_module("builtins", "max", [1]))
+    assert not engine.took_fast_path(_call_module("builtins", "max", args))
+    kind, _, (what, _fields) = read_reply(engine.replies, _ERRORS)
+    assert (kind, what) == (Kind.ERROR, "encode_error")
+
+
 def _raw_reply(fd: int) -> tuple[int, bytes]:
     """The next reply's kind and payload, undecoded."""
     (size,) = struct.unpack(">I", os.read(fd, 4))
