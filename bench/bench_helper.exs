@@ -28,6 +28,40 @@ defmodule BenchHelper do
     ])
   end
 
+  @doc """
+  The floor's echo with a worker's reply path: a second echo port in stream mode,
+  connected to a process that forwards each chunk to `to` as a router forwards a reply.
+  Returns the function that makes one round trip of `payload`.
+  """
+  def open_forwarded_echo(python, to) do
+    port =
+      Port.open({:spawn_executable, python}, [
+        :binary,
+        :nouse_stdio,
+        {:args, ["-c", @echo_loop]}
+      ])
+
+    forwarder = spawn_link(fn -> forward(port, to) end)
+    Port.connect(port, forwarder)
+    Process.unlink(port)
+
+    fn payload ->
+      Port.command(port, [<<byte_size(payload)::32>> | payload])
+
+      receive do
+        {:forwarded, data} -> data
+      end
+    end
+  end
+
+  defp forward(port, to) do
+    receive do
+      {^port, {:data, data}} ->
+        send(to, {:forwarded, data})
+        forward(port, to)
+    end
+  end
+
   @doc "One echo round trip of `payload` through the floor port."
   def echo(port, payload) do
     Port.command(port, payload)

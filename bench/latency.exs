@@ -12,7 +12,10 @@
 #    once but for its tag, written straight to the worker's port and its reply taken
 #    from the router (the worker's whole work, the router hop and the bare send: tag,
 #    header, port command), without the rest of the Elixir API; the call less this is
-#    that rest's share, this less the floor mostly the worker's.
+#    that rest's share, this less the floor mostly the worker's;
+# 6. the floor's echo through a forwarding process, as a worker's replies go through its
+#    router (and with the port in stream mode, as a worker's is): this less the floor is
+#    what the hop alone costs.
 Code.require_file("bench_helper.exs", __DIR__)
 
 require SnakeBridge.Pool.Entry
@@ -41,15 +44,24 @@ frame_only = fn ->
   end
 end
 
+forwarded_echo = BenchHelper.open_forwarded_echo(python, self())
+forwarded = fn -> forwarded_echo.(payload) end
+
 for _ <- 1..5_000 do
   BenchHelper.echo(echo, payload)
+  forwarded.()
   frame_only.()
   call.()
 end
 
 samples =
   BenchHelper.interleaved(
-    [floor: fn -> BenchHelper.echo(echo, payload) end, frame_only: frame_only, call: call],
+    [
+      floor: fn -> BenchHelper.echo(echo, payload) end,
+      forwarded: forwarded,
+      frame_only: frame_only,
+      call: call
+    ],
     40,
     1_000
   )
@@ -57,6 +69,7 @@ samples =
 floor = BenchHelper.summary(samples[:floor])
 ours = BenchHelper.summary(samples[:call])
 worker_side = BenchHelper.summary(samples[:frame_only])
+hop = BenchHelper.summary(samples[:forwarded])
 
 codec_ns =
   SnakeBridge.eval!("""
@@ -92,6 +105,7 @@ IO.puts("""
 raw port echo, 20 B:        median #{BenchHelper.us(floor.median)} µs  p99 #{BenchHelper.us(floor.p99)} µs
 SnakeBridge.call math.sqrt: median #{BenchHelper.us(ours.median)} µs  p99 #{BenchHelper.us(ours.p99)} µs
 ratio call / floor:         #{ratio}   (#{machine_class}; ErlPort ≈ 2.0× on the fast class)
+the echo through a forwarding process: #{BenchHelper.us(hop.median)} µs (the hop alone +#{BenchHelper.us(hop.median - floor.median)} µs)
 the call's split: the frame alone #{BenchHelper.us(worker_side.median)} µs, so
   the worker, router hop and bare send +#{BenchHelper.us(worker_side.median - floor.median)} µs over the floor, the rest of the Elixir API +#{BenchHelper.us(ours.median - worker_side.median)} µs
 Python codec encode+decode of the call term:     #{round(codec_ns)} ns
@@ -106,6 +120,7 @@ BenchHelper.record("latency", %{
   floor_ns: floor,
   call_ns: ours,
   frame_only_ns: worker_side,
+  forwarded_echo_ns: hop,
   ratio_median: ratio,
   machine_class: machine_class,
   codec_roundtrip_ns: round(codec_ns),
