@@ -5,12 +5,20 @@ defmodule SnakeBridge.Test.UserProject do
 
   @repo Path.expand("../..", __DIR__)
 
-  @doc "Creates the project; returns its directory."
-  @spec create(String.t(), [term]) :: Path.t()
-  def create(name, wrappers) do
+  @doc """
+  Creates the project, with `files` (`{path relative to the project, content}`) in it
+  too; returns its directory.
+  """
+  @spec create(String.t(), [term], [{Path.t(), String.t()}]) :: Path.t()
+  def create(name, wrappers, files \\ []) do
     random = Base.encode16(:rand.bytes(6), case: :lower)
     dir = Path.join(System.tmp_dir!(), "snakebridge_#{name}_#{System.pid()}_#{random}")
     File.mkdir_p!(Path.join(dir, "lib"))
+
+    for {path, content} <- files do
+      File.mkdir_p!(Path.dirname(Path.join(dir, path)))
+      File.write!(Path.join(dir, path), content)
+    end
 
     File.write!(Path.join(dir, "mix.exs"), """
     defmodule UserApp.MixProject do

@@ -40,6 +40,46 @@ def test_numpy_version_is_the_distribution_version():
     assert library_version("numpy.linalg") == numpy.__version__
 
 
+def _on_path(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    monkeypatch.syspath_prepend(str(directory))
+
+
+def test_a_module_of_the_project_is_versioned_by_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    module = tmp_path / "sb_own_module.py"
+    module.write_text("def double(x):\n    return 2 * x\n")
+    _on_path(monkeypatch, tmp_path)
+    first = library_version("sb_own_module")
+    assert first.startswith("source-")
+    assert library_version("sb_own_module") == first
+    module.write_text("def double(x):\n    return x + x\n")
+    assert library_version("sb_own_module") not in (first, "unknown")
+    assert "sb_own_module" not in sys.modules  # found, not imported
+
+
+def test_a_package_of_the_project_is_versioned_by_all_its_source_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    package = tmp_path / "sb_own_package"
+    (package / "inner").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "inner" / "__init__.py").write_text("")
+    (package / "inner" / "deep.py").write_text("X = 1\n")
+    _on_path(monkeypatch, tmp_path)
+    first = library_version("sb_own_package.inner.deep")
+    assert first.startswith("source-")
+    (package / "inner" / "deep.py").write_text("X = 2\n")
+    second = library_version("sb_own_package.inner")
+    assert second.startswith("source-") and second != first
+    (package / "inner" / "deep.py").rename(package / "inner" / "moved.py")
+    assert library_version("sb_own_package") not in (first, second)
+
+
+def test_a_module_that_cannot_be_found_is_unknown():
+    assert library_version("sb_no_such_module_anywhere") == "unknown"
+
+
 def test_function_parameters_and_kinds():
     _, mean = _records("numpy", ["mean"])["mean"]
     params = {name: (kind, default) for name, kind, default, _type in mean["params"]}

@@ -1,7 +1,8 @@
 defmodule SnakeBridge.Gen.Introspector do
   @moduledoc false
   # Runs `python -m snakebridge._introspect` with the interpreter the pool would use
-  # (SnakeBridge.Interpreter: config, SNAKEBRIDGE_PYTHON, the managed venv, python3).
+  # (SnakeBridge.Interpreter: config, SNAKEBRIDGE_PYTHON, the managed venv, python3),
+  # the configured :python_path and :env as the workers get them.
   #
   # The introspector needs griffe, which the user's interpreter may not have. Rather
   # than touch the user's environment, griffe (pinned) is installed once with that
@@ -59,7 +60,7 @@ defmodule SnakeBridge.Gen.Introspector do
     with {:ok, python} <- Interpreter.python(%{}),
          {:ok, griffe} <- ensure_griffe(python, tools_dir) do
       out = Path.join(System.tmp_dir!(), "snakebridge-api-#{System.pid()}-#{unique()}.terms")
-      env = [{"PYTHONPATH", griffe <> ":" <> Interpreter.python_path_env()}]
+      env = [{"PYTHONPATH", search_path(griffe)} | Application.get_env(:snakebridge, :env, [])]
 
       try do
         case System.cmd(python, ["-m", python_module, "--out", out | args],
@@ -78,6 +79,14 @@ defmodule SnakeBridge.Gen.Introspector do
         File.rm(out)
       end
     end
+  end
+
+  # griffe, then the directories the workers put in front of sys.path (config
+  # :snakebridge, :python_path), so that the project's own modules are found as the
+  # pool finds them, then the engine's code.
+  defp search_path(griffe) do
+    configured = Enum.map(Application.get_env(:snakebridge, :python_path, []), &Path.expand/1)
+    Enum.join([griffe | configured] ++ [Interpreter.python_path_env()], ":")
   end
 
   defp read_result({:ok, text}, _out), do: {:ok, text}

@@ -4,18 +4,24 @@
 
 writes `{version, Module, Version}.` per module: the resolved version of the
 distribution that provides the module's top-level package ("python-X.Y.Z" for the
-standard library). The generator's up-to-date check for `mix snakebridge.gen` runs
-this instead of the introspector, so it imports neither the libraries nor griffe.
+standard library). A module no distribution provides (the project's own code, on the
+configured `python_path`) has "source-" and a digest of its top package's source files
+instead, so that editing them introspects it again. The generator's up-to-date check
+for `mix snakebridge.gen` runs this instead of the introspector, so it imports neither
+the libraries nor griffe.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from snakebridge._eterm import Atom, term_text
 
@@ -45,7 +51,32 @@ def library_version(module: str) -> str:
     dists = _distributions().get(top)
     if dists:
         return importlib.metadata.version(dists[0])
-    return str(getattr(importlib.import_module(top), "__version__", "unknown"))
+    return _source_version(top)
+
+
+def _source_version(top: str) -> str:
+    """ "source-" and a digest of the names and contents of the `.py` files of the
+    top-level module or package `top`, found without importing it; "unknown" if it has
+    none (an extension module, or a module that cannot be found)."""
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return "unknown"
+    if spec is None:
+        return "unknown"
+    roots = [Path(location) for location in spec.submodule_search_locations or ()]
+    if roots:
+        files = [(root, path) for root in roots for path in sorted(root.rglob("*.py"))]
+    elif spec.origin is not None and spec.origin.endswith(".py"):
+        origin = Path(spec.origin)
+        files = [(origin.parent, origin)]
+    else:
+        return "unknown"
+    digest = hashlib.sha256()
+    for root, path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return "source-" + digest.hexdigest()[:16]
 
 
 def main(argv: list[str]) -> int:

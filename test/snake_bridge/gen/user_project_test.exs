@@ -8,10 +8,16 @@ defmodule SnakeBridge.Gen.UserProjectTest do
   @moduletag :soak
   @moduletag timeout: 600_000
 
-  @wrappers ["json", "itertools", {"collections", only: ["Counter", "deque"]}]
+  # The project's own module, on the configured python_path, is wrapped too.
+  @wrappers ["json", "itertools", {"collections", only: ["Counter", "deque"]}, "sb_user_mod"]
+  @own_module "def double(x: int) -> int:\n    \"\"\"Twice x.\"\"\"\n    return 2 * x\n"
+  @files [
+    {"config/config.exs", "import Config\nconfig :snakebridge, python_path: [\"priv/python\"]\n"},
+    {"priv/python/sb_user_mod.py", @own_module}
+  ]
 
   setup_all do
-    dir = UserProject.create("gen", @wrappers)
+    dir = UserProject.create("gen", @wrappers, @files)
     {output, status} = UserProject.mix(dir, ["compile"])
     on_exit(fn -> File.rm_rf!(dir) end)
     %{dir: dir, first_compile: {output, status}}
@@ -44,6 +50,7 @@ defmodule SnakeBridge.Gen.UserProjectTest do
       counter = Py.Collections.Counter.new!(["a", "b", "a"])
       IO.inspect(Py.Collections.Counter.most_common!(counter, n: 1))
       IO.inspect(match?({:error, %SnakeBridge.PythonError{}}, Py.Json.loads("[1")))
+      IO.inspect(Py.SbUserMod.double!(21))
       try do
         Py.Collections.Counter.most_common(counter, m: 1)
       rescue
@@ -56,6 +63,7 @@ defmodule SnakeBridge.Gen.UserProjectTest do
       assert output =~ "[10, 11, 12]"
       assert output =~ ~s([{"a", 2}])
       assert output =~ "true"
+      assert output =~ "\n42\n"
       assert output =~ "unknown option :m; valid options are [:n] and bridge!:"
     end
 
@@ -103,6 +111,26 @@ defmodule SnakeBridge.Gen.UserProjectTest do
         assert File.read!(path) =~ "# edited"
       after
         File.write!(path, original)
+      end
+    end
+
+    test "an edit of the project's own module is picked up, and nothing else", %{dir: dir} do
+      module = Path.join(dir, "priv/python/sb_user_mod.py")
+      wrapper = Path.join(dir, "lib/py/sb_user_mod.ex")
+      json = File.read!(Path.join(dir, "python_api/json.terms"))
+      assert File.read!(wrapper) =~ "(source-"
+
+      try do
+        File.write!(module, @own_module <> "\n\ndef triple(x):\n    return 3 * x\n")
+        assert {output, 0} = UserProject.mix(dir, ["snakebridge.gen"])
+        assert output =~ "introspected python_api/sb_user_mod.terms"
+        refute output =~ "json"
+        assert File.read!(wrapper) =~ "def triple(x, opts \\\\ [])"
+        assert File.read!(Path.join(dir, "python_api/json.terms")) == json
+        assert {"", 0} = UserProject.mix(dir, ["snakebridge.gen"])
+      after
+        File.write!(module, @own_module)
+        {_, 0} = UserProject.mix(dir, ["snakebridge.gen"])
       end
     end
 
