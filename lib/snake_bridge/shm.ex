@@ -245,6 +245,45 @@ defmodule SnakeBridge.Shm do
     end
   end
 
+  @doc false
+  # On a remote pool's host: deletes relayed segment files that the worker did not read
+  # (it deletes what it reads), once the calling node's request is over (clean_up/0).
+  # Only files in a BEAM's segment directory, as write_relayed/2 wrote them.
+  def delete_relayed(paths) do
+    for path <- paths, relayed_path?(path), do: :prim_file.delete(path)
+    :ok
+  end
+
+  defp relayed_path?(path) do
+    directory = Path.dirname(path)
+    Path.dirname(directory) == @root and beam_directory?(directory)
+  end
+
+  @doc false
+  # For a transport to another host (Pool.Transport.Remote): the segment files this
+  # process wrote since its last frame, with their bytes, for the frame to carry. Their
+  # copies here are deleted; the ones the far host writes are deleted there by
+  # clean_up/0 once the request is over, if the far worker did not read them (it died
+  # first). A later frame of the same request (a callback's answer) does not send them
+  # again.
+  def take_for_relay(node) do
+    {far, local} = Enum.split_with(Process.get({__MODULE__, :files}, []), &is_tuple/1)
+
+    taken =
+      for path <- local do
+        bytes = File.read!(path)
+        :prim_file.delete(path)
+        {path, bytes}
+      end
+
+    if taken != [] do
+      relayed = for {path, _bytes} <- taken, do: {:relayed, node, path}
+      Process.put({__MODULE__, :files}, relayed ++ far)
+    end
+
+    taken
+  end
+
   defp beam_directory?(directory),
     do: String.starts_with?(Path.basename(directory), "snakebridge-beam-")
 
@@ -364,8 +403,8 @@ defmodule SnakeBridge.Shm do
 
   @doc false
   # Deletes the files this process wrote for its last request (Python deletes what it
-  # reads, so this only finds the ones a dead worker never read), and drops inline
-  # blobs queued by a request that was never sent.
+  # reads, so this only finds the ones a dead worker never read), here or on the host
+  # they were relayed to, and drops inline blobs queued by a request that was never sent.
   def clean_up do
     # Reads first: on every request's path, and nearly always there is nothing to do.
     if :erlang.get({__MODULE__, :blobs}) != :undefined, do: :erlang.erase({__MODULE__, :blobs})
@@ -374,9 +413,14 @@ defmodule SnakeBridge.Shm do
       :undefined ->
         :ok
 
-      paths ->
+      files ->
         Process.delete({__MODULE__, :files})
-        Enum.each(paths, &:prim_file.delete/1)
+        {relayed, local} = Enum.split_with(files, &is_tuple/1)
+        Enum.each(local, &:prim_file.delete/1)
+
+        for {node, paths} <- Enum.group_by(relayed, &elem(&1, 1), &elem(&1, 2)),
+            do: :erpc.cast(node, __MODULE__, :delete_relayed, [paths])
+
         SnakeBridge.Pool.Sessions.forget_segments()
     end
   end

@@ -113,7 +113,52 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     assert SnakeBridge.call!("builtins", "bytes", [SnakeBridge.bytes(payload)], [], opts()) ==
              %SnakeBridge.Bytes{data: payload}
 
-    assert Path.wildcard("/dev/shm/snakebridge-beam-#{System.pid()}/*") == []
+    assert Path.wildcard(Path.join(SnakeBridge.Shm.directory(), "*")) == []
+  end
+
+  @tag :capture_log
+  test "between hosts, a segment the far worker never read is deleted there when its call ends",
+       %{node: node} do
+    start_supervised!({Pool, name: :far_relay, node: node, size: 1})
+    Peers.wait_until(fn -> Entry.ready?(Table.entry(:far_relay, 0)) end, 30_000)
+    Entry.ready(transport: transport) = entry = Table.entry(:far_relay, 0)
+
+    Table.put_entry(
+      :far_relay,
+      0,
+      Entry.ready(entry, transport: %{transport | same_host?: false})
+    )
+
+    Application.put_env(:snakebridge, :shm_threshold, 1_000_000)
+    :persistent_term.erase({SnakeBridge.Shm, :threshold})
+
+    on_exit(fn ->
+      Application.delete_env(:snakebridge, :shm_threshold)
+      :persistent_term.erase({SnakeBridge.Shm, :threshold})
+    end)
+
+    relay = [pool: :far_relay, timeout: :infinity]
+    segments = Path.join(SnakeBridge.Shm.directory(), "*")
+    os_pid = SnakeBridge.call!("os", "getpid", [], [], relay)
+    busy = Task.async(fn -> SnakeBridge.call("time", "sleep", [30], [], relay) end)
+    Peers.wait_until(fn -> hd(SnakeBridge.stats(:far_relay).per_worker).pending == 1 end)
+    bytes = SnakeBridge.bytes(:crypto.strong_rand_bytes(2_000_000))
+
+    # The segment is written on the far host (the same one here) by the relay, behind
+    # the sleeping call; the worker dies before it reads it. The call is made here, by
+    # a process that lives on: a dead caller's files are deleted on this host anyway.
+    killer =
+      Task.async(fn ->
+        Peers.wait_until(fn -> Path.wildcard(segments) != [] end)
+        System.cmd("kill", ["-9", to_string(os_pid)])
+      end)
+
+    assert {:error, %SnakeBridge.WorkerCrashError{}} =
+             SnakeBridge.call("builtins", "len", [bytes], [], relay)
+
+    Task.await(killer)
+    assert {:error, %SnakeBridge.WorkerCrashError{}} = Task.await(busy)
+    Peers.wait_until(fn -> Path.wildcard(segments) == [] end, 5_000)
   end
 
   test "a timeout interrupts the remote Python call: the worker is free at once" do

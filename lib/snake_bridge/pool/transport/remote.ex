@@ -53,17 +53,9 @@ defmodule SnakeBridge.Pool.Transport.Remote do
   @impl true
   def replies_precede_death?(%__MODULE__{}), do: false
 
-  # The segment files this process wrote for the frame it is sending, with their bytes.
-  # Taken out of its list (see SnakeBridge.Shm.clean_up/0) and deleted here: their copy
-  # on this host is of no use to the far one, and a later frame (a callback's answer)
-  # must not send them again.
+  # The segment files this process wrote for the frame it is sending, with their bytes
+  # (their copies on this host are of no use to the far one; see
+  # SnakeBridge.Shm.take_for_relay/1).
   defp files(%{same_host?: true}), do: []
-
-  defp files(_transport) do
-    for path <- Process.delete({SnakeBridge.Shm, :files}) || [] do
-      bytes = File.read!(path)
-      File.rm(path)
-      {path, bytes}
-    end
-  end
+  defp files(%{node: node}), do: SnakeBridge.Shm.take_for_relay(node)
 end
