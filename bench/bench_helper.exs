@@ -47,12 +47,18 @@ defmodule BenchHelper do
 
     fn payload ->
       Port.command(port, [<<byte_size(payload)::32>> | payload])
-
-      receive do
-        {:forwarded, data} -> data
-      end
+      forwarded(4 + byte_size(payload), [])
     end
   end
+
+  # A stream-mode port may deliver one reply in several chunks.
+  defp forwarded(left, chunks) when left > 0 do
+    receive do
+      {:forwarded, data} -> forwarded(left - byte_size(data), [chunks | data])
+    end
+  end
+
+  defp forwarded(_left, chunks), do: IO.iodata_to_binary(chunks)
 
   defp forward(port, to) do
     receive do

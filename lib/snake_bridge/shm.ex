@@ -261,27 +261,45 @@ defmodule SnakeBridge.Shm do
 
   @doc false
   # For a transport to another host (Pool.Transport.Remote): the segment files this
-  # process wrote since its last frame, with their bytes, for the frame to carry. Their
-  # copies here are deleted; the ones the far host writes are deleted there by
-  # clean_up/0 once the request is over, if the far worker did not read them (it died
-  # first). A later frame of the same request (a callback's answer) does not send them
-  # again.
-  def take_for_relay(node) do
-    {far, local} = Enum.split_with(Process.get({__MODULE__, :files}, []), &is_tuple/1)
+  # process wrote since its last frame, with their bytes, for the frame to carry to
+  # `relay`. Their copies here are deleted; the ones the relay writes on its host are
+  # deleted there once the request is over (clean_up/0) or its caller dies (the far
+  # worker deletes those it reads; this finds the ones it died before reading). A later
+  # frame of the same request (a callback's answer) does not send them again.
+  def take_for_relay(relay) do
+    {already_relayed, local} = Enum.split_with(Process.get({__MODULE__, :files}, []), &is_tuple/1)
 
     taken =
       for path <- local do
         bytes = File.read!(path)
         :prim_file.delete(path)
+        SnakeBridge.Pool.Sessions.disown_segment(path)
+        SnakeBridge.Pool.Sessions.own_segment({:relayed, relay, path})
         {path, bytes}
       end
 
     if taken != [] do
-      relayed = for {path, _bytes} <- taken, do: {:relayed, node, path}
-      Process.put({__MODULE__, :files}, relayed ++ far)
+      relayed = for {path, _bytes} <- taken, do: {:relayed, relay, path}
+      Process.put({__MODULE__, :files}, relayed ++ already_relayed)
     end
 
     taken
+  end
+
+  @doc false
+  # Deletes segment files: paths on this host, and {:relayed, relay, path} on the host
+  # of `relay`. The relay deletes them after the frame it wrote them for (its messages
+  # are in order); a relay that is gone with its worker cannot, so its node does too.
+  def delete_files(files) do
+    {relayed, local} = Enum.split_with(files, &is_tuple/1)
+    Enum.each(local, &:prim_file.delete/1)
+
+    for {relay, paths} <- Enum.group_by(relayed, &elem(&1, 1), &elem(&1, 2)) do
+      send(relay, {:snakebridge_delete_relayed, paths})
+      :erpc.cast(node(relay), __MODULE__, :delete_relayed, [paths])
+    end
+
+    :ok
   end
 
   defp beam_directory?(directory),
@@ -415,12 +433,7 @@ defmodule SnakeBridge.Shm do
 
       files ->
         Process.delete({__MODULE__, :files})
-        {relayed, local} = Enum.split_with(files, &is_tuple/1)
-        Enum.each(local, &:prim_file.delete/1)
-
-        for {node, paths} <- Enum.group_by(relayed, &elem(&1, 1), &elem(&1, 2)),
-            do: :erpc.cast(node, __MODULE__, :delete_relayed, [paths])
-
+        delete_files(files)
         SnakeBridge.Pool.Sessions.forget_segments()
     end
   end

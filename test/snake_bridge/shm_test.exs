@@ -134,6 +134,36 @@ defmodule SnakeBridge.ShmTest do
       refute File.exists?(path)
     end
 
+    test "segments relayed to another host are taken once, and deleted there when the call ends" do
+      relay = self()
+      %Shm{path: first} = Shm.detach(:binary.copy("a", @threshold))
+      assert [{^first, bytes}] = Shm.take_for_relay(relay)
+      assert bytes == :binary.copy("a", @threshold)
+      refute File.exists?(first)
+
+      # A later frame of the same request carries only the files written since.
+      %Shm{path: second} = Shm.detach(:binary.copy("b", @threshold))
+      assert [{^second, _}] = Shm.take_for_relay(relay)
+      assert Shm.take_for_relay(relay) == []
+
+      # What the relay wrote on its host (this one here): deleted once the call ends, by
+      # the relay and by its node.
+      File.write!(first, "relayed")
+      Shm.clean_up()
+      assert_receive {:snakebridge_delete_relayed, paths}
+      assert Enum.sort(paths) == Enum.sort([first, second])
+      Shm.delete_relayed(paths)
+      refute File.exists?(first)
+      assert Process.get({Shm, :files}) == nil
+    end
+
+    test "only files in a BEAM's segment directory are deleted for a relay" do
+      outside = tmp_path("not-a-segment")
+      File.write!(outside, "kept")
+      Shm.delete_relayed([outside, "/etc/hostname"])
+      assert File.read!(outside) == "kept"
+    end
+
     test "the directory name of the old scheme, pre-made full of symlinks, is never used" do
       victim = tmp_path("victim")
       File.write!(victim, "root only")

@@ -97,8 +97,8 @@ def test_a_malformed_value_after_a_well_formed_start_is_a_decode_error() -> None
         callback_result(_decoder(), frame, 0)
 
 
-def _request(op: int, body: Any, *, tag: bytes = b"") -> bytes:
-    head = build_header(op, tag=tag)
+def _request(op: int, body: Any, *, tag: bytes = b"", parent: bytes = b"") -> bytes:
+    head = build_header(op, tag=tag, parent=parent)
     frame = head + _etf(body)
     return struct.pack(">I", len(frame)) + frame
 
@@ -140,7 +140,7 @@ def test_a_result_for_a_callback_nobody_waits_on_is_reported_and_the_wait_goes_o
     frames = [_result_frame(99, (Atom("ok"), 0)), _result_frame(1, (Atom("ok"), 9))]
     _callback, final = _round_trip(frames)
     assert final == (Kind.OK, 10)
-    assert "no wait for callback 99" in capsys.readouterr().err
+    assert "no thread waits on callback 99" in capsys.readouterr().err
 
 
 def test_an_elixir_error_in_the_callback_is_raised_in_python() -> None:
@@ -148,3 +148,32 @@ def test_an_elixir_error_in_the_callback_is_raised_in_python() -> None:
     _callback, (kind, error) = _round_trip([_result_frame(1, outcome)])
     assert kind == Kind.ERROR
     assert "boom" in repr(error)
+
+
+def test_results_that_come_in_the_reverse_order_of_nested_waits_each_reach_their_own() -> None:
+    """f's callback (1) runs a call nested in it that waits on g's callback (2); the
+    result of 1 comes first, while main waits on 2, and is kept for 1's wait."""
+    nested_tag = b"\x06nested"
+    nested = _request(
+        Op.EVAL,
+        ("g(2) * 2", [(Atom("g"), _LENGTH)]),
+        tag=nested_tag,
+        parent=(1).to_bytes(8, "big"),
+    )
+    with engine_fed_by_pipe() as (eng, requests, replies):
+        for frame in (
+            nested,
+            _result_frame(1, (Atom("ok"), 10)),
+            _result_frame(2, (Atom("ok"), 20)),
+        ):
+            os.write(requests, frame)
+        call = _request(Op.EVAL, ("f(5) + 1", [(Atom("f"), _LENGTH)]), tag=_TAG)
+        eng.handle(memoryview(call)[4:])
+        frames = [read_reply(replies, _ERRORS, fun=lambda fun: fun) for _ in range(4)]
+        assert eng.inflight.main_results == {}
+        assert eng.inflight.main_callbacks == []
+    (k1, t1, (id1, *_)), (k2, t2, (id2, *_)), nested_reply, final = frames
+    assert (k1, t1, id1) == (Kind.CALLBACK, _TAG, 1)
+    assert (k2, t2, id2) == (Kind.CALLBACK, nested_tag, 2)
+    assert nested_reply == (Kind.OK, nested_tag, 40)
+    assert final == (Kind.OK, _TAG, 11)

@@ -180,8 +180,14 @@ def test_a_list_of_small_ints_as_the_vm_writes_it_takes_the_fast_path(engine: _E
 
 @pytest.mark.parametrize(
     "args",
-    [b"\x83k\x00\x05\x10", b"\x83k\x00\x01\x10\x00", b"\x84k\x00\x01\x10"],
-    ids=["runs past the end", "trailing byte", "bad version byte"],
+    [
+        b"\x83k\x00\x05\x10",
+        b"\x83k\x00\x01\x10\x00",
+        b"\x84k\x00\x01\x10",
+        b"\x83k",
+        b"\x83k\x00",
+    ],
+    ids=["runs past the end", "trailing byte", "bad version byte", "no size", "half a size"],
 )
 def test_a_malformed_list_of_small_ints_takes_the_general_path_which_reports_it(
     engine: _Engine, args: bytes

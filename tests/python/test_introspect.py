@@ -40,16 +40,12 @@ def test_numpy_version_is_the_distribution_version():
     assert library_version("numpy.linalg") == numpy.__version__
 
 
-def _on_path(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
-    monkeypatch.syspath_prepend(str(directory))
-
-
 def test_a_module_of_the_project_is_versioned_by_its_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     module = tmp_path / "sb_own_module.py"
     module.write_text("def double(x):\n    return 2 * x\n")
-    _on_path(monkeypatch, tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
     first = library_version("sb_own_module")
     assert first.startswith("source-")
     assert library_version("sb_own_module") == first
@@ -66,7 +62,7 @@ def test_a_package_of_the_project_is_versioned_by_all_its_source_files(
     (package / "__init__.py").write_text("")
     (package / "inner" / "__init__.py").write_text("")
     (package / "inner" / "deep.py").write_text("X = 1\n")
-    _on_path(monkeypatch, tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
     first = library_version("sb_own_package.inner.deep")
     assert first.startswith("source-")
     (package / "inner" / "deep.py").write_text("X = 2\n")
@@ -74,6 +70,30 @@ def test_a_package_of_the_project_is_versioned_by_all_its_source_files(
     assert second.startswith("source-") and second != first
     (package / "inner" / "deep.py").rename(package / "inner" / "moved.py")
     assert library_version("sb_own_package") not in (first, second)
+
+
+def test_hidden_files_caches_and_dangling_links_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    package = tmp_path / "sb_own_edited"
+    package.mkdir()
+    (package / "__init__.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clean = library_version("sb_own_edited")
+    # What an editor and the interpreter leave next to the source.
+    (package / ".#__init__.py").symlink_to(tmp_path / "nowhere")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "stale.py").write_text("Y = 2\n")
+    (package / ".hidden.py").write_text("Z = 3\n")
+    assert library_version("sb_own_edited") == clean
+
+
+def test_a_package_with_no_source_to_read_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "sb_own_namespace").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert library_version("sb_own_namespace") == "unknown"
 
 
 def test_a_module_that_cannot_be_found_is_unknown():

@@ -19,8 +19,9 @@ defmodule Mix.Tasks.Snakebridge.Gen do
 
   The interpreter is the one the pool would use: `config :snakebridge, python: ...`,
   then `SNAKEBRIDGE_PYTHON`, then the managed `.venv`, then `python3`. It imports the
-  modules with `config :snakebridge, python_path: [...]` on its path and `env: [...]`
-  set, as the workers do, so the project's own Python modules can be wrapped too.
+  modules with the top-level `config :snakebridge, python_path: [...]` on its path and
+  `env: [...]` set, as the workers do, so the project's own Python modules can be
+  wrapped too.
   """
   use Mix.Task
 

@@ -64,16 +64,21 @@ defmodule SnakeBridge.Pool.Sessions do
   def count, do: GenServer.call(__MODULE__, :count)
 
   @doc false
-  # The calling process wrote the segment file `path`: deleted if the process dies
+  # The calling process wrote the segment file `file` (a path, or one relayed to
+  # another host, see SnakeBridge.Shm.delete_files/1): deleted if the process dies
   # before it forgets it.
-  def own_segment(path) do
-    :ets.insert(@segments, {self(), path})
+  def own_segment(file) do
+    :ets.insert(@segments, {self(), file})
 
     unless Process.get({__MODULE__, :segments_watched}) do
       Process.put({__MODULE__, :segments_watched}, true)
       GenServer.cast(__MODULE__, {:watch_segments, self()})
     end
   end
+
+  @doc false
+  # The calling process deleted the segment file `file` itself.
+  def disown_segment(file), do: :ets.delete_object(@segments, {self(), file})
 
   @doc false
   # The calling process's segment files are dealt with (read, or deleted by it).
@@ -146,7 +151,7 @@ defmodule SnakeBridge.Pool.Sessions do
 
   @impl true
   def handle_info({:DOWN, _ref, :process, pid, _reason}, state) do
-    for {_pid, path} <- :ets.take(@segments, pid), do: :prim_file.delete(path)
+    SnakeBridge.Shm.delete_files(for {_pid, file} <- :ets.take(@segments, pid), do: file)
 
     case Map.pop(state.watched, pid) do
       {nil, _} ->

@@ -4,8 +4,8 @@ The state that the main loop, re-entrancy, cancellation and replies share, with 
 behaviour of its own beyond handing an item to a waiting thread:
 
 * `active`, `interruptible`, `deferred`, `main_callbacks` and `main_results` belong to
-  the main thread;
-  the control thread only reads `active` (a copy of it) to decide on a SIGINT.
+  the main thread; the control thread only reads `active` (a copy of it) to decide on
+  a SIGINT, and the length of `main_callbacks` for the stats.
 * `async_calls` and `waiters` change on the threads that run those calls, and are read
   by the control thread: single dict operations only, atomic under the GIL.
 """

@@ -26,7 +26,17 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any, TypeVar, cast
 
-from snakebridge._etf import Atom, Decoder, utf8_text
+from snakebridge._etf import (
+    ATOM_EXT,
+    INTEGER_EXT,
+    SMALL_ATOM_UTF8_EXT,
+    SMALL_INTEGER_EXT,
+    SMALL_TUPLE_EXT,
+    VERSION,
+    Atom,
+    Decoder,
+    utf8_text,
+)
 from snakebridge._idioms import (
     op_contains,
     op_ctx_enter,
@@ -403,21 +413,22 @@ def bind(decoder: Decoder, request: Request, frame: bytes, offset: int) -> Handl
 # The ETF of a callback result `{id, {:ok, value}}` up to the id (a small one, or one of
 # up to 31 bits), and between the id and the value, with :ok as OTP 25 writes it
 # (ATOM_EXT) and as later releases do (SMALL_ATOM_UTF8_EXT).
-_RESULT_SMALL_ID = b"\x83h\x02a"
-_RESULT_ID = b"\x83h\x02b"
-_OK_LATIN1 = b"h\x02d\x00\x02ok"
-_OK_UTF8 = b"h\x02w\x02ok"
+_RESULT_SMALL_ID = bytes((VERSION, SMALL_TUPLE_EXT, 2, SMALL_INTEGER_EXT))
+_RESULT_ID = bytes((VERSION, SMALL_TUPLE_EXT, 2, INTEGER_EXT))
+_OK_LATIN1 = bytes((SMALL_TUPLE_EXT, 2, ATOM_EXT, 0, 2)) + b"ok"
+_OK_UTF8 = bytes((SMALL_TUPLE_EXT, 2, SMALL_ATOM_UTF8_EXT, 2)) + b"ok"
 _OK = "ok"  # as the decoder reads an atom
-_VERSION = b"\x83"
+_VERSION = bytes((VERSION,))
 
 
 def callback_result(decoder: Decoder, frame: bytes, offset: int) -> tuple[int, Any]:
     """A CALLBACK_RESULT body, `{id, outcome}`, as that pair.
 
     Nearly every one is `{id, {:ok, value}}`: its two tuples are read here and only the
-    value goes through the decoder, which spent about 600 of the 1,660 bytecode
-    instructions of a callback's round trip on the tuples (see bench/README.md).
-    Anything else is decoded whole.
+    value goes through the decoder, whose tuple loops ran about 340 bytecode
+    instructions a round trip (`bench/callback_profile.exs`).
+    Anything else is decoded whole. (The value is decoded from a copy that starts
+    with a version byte, so a DecodeError's offsets count from the value.)
     """
     head = frame[offset : offset + 4]
     if head == _RESULT_SMALL_ID:

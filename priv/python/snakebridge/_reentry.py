@@ -133,9 +133,12 @@ class Callbacks:
                 self._take_one()
                 resume()
         finally:
+            # Uninterruptible until both are gone: a cancel's raise between them would
+            # leave a result behind. Its result goes too when a cancel ends the wait.
+            inflight.interruptible = False
             inflight.main_callbacks.pop()
-            # Also when a cancel unwinds the wait just after the result came.
             outcome = results.pop(callback_id, None)
+        resume()  # back in the enclosing call's code
         return unwrap(outcome)
 
     def _take_one(self) -> None:
@@ -152,7 +155,7 @@ class Callbacks:
             if callback_id in self._inflight.main_callbacks:
                 self._inflight.main_results[callback_id] = outcome
             else:
-                print(f"snakebridge: no wait for callback {callback_id}", file=sys.stderr)
+                print(f"snakebridge: no thread waits on callback {callback_id}", file=sys.stderr)
         elif self._nests_in_main(request) or request.op in _SERVED_WHILE_WAITING:
             self._handle(frame)
         else:

@@ -23,6 +23,7 @@ from snakebridge._errors import RefError, qualified_name, write_error
 from snakebridge._etf import (
     LIST_EXT,
     NIL_EXT,
+    SMALL_ATOM_UTF8_EXT,
     SMALL_TUPLE_EXT,
     VERSION,
     Atom,
@@ -61,9 +62,11 @@ _AUTO = int(ReturnMode.AUTO)
 _VALUE = int(ReturnMode.VALUE)
 _OK = int(Kind.OK)
 _CALLBACK = int(Kind.CALLBACK)
-# `{id, fun, args, channel, owner}`'s start, and its channel atoms (SMALL_ATOM_UTF8_EXT).
+# `{id, fun, args, channel, owner}`'s start, and its channel atoms.
 _CALLBACK_TUPLE = bytes((VERSION, SMALL_TUPLE_EXT, 5))
-_CHANNEL_ATOMS = {"main": b"w\x04main", "control": b"w\x07control"}
+_CHANNEL_ATOMS = {
+    name: bytes((SMALL_ATOM_UTF8_EXT, len(name))) + name.encode() for name in ("main", "control")
+}
 
 
 class _AsRef:
@@ -357,10 +360,12 @@ class Replies:
 def _scalar_callback_term(payload: tuple[Any, ...]) -> bytes | None:
     """The CALLBACK payload `(id, fun, args, channel, owner)` as ETF when every argument
     is a scalar (see `scalar_term`), else None: `f(i)` from a loop, the commonest
-    callback, without the encoder's general walk of the tuple and its list (about 250
-    of the 1,420 bytecode instructions of a callback's round trip, measured with
-    bench/README.md's count). The bytes are those the encoder would write."""
+    callback, without the encoder's general walk of the tuple and its list (its
+    container loop alone ran about 350 bytecode instructions a round trip,
+    `bench/callback_profile.exs`). The bytes are those the encoder would write."""
     callback_id, fun, args, channel, owner = payload
+    if type(fun) is not ErlFun:
+        return None
     parts = [_CALLBACK_TUPLE, int_term(callback_id), fun.term]
     if args:
         parts.append(bytes((LIST_EXT,)) + len(args).to_bytes(4, "big"))

@@ -55,9 +55,10 @@ def library_version(module: str) -> str:
 
 
 def _source_version(top: str) -> str:
-    """ "source-" and a digest of the names and contents of the `.py` files of the
-    top-level module or package `top`, found without importing it; "unknown" if it has
-    none (an extension module, or a module that cannot be found)."""
+    """The version of a module no distribution provides: "source-" and a digest of the
+    names and contents of its top-level module's or package's `.py` files (hidden ones
+    and `__pycache__` left out), found without importing it. "unknown" when there are
+    none to read: an extension module, or a module that cannot be found."""
     try:
         spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
@@ -73,10 +74,19 @@ def _source_version(top: str) -> str:
     else:
         return "unknown"
     digest = hashlib.sha256()
+    read = 0
     for root, path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return "source-" + digest.hexdigest()[:16]
+        name = path.relative_to(root)
+        if any(part.startswith(".") or part == "__pycache__" for part in name.parts):
+            continue
+        try:
+            # An editor's lock file is a dangling symlink named like a source file.
+            source = path.read_bytes()
+        except OSError:
+            continue
+        digest.update(name.as_posix().encode() + b"\0" + source + b"\0")
+        read += 1
+    return "source-" + digest.hexdigest()[:16] if read else "unknown"
 
 
 def main(argv: list[str]) -> int:

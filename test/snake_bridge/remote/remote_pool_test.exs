@@ -116,19 +116,14 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
     assert Path.wildcard(Path.join(SnakeBridge.Shm.directory(), "*")) == []
   end
 
-  @tag :capture_log
-  test "between hosts, a segment the far worker never read is deleted there when its call ends",
-       %{node: node} do
-    start_supervised!({Pool, name: :far_relay, node: node, size: 1})
-    Peers.wait_until(fn -> Entry.ready?(Table.entry(:far_relay, 0)) end, 30_000)
-    Entry.ready(transport: transport) = entry = Table.entry(:far_relay, 0)
-
-    Table.put_entry(
-      :far_relay,
-      0,
-      Entry.ready(entry, transport: %{transport | same_host?: false})
-    )
-
+  # A pool of one far worker whose transport acts as between hosts, with a threshold
+  # low enough for a 2 MB binary to go as a segment file; its options, the worker's OS
+  # pid, a call that keeps it busy, and the segment directory's files.
+  defp relayed_pool(node, name) do
+    start_supervised!({Pool, name: name, node: node, size: 1})
+    Peers.wait_until(fn -> Entry.ready?(Table.entry(name, 0)) end, 30_000)
+    Entry.ready(transport: transport) = entry = Table.entry(name, 0)
+    Table.put_entry(name, 0, Entry.ready(entry, transport: %{transport | same_host?: false}))
     Application.put_env(:snakebridge, :shm_threshold, 1_000_000)
     :persistent_term.erase({SnakeBridge.Shm, :threshold})
 
@@ -137,27 +132,50 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
       :persistent_term.erase({SnakeBridge.Shm, :threshold})
     end)
 
-    relay = [pool: :far_relay, timeout: :infinity]
-    segments = Path.join(SnakeBridge.Shm.directory(), "*")
-    os_pid = SnakeBridge.call!("os", "getpid", [], [], relay)
-    busy = Task.async(fn -> SnakeBridge.call("time", "sleep", [30], [], relay) end)
-    Peers.wait_until(fn -> hd(SnakeBridge.stats(:far_relay).per_worker).pending == 1 end)
+    opts = [pool: name, timeout: :infinity]
+    os_pid = SnakeBridge.call!("os", "getpid", [], [], opts)
+    busy = Task.async(fn -> SnakeBridge.call("time", "sleep", [30], [], opts) end)
+    Peers.wait_until(fn -> hd(SnakeBridge.stats(name).per_worker).pending == 1 end)
+    {opts, os_pid, busy, Path.join(SnakeBridge.Shm.directory(), "*")}
+  end
+
+  # The relay has written the queued request's segment on the far host (the same one
+  # here): the caller's own copy, seen first, is gone by then.
+  defp await_relayed(segments) do
+    Peers.wait_until(fn -> Path.wildcard(segments) != [] end)
+    Process.sleep(200)
+    Peers.wait_until(fn -> Path.wildcard(segments) != [] end)
+  end
+
+  @tag :capture_log
+  test "between hosts, a segment the far worker never read is deleted there when its call ends",
+       %{node: node} do
+    {opts, os_pid, busy, segments} = relayed_pool(node, :far_relay)
     bytes = SnakeBridge.bytes(:crypto.strong_rand_bytes(2_000_000))
 
-    # The segment is written on the far host (the same one here) by the relay, behind
-    # the sleeping call; the worker dies before it reads it. The call is made here, by
-    # a process that lives on: a dead caller's files are deleted on this host anyway.
+    # The worker dies before it reads the segment. The call is made here, by a process
+    # that lives on (a dead caller's files go another way, see the next test).
     killer =
       Task.async(fn ->
-        Peers.wait_until(fn -> Path.wildcard(segments) != [] end)
+        await_relayed(segments)
         System.cmd("kill", ["-9", to_string(os_pid)])
       end)
 
     assert {:error, %SnakeBridge.WorkerCrashError{}} =
-             SnakeBridge.call("builtins", "len", [bytes], [], relay)
+             SnakeBridge.call("builtins", "len", [bytes], [], opts)
 
     Task.await(killer)
     assert {:error, %SnakeBridge.WorkerCrashError{}} = Task.await(busy)
+    Peers.wait_until(fn -> Path.wildcard(segments) == [] end, 5_000)
+  end
+
+  test "between hosts, a caller that dies mid-call takes its relayed segments with it",
+       %{node: node} do
+    {opts, _os_pid, _busy, segments} = relayed_pool(node, :far_relay_caller)
+    bytes = SnakeBridge.bytes(:crypto.strong_rand_bytes(2_000_000))
+    caller = spawn(fn -> SnakeBridge.call("builtins", "len", [bytes], [], opts) end)
+    await_relayed(segments)
+    Process.exit(caller, :kill)
     Peers.wait_until(fn -> Path.wildcard(segments) == [] end, 5_000)
   end
 

@@ -69,6 +69,11 @@ defmodule SnakeBridge.Pool.Remote.Relay do
         write(port, frame)
         relay(port, control, worker, router, reading, max_frame)
 
+      # After the frame they came with: see SnakeBridge.Shm.delete_files/1.
+      {:snakebridge_delete_relayed, paths} ->
+        SnakeBridge.Shm.delete_relayed(paths)
+        relay(port, control, worker, router, reading, max_frame)
+
       {:snakebridge_control, frame} when control != nil ->
         :gen_tcp.send(control, frame)
         relay(port, control, worker, router, reading, max_frame)
@@ -85,21 +90,16 @@ defmodule SnakeBridge.Pool.Remote.Relay do
     end
   end
 
+  # Replies, events and STARTED reports to the router, in one message; the rest (output
+  # lines, the exit report) to the worker server, each as the port would have sent it.
   defp forward(frames, port, worker, router) do
-    routed =
-      Enum.filter(frames, fn frame ->
-        case frame do
-          <<kind, _::binary>> when routed?(kind) and router != nil ->
-            true
-
-          _ ->
-            send(worker, {port, {:data, frame}})
-            false
-        end
-      end)
-
+    {routed, others} = Enum.split_with(frames, &routed_frame?(&1, router))
+    Enum.each(others, &send(worker, {port, {:data, &1}}))
     if routed != [], do: send(router, {:snakebridge_frames, routed})
   end
+
+  defp routed_frame?(<<kind, _::binary>>, router) when routed?(kind) and router != nil, do: true
+  defp routed_frame?(_frame, _router), do: false
 
   defp write(port, frame) do
     Port.command(port, Frames.frame(frame))

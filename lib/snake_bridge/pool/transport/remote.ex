@@ -57,5 +57,5 @@ defmodule SnakeBridge.Pool.Transport.Remote do
   # (their copies on this host are of no use to the far one; see
   # SnakeBridge.Shm.take_for_relay/1).
   defp files(%{same_host?: true}), do: []
-  defp files(%{node: node}), do: SnakeBridge.Shm.take_for_relay(node)
+  defp files(%{relay: relay}), do: SnakeBridge.Shm.take_for_relay(relay)
 end
