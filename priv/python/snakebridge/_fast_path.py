@@ -21,7 +21,7 @@ Measured in-process with `bench/engine_handle.py` (Debian's PGO+LTO Python 3.11.
 pinned, alternated): `handle` of `math.sqrt(16)` took 3.26 µs (8 Python and 23 C calls)
 through the general path and 2.81 µs (6 Python and 20 C calls) here. Reading a list of
 small ints here (the VM writes `[16]` as a STRING_EXT) rather than through the decoder
-brought it to 2.46 µs, 316 bytecode instructions against 372
+brought it from 2.72 to 2.48 µs, 325 bytecode instructions against 372
 (bench/results/engine_handle.txt).
 """
 
@@ -92,7 +92,7 @@ def call_module_fast_path(
         session, caller = _SESSION_CALLER(frame, tag_end)
         if frame[args_at + 1] == STRING_EXT:
             # A list of small ints, [16]: read here, not by the decoder (two calls and,
-            # net, 56 bytecode instructions less, see bench/engine_handle.py).
+            # net, 47 bytecode instructions less, see bench/engine_handle.py).
             if frame[args_at] != VERSION or len(frame) < args_at + 4:
                 return False
             end = args_at + 4 + ((frame[args_at + 2] << 8) | frame[args_at + 3])
