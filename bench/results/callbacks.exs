@@ -1,10 +1,10 @@
 %{
   callback_round_trip_ns: %{
-    max: 76322,
-    median: 66419,
-    min: 47776,
+    max: 84601,
+    median: 64202,
+    min: 43333,
     n: 30,
-    p99: 76322
+    p99: 84601
   },
   command: "taskset -c 0 mix run bench/callbacks.exs",
   goal_met: true,
@@ -17,7 +17,7 @@
     nproc: 1,
     otp: "25",
     python: %{
-      call_ns: 136.1,
+      call_ns: 171.6,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       lto: false,
@@ -26,7 +26,13 @@
       version: "3.11.2"
     }
   },
-  plain_call_ns: %{max: 334_568, median: 35787, min: 21711, n: 30000, p99: 90650},
-  ratio_median: 1.856,
+  plain_call_ns: %{
+    max: 1_132_986,
+    median: 36769,
+    min: 22041,
+    n: 30000,
+    p99: 94006
+  },
+  ratio_median: 1.746,
   workload: "Python `for i in range(10000): f(i)` with f = fn x -> x end, one call"
 }
