@@ -260,6 +260,39 @@ defmodule SnakeBridge.Shm do
   end
 
   @doc false
+  # Whether a node shares this VM's /dev/shm, the one test that holds: a file with a
+  # random token, written here and read there (SnakeBridge.Pool.Remote.Host), then
+  # dropped. nil without /dev/shm, or if it cannot be written (the far node then gets
+  # request segments in the frame, which works on one host too).
+  def probe do
+    with directory when directory != nil <- directory() do
+      path = Path.join(directory, "probe-" <> random_name())
+      token = :crypto.strong_rand_bytes(16)
+
+      with {:ok, fd} <- :prim_file.open(path, [:write, :exclusive, :binary]),
+           :ok <- write_closing(fd, token),
+           :ok <- File.chmod(path, @file_mode) do
+        {path, token}
+      else
+        _ ->
+          _ = :prim_file.delete(path)
+          nil
+      end
+    end
+  end
+
+  @doc false
+  def drop_probe(nil), do: :ok
+  def drop_probe({path, _token}), do: :prim_file.delete(path)
+
+  @doc false
+  # On the far node: does the probe read back here?
+  def probe_visible?({path, token}) when is_binary(path) and is_binary(token),
+    do: relayed_path?(path) and File.read(path) == {:ok, token}
+
+  def probe_visible?(_probe), do: false
+
+  @doc false
   # For a transport to another host (Pool.Transport.Remote): the segment files this
   # process wrote since its last frame, with their bytes, for the frame to carry to
   # `relay`. Their copies here are deleted; the ones the relay writes on its host are

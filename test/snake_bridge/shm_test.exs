@@ -157,6 +157,20 @@ defmodule SnakeBridge.ShmTest do
       assert Process.get({Shm, :files}) == nil
     end
 
+    test "a node shares this VM's /dev/shm only if it reads back the probe's token" do
+      {path, token} = probe = Shm.probe()
+      assert Path.dirname(path) == Shm.directory()
+      assert mode(path) == 0o600
+      assert Shm.probe_visible?(probe)
+      refute Shm.probe_visible?({path, :crypto.strong_rand_bytes(16)})
+      refute Shm.probe_visible?(nil)
+      File.write!(tmp_path("probe"), token)
+      refute Shm.probe_visible?({tmp_path("probe"), token})
+      Shm.drop_probe(probe)
+      refute File.exists?(path)
+      refute Shm.probe_visible?(probe)
+    end
+
     test "only files in a BEAM's segment directory are deleted for a relay" do
       outside = tmp_path("not-a-segment")
       File.write!(outside, "kept")

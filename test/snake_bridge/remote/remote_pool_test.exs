@@ -30,6 +30,9 @@ defmodule SnakeBridge.Remote.RemotePoolTest do
   test "the worker's Python process runs on the far node", %{peer: peer, node: node} do
     Entry.ready(transport: transport) = Table.entry(:far, 0)
     assert Transport.node(transport) == node
+    # It shares this VM's /dev/shm: it read back the probe written here.
+    assert transport.same_host?
+    assert Path.wildcard(Path.join(SnakeBridge.Shm.directory(), "probe-*")) == []
 
     # The worker's parent is the nanny, spawned by the far VM's port helper
     # (erl_child_setup), a child of the far VM.

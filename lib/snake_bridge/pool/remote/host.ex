@@ -33,9 +33,10 @@ defmodule SnakeBridge.Pool.Remote.Host do
   @doc """
   Runs on the far node (called over :erpc): starts a worker there for `owner`, a
   process on the calling node, with the worker id `worker_id` and the pool options
-  `opts`; `caller_host` is the calling node's host name. Returns how to reach it.
+  `opts`; `probe` is the calling node's shared-memory probe (SnakeBridge.Shm.probe/0).
+  Returns how to reach it.
   """
-  def start_worker(worker_id, owner, opts, caller_host, protocol) do
+  def start_worker(worker_id, owner, opts, probe, protocol) do
     cond do
       protocol != Wire.protocol_version() ->
         {:error,
@@ -52,7 +53,9 @@ defmodule SnakeBridge.Pool.Remote.Host do
          )}
 
       true ->
-        same_host? = caller_host == hostname()
+        # One /dev/shm, not one host name: two hosts may share a name, and containers
+        # on one host may not share /dev/shm.
+        same_host? = SnakeBridge.Shm.probe_visible?(probe)
         {:ok, host} = GenServer.start(__MODULE__, {worker_id, owner, opts, same_host?})
         await(host, same_host?)
     end
@@ -77,12 +80,6 @@ defmodule SnakeBridge.Pool.Remote.Host do
   end
 
   defp crash(reason), do: %WorkerCrashError{reason: reason}
-
-  @doc "This host's name, as the nodes compare them."
-  def hostname do
-    {:ok, name} = :inet.gethostname()
-    List.to_string(name)
-  end
 
   @impl true
   def init({{pool, index, incarnation} = worker_id, owner, opts, same_host?}) do

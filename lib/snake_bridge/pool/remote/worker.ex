@@ -97,9 +97,12 @@ defmodule SnakeBridge.Pool.Remote.Worker do
     # do for a local replacement.
     python_path = Table.added_python_path(state.pool) ++ state.config.python_path
     config = %{state.config | python_path: python_path}
-    args = [worker_id, self(), Host.forwarded_options(config), Host.hostname()]
+    probe = SnakeBridge.Shm.probe()
+    args = [worker_id, self(), Host.forwarded_options(config), probe, Wire.protocol_version()]
+    started = far_start(state.node, args)
+    SnakeBridge.Shm.drop_probe(probe)
 
-    case far_start(state.node, args ++ [Wire.protocol_version()]) do
+    case started do
       {:ok, far} ->
         Process.monitor(far.server)
         load = Table.new_load()
