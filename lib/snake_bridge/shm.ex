@@ -20,12 +20,13 @@ defmodule SnakeBridge.Shm do
   # The shared-memory threshold defaults to the crossover measured by bench/bytes.exs
   # and is set with `config :snakebridge, shm_threshold: bytes | :infinity`.
 
+  alias SnakeBridge.Shm.Files
   alias SnakeBridge.Wire
 
   @enforce_keys [:path, :size]
   defstruct [:path, :size, offset: 0]
 
-  @root "/dev/shm"
+  @root Files.root()
   # 256 MiB: where bench/bytes.exs finds the two paths even (the worker widens its
   # pipes to 1 MiB, and below this the pipe is faster).
   @default_threshold 268_435_456
@@ -230,7 +231,7 @@ defmodule SnakeBridge.Shm do
   def write_relayed(path, bytes) do
     directory = Path.dirname(path)
 
-    with true <- Path.dirname(directory) == @root and beam_directory?(directory),
+    with true <- Files.in_beam_directory?(path),
          :ok <- ensure_private(directory),
          {:ok, fd} <- :prim_file.open(path, [:write, :exclusive, :binary]) do
       try do
@@ -243,20 +244,6 @@ defmodule SnakeBridge.Shm do
     else
       _ -> {:error, :refused}
     end
-  end
-
-  @doc false
-  # On a remote pool's host: deletes relayed segment files that the worker did not read
-  # (it deletes what it reads), once the calling node's request is over (clean_up/0).
-  # Only files in a BEAM's segment directory, as write_relayed/2 wrote them.
-  def delete_relayed(paths) do
-    for path <- paths, relayed_path?(path), do: :prim_file.delete(path)
-    :ok
-  end
-
-  defp relayed_path?(path) do
-    directory = Path.dirname(path)
-    Path.dirname(directory) == @root and beam_directory?(directory)
   end
 
   @doc false
@@ -288,7 +275,7 @@ defmodule SnakeBridge.Shm do
   @doc false
   # On the far node: does the probe read back here?
   def probe_visible?({path, token}) when is_binary(path) and is_binary(token),
-    do: relayed_path?(path) and File.read(path) == {:ok, token}
+    do: Files.in_beam_directory?(path) and File.read(path) == {:ok, token}
 
   def probe_visible?(_probe), do: false
 
@@ -296,9 +283,10 @@ defmodule SnakeBridge.Shm do
   # For a transport to another host (Pool.Transport.Remote): the segment files this
   # process wrote since its last frame, with their bytes, for the frame to carry to
   # `relay`. Their copies here are deleted; the ones the relay writes on its host are
-  # deleted there once the request is over (clean_up/0) or its caller dies (the far
-  # worker deletes those it reads; this finds the ones it died before reading). A later
-  # frame of the same request (a callback's answer) does not send them again.
+  # deleted there once the request is over (clean_up/0) or its caller dies
+  # (SnakeBridge.Shm.Files.delete/1): the far worker deletes those it reads, this
+  # finds the ones it died before reading. A later frame of the same request (a
+  # callback's answer) does not send them again.
   def take_for_relay(relay) do
     {already_relayed, local} = Enum.split_with(Process.get({__MODULE__, :files}, []), &is_tuple/1)
 
@@ -318,25 +306,6 @@ defmodule SnakeBridge.Shm do
 
     taken
   end
-
-  @doc false
-  # Deletes segment files: paths on this host, and {:relayed, relay, path} on the host
-  # of `relay`. The relay deletes them after the frame it wrote them for (its messages
-  # are in order); a relay that is gone with its worker cannot, so its node does too.
-  def delete_files(files) do
-    {relayed, local} = Enum.split_with(files, &is_tuple/1)
-    Enum.each(local, &:prim_file.delete/1)
-
-    for {relay, paths} <- Enum.group_by(relayed, &elem(&1, 1), &elem(&1, 2)) do
-      send(relay, {:snakebridge_delete_relayed, paths})
-      :erpc.cast(node(relay), __MODULE__, :delete_relayed, [paths])
-    end
-
-    :ok
-  end
-
-  defp beam_directory?(directory),
-    do: String.starts_with?(Path.basename(directory), "snakebridge-beam-")
 
   defp ensure_private(directory) do
     case File.mkdir(directory) do
@@ -466,7 +435,7 @@ defmodule SnakeBridge.Shm do
 
       files ->
         Process.delete({__MODULE__, :files})
-        delete_files(files)
+        Files.delete(files)
         SnakeBridge.Pool.Sessions.forget_segments()
     end
   end

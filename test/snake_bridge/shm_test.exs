@@ -152,7 +152,7 @@ defmodule SnakeBridge.ShmTest do
       Shm.clean_up()
       assert_receive {:snakebridge_delete_relayed, paths}
       assert Enum.sort(paths) == Enum.sort([first, second])
-      Shm.delete_relayed(paths)
+      Shm.Files.delete_relayed(paths)
       refute File.exists?(first)
       assert Process.get({Shm, :files}) == nil
     end
@@ -174,7 +174,7 @@ defmodule SnakeBridge.ShmTest do
     test "only files in a BEAM's segment directory are deleted for a relay" do
       outside = tmp_path("not-a-segment")
       File.write!(outside, "kept")
-      Shm.delete_relayed([outside, "/etc/hostname"])
+      Shm.Files.delete_relayed([outside, "/etc/hostname"])
       assert File.read!(outside) == "kept"
     end
 

@@ -65,7 +65,7 @@ defmodule SnakeBridge.Pool.Sessions do
 
   @doc false
   # The calling process wrote the segment file `file` (a path, or one relayed to
-  # another host, see SnakeBridge.Shm.delete_files/1): deleted if the process dies
+  # another host, see SnakeBridge.Shm.Files.delete/1): deleted if the process dies
   # before it forgets it.
   def own_segment(file) do
     :ets.insert(@segments, {self(), file})
@@ -151,7 +151,7 @@ defmodule SnakeBridge.Pool.Sessions do
 
   @impl true
   def handle_info({:DOWN, _ref, :process, pid, _reason}, state) do
-    SnakeBridge.Shm.delete_files(for {_pid, file} <- :ets.take(@segments, pid), do: file)
+    SnakeBridge.Shm.Files.delete(for {_pid, file} <- :ets.take(@segments, pid), do: file)
 
     case Map.pop(state.watched, pid) do
       {nil, _} ->

@@ -69,9 +69,9 @@ defmodule SnakeBridge.Pool.Remote.Relay do
         write(port, frame)
         relay(port, control, worker, router, reading, max_frame)
 
-      # After the frame they came with: see SnakeBridge.Shm.delete_files/1.
+      # After the frame they came with: see SnakeBridge.Shm.Files.delete/1.
       {:snakebridge_delete_relayed, paths} ->
-        SnakeBridge.Shm.delete_relayed(paths)
+        SnakeBridge.Shm.Files.delete_relayed(paths)
         relay(port, control, worker, router, reading, max_frame)
 
       {:snakebridge_control, frame} when control != nil ->
