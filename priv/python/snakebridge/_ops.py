@@ -426,9 +426,9 @@ def callback_result(decoder: Decoder, frame: bytes, offset: int) -> tuple[int, A
 
     Nearly every one is `{id, {:ok, value}}`: its two tuples are read here and only the
     value goes through the decoder, whose tuple loops ran about 340 bytecode
-    instructions a round trip (`bench/callback_profile.exs`).
-    Anything else is decoded whole. (The value is decoded from a copy that starts
-    with a version byte, so a DecodeError's offsets count from the value.)
+    instructions a round trip (`bench/callback_profile.exs`). Anything else is decoded
+    whole. (The value is decoded from a copy that starts with a version byte, so a
+    DecodeError's offsets count from the value.)
     """
     head = frame[offset : offset + 4]
     if head == _RESULT_SMALL_ID:
