@@ -10,7 +10,7 @@
     nproc: 1,
     otp: "25",
     python: %{
-      call_ns: 121.1,
+      call_ns: 104.1,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       lto: false,
@@ -20,13 +20,13 @@
     }
   },
   results: %{
-    "auto" => %{batch: :auto, items: 1_000_000, items_per_s: 3_676_050, reps: 15},
-    "batch 1" => %{batch: 1, items: 20000, items_per_s: 11853, reps: 5},
-    "batch 64" => %{batch: 64, items: 1_000_000, items_per_s: 529_526, reps: 5},
+    "auto" => %{batch: :auto, items: 1_000_000, items_per_s: 5_442_135, reps: 15},
+    "batch 1" => %{batch: 1, items: 20000, items_per_s: 12969, reps: 5},
+    "batch 64" => %{batch: 64, items: 1_000_000, items_per_s: 581_888, reps: 5},
     "batch 8192" => %{
       batch: 8192,
       items: 1_000_000,
-      items_per_s: 5_525_354,
+      items_per_s: 5_341_175,
       reps: 15
     }
   },
