@@ -7,7 +7,8 @@ defmodule SnakeBridge.CrashTest do
   import SnakeBridge.Test.Lifecycle
 
   alias SnakeBridge.{PythonError, RefError, WorkerCrashError}
-  alias SnakeBridge.Pool.Frames
+  require SnakeBridge.Pool.Entry
+  alias SnakeBridge.Pool.{Entry, Frames, Table}
 
   @crashes [
     {"os._exit(1)", "import os\nos._exit(1)", status: 1},
@@ -58,6 +59,40 @@ defmodule SnakeBridge.CrashTest do
 
       assert SnakeBridge.to_elixir!(replacement) == [3]
       refute os_pid(replacement) in [doomed_pid, kept_pid]
+    end
+  end
+
+  describe "the copy of its worker's entry a process keeps (see Call.Route)" do
+    test "is not used once the worker is replaced" do
+      start_supervised!({SnakeBridge.Pool, name: :crash_route_copy, size: 1})
+      await_pool(:crash_route_copy)
+      getpid = "import os\nos.getpid()"
+      doomed = SnakeBridge.eval!(getpid, %{}, pool: :crash_route_copy)
+
+      assert {_table, 0, Entry.ready(load: load, incarnation: first) = copied} =
+               Process.get(:snakebridge_route)
+
+      assert copied == Table.entry(:crash_route_copy, 0)
+      refute Table.retired?(load)
+
+      # Killed from outside, so no call of this process sees the crash.
+      System.cmd("kill", ["-9", "#{doomed}"])
+
+      eventually("the replacement", 10_000, fn ->
+        match?(
+          Entry.ready(incarnation: next) when next != first,
+          Table.entry(:crash_route_copy, 0)
+        )
+      end)
+
+      assert Table.retired?(load)
+      # With the old copy, this would write to the closed port until its timeout.
+      assert {:ok, replacement} =
+               SnakeBridge.eval(getpid, %{}, pool: :crash_route_copy, timeout: 5_000)
+
+      refute replacement == doomed
+      assert {_table, 0, Entry.ready(incarnation: next)} = Process.get(:snakebridge_route)
+      refute next == first
     end
   end
 

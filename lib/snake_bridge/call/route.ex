@@ -3,6 +3,12 @@ defmodule SnakeBridge.Call.Route do
   # Where a request goes: a request that carries refs goes to the worker holding them
   # (checked against the worker's incarnation, so a ref never reaches a replacement
   # worker); otherwise to the worker of the caller's session.
+  #
+  # Each process keeps the last ready entry it read, under :snakebridge_route with its
+  # pool's table and its index, and uses it again while the entry is not retired
+  # (Pool.Table.retired?/1): a copy is never staler than the table, which retires an
+  # entry as it replaces or removes it, and a restarted pool has another table. An ETS
+  # lookup, which copies the entry too, measured 1–2 µs a call live (bench/README.md).
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{RefError, Session, WorkerCrashError}
@@ -81,12 +87,29 @@ defmodule SnakeBridge.Call.Route do
      }}
   end
 
-  def ready_entry(meta, index, worker_id, deadline) do
+  def ready_entry(%{table: table} = meta, index, worker_id, deadline) do
+    case :erlang.get(:snakebridge_route) do
+      {^table, ^index, Entry.ready(load: load) = entry} ->
+        if Table.retired?(load),
+          do: read_entry(meta, index, worker_id, deadline),
+          else: same_incarnation(entry, worker_id)
+
+      _other ->
+        read_entry(meta, index, worker_id, deadline)
+    end
+  end
+
+  defp same_incarnation(Entry.ready(incarnation: incarnation) = entry, worker_id) do
+    if worker_id == nil or elem(worker_id, 2) == incarnation,
+      do: {:ok, entry},
+      else: {:error, worker_lost(worker_id)}
+  end
+
+  defp read_entry(%{table: table} = meta, index, worker_id, deadline) do
     case Table.entry(meta, index) do
-      Entry.ready(incarnation: incarnation) = entry ->
-        if worker_id == nil or elem(worker_id, 2) == incarnation,
-          do: {:ok, entry},
-          else: {:error, worker_lost(worker_id)}
+      Entry.ready() = entry ->
+        :erlang.put(:snakebridge_route, {table, index, entry})
+        same_incarnation(entry, worker_id)
 
       # The ref's incarnation is gone whatever comes next.
       _not_ready when worker_id != nil ->
