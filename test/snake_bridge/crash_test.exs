@@ -62,14 +62,14 @@ defmodule SnakeBridge.CrashTest do
     end
   end
 
-  describe "the copy of its worker's entry a process keeps (see Call.Route)" do
+  describe "the routing a process keeps (see Call.Route)" do
     test "is not used once the worker is replaced" do
       start_supervised!({SnakeBridge.Pool, name: :crash_route_copy, size: 1})
       await_pool(:crash_route_copy)
       getpid = "import os\nos.getpid()"
       doomed = SnakeBridge.eval!(getpid, %{}, pool: :crash_route_copy)
 
-      assert {_table, 0, Entry.ready(load: load, incarnation: first) = copied} =
+      assert {_facts, 0, Entry.ready(load: load, incarnation: first) = copied} =
                Process.get(:snakebridge_route)
 
       assert copied == Table.entry(:crash_route_copy, 0)
@@ -91,8 +91,25 @@ defmodule SnakeBridge.CrashTest do
                SnakeBridge.eval(getpid, %{}, pool: :crash_route_copy, timeout: 5_000)
 
       refute replacement == doomed
-      assert {_table, 0, Entry.ready(incarnation: next)} = Process.get(:snakebridge_route)
+      assert {_facts, 0, Entry.ready(incarnation: next)} = Process.get(:snakebridge_route)
       refute next == first
+    end
+
+    test "is not used once its pool is restarted with other options" do
+      start_supervised!({SnakeBridge.Pool, name: :crash_route_restart, size: 1, timeout: 10_000})
+      await_pool(:crash_route_restart)
+      assert SnakeBridge.eval!("1", %{}, pool: :crash_route_restart) == 1
+      stop_supervised!({SnakeBridge.Pool, :crash_route_restart})
+
+      assert_raise ArgumentError, ~r/no SnakeBridge pool named :crash_route_restart/, fn ->
+        SnakeBridge.eval("1", %{}, pool: :crash_route_restart)
+      end
+
+      start_supervised!({SnakeBridge.Pool, name: :crash_route_restart, size: 1, timeout: 300})
+      await_pool(:crash_route_restart)
+
+      assert {:error, %SnakeBridge.TimeoutError{timeout: 300}} =
+               SnakeBridge.eval("import time\ntime.sleep(3)", %{}, pool: :crash_route_restart)
     end
   end
 

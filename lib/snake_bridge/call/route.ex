@@ -5,10 +5,11 @@ defmodule SnakeBridge.Call.Route do
   # worker); otherwise to the worker of the caller's session.
   #
   # Each process keeps the last ready entry it read, under :snakebridge_route with its
-  # pool's table and its index, and uses it again while the entry is not retired
+  # pool's facts and its index, and uses both again while the entry is not retired
   # (Pool.Table.retired?/1): a copy is never staler than the table, which retires an
-  # entry as it replaces or removes it, and a restarted pool has another table. An ETS
-  # lookup, which copies the entry too, measured 1–2 µs a call live (bench/README.md).
+  # entry as it replaces or removes it, and a restarted pool has another table. Live,
+  # on one CPU shared with the worker, an ETS lookup (which copies the entry too) cost
+  # 0.6–2.0 µs a call and the persistent_term read of the facts 0.7 µs (bench/README.md).
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{RefError, Session, WorkerCrashError}
@@ -20,8 +21,8 @@ defmodule SnakeBridge.Call.Route do
   whose worker index is outside it, was lost or never issued.
   """
   @spec meta(Entry.worker_id() | nil, keyword) :: {:ok, Table.meta()} | {:error, RefError.t()}
-  def meta(nil, []), do: {:ok, Table.meta(:default)}
-  def meta(nil, opts), do: {:ok, Table.meta(Keyword.get(opts, :pool, :default))}
+  def meta(nil, []), do: {:ok, routed_meta(:default)}
+  def meta(nil, opts), do: {:ok, routed_meta(Keyword.get(opts, :pool, :default))}
 
   def meta({pool, index, _incarnation} = worker_id, _opts) do
     case Table.lookup(pool) do
@@ -33,6 +34,19 @@ defmodule SnakeBridge.Call.Route do
 
       _meta ->
         {:error, %RefError{reason: :unknown, message: "#{inspect(worker_id)} is no worker's"}}
+    end
+  end
+
+  # The facts kept with the calling process's last entry of `pool` while that entry
+  # is not retired (see the module comment): its workers stop before the pool erases
+  # its facts, and a restarted pool's workers are new. Else the published facts.
+  defp routed_meta(pool) do
+    case :erlang.get(:snakebridge_route) do
+      {%{name: ^pool} = meta, _index, Entry.ready(load: load)} ->
+        if Table.retired?(load), do: Table.meta(pool), else: meta
+
+      _other ->
+        Table.meta(pool)
     end
   end
 
@@ -89,7 +103,7 @@ defmodule SnakeBridge.Call.Route do
 
   def ready_entry(%{table: table} = meta, index, worker_id, deadline) do
     case :erlang.get(:snakebridge_route) do
-      {^table, ^index, Entry.ready(load: load) = entry} ->
+      {%{table: ^table}, ^index, Entry.ready(load: load) = entry} ->
         if Table.retired?(load),
           do: read_entry(meta, index, worker_id, deadline),
           else: same_incarnation(entry, worker_id)
@@ -105,10 +119,10 @@ defmodule SnakeBridge.Call.Route do
       else: {:error, worker_lost(worker_id)}
   end
 
-  defp read_entry(%{table: table} = meta, index, worker_id, deadline) do
+  defp read_entry(meta, index, worker_id, deadline) do
     case Table.entry(meta, index) do
       Entry.ready() = entry ->
-        :erlang.put(:snakebridge_route, {table, index, entry})
+        :erlang.put(:snakebridge_route, {meta, index, entry})
         same_incarnation(entry, worker_id)
 
       # The ref's incarnation is gone whatever comes next.

@@ -50,9 +50,18 @@ defmodule SnakeBridge.Pool.Table do
     meta
   end
 
-  @doc "Forgets a pool that has stopped."
+  @doc """
+  Forgets a pool that has stopped. Entries its workers left behind (a worker killed
+  before it could remove its own) are retired first.
+  """
   @spec unpublish(atom) :: boolean
-  def unpublish(pool), do: :persistent_term.erase({__MODULE__, pool})
+  def unpublish(pool) do
+    with %{table: table, size: size} <- lookup(pool) do
+      for index <- 0..(size - 1), do: retire(lookup_entry(table, index))
+    end
+
+    :persistent_term.erase({__MODULE__, pool})
+  end
 
   @doc "A running pool's facts; raises ArgumentError for an unknown pool."
   @spec meta(atom) :: meta
