@@ -5,7 +5,8 @@ defmodule SnakeBridge.Pool.Table do
   # Routing reads only lock-free shared state, so choosing a worker is not a message to
   # a pool process: a persistent_term with the pool's static facts (size, limits, the
   # ETS table of worker entries), and in each ready worker's entry an :atomics counter
-  # of its requests in flight.
+  # of its requests in flight. A caller keeps a copy of the facts and the entry it last
+  # used (SnakeBridge.Call.Route) until the entry is retired: replaced or removed here.
   #
   # A caller counts its request in before sending it; the worker's router counts it out
   # when it forwards the request's final reply. Counting out there, not in the caller,
