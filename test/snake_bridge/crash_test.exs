@@ -95,6 +95,33 @@ defmodule SnakeBridge.CrashTest do
       refute next == first
     end
 
+    test "is not used once its pool is killed outright, and a new pool's options are seen" do
+      spec = {SnakeBridge.Pool, name: :crash_route_killed, size: 1, timeout: 10_000}
+      pool = start_supervised!(Supervisor.child_spec(spec, restart: :temporary))
+      await_pool(:crash_route_killed)
+      assert SnakeBridge.eval!("1", %{}, pool: :crash_route_killed) == 1
+      {_facts, 0, Entry.ready(server: server)} = Process.get(:snakebridge_route)
+
+      watch = Process.monitor(server)
+      Process.exit(pool, :kill)
+      assert_receive {:DOWN, ^watch, :process, ^server, _reason}, 5_000
+
+      eventually("the pool's facts erased", 5_000, fn ->
+        Table.lookup(:crash_route_killed) == nil
+      end)
+
+      # At once, not after the old pool's 10 s timeout.
+      assert_raise ArgumentError, ~r/no SnakeBridge pool named :crash_route_killed/, fn ->
+        SnakeBridge.eval("1", %{}, pool: :crash_route_killed)
+      end
+
+      start_supervised!({SnakeBridge.Pool, name: :crash_route_killed, size: 1, timeout: 300})
+      await_pool(:crash_route_killed)
+
+      assert {:error, %SnakeBridge.TimeoutError{timeout: 300}} =
+               SnakeBridge.eval("import time\ntime.sleep(3)", %{}, pool: :crash_route_killed)
+    end
+
     test "is not used once its pool is restarted with other options" do
       start_supervised!({SnakeBridge.Pool, name: :crash_route_restart, size: 1, timeout: 10_000})
       await_pool(:crash_route_restart)

@@ -42,6 +42,13 @@ defmodule SnakeBridge.TableTest do
     assert Table.retired?(second_load)
   end
 
+  test "an entry updated in place, its counter kept, stays in use", %{pool: pool} do
+    Entry.ready(load: load) = entry = ready()
+    Table.put_entry(pool, 0, entry)
+    Table.put_entry(pool, 0, Entry.ready(entry, incarnation: 2))
+    refute Table.retired?(load)
+  end
+
   test "an entry removed by its server is retired, not one removed by another", %{pool: pool} do
     Entry.ready(load: load) = entry = ready()
     Table.put_entry(pool, 1, entry)
@@ -62,5 +69,15 @@ defmodule SnakeBridge.TableTest do
     assert Table.unpublish(pool)
     assert Table.retired?(load)
     assert Table.lookup(pool) == nil
+  end
+
+  test "a pool killed outright, its table gone, is still forgotten", %{pool: pool} do
+    # The table dies with the process that made it, as a pool's dies with its supervisor.
+    owner = Task.async(fn -> Table.publish(%{Table.meta(pool) | name: :"#{pool}_killed"}) end)
+    %{table: table} = Task.await(owner)
+    assert :ets.info(table) == :undefined
+
+    assert Table.unpublish(:"#{pool}_killed")
+    assert Table.lookup(:"#{pool}_killed") == nil
   end
 end

@@ -378,6 +378,7 @@ defmodule SnakeBridge.Call do
 
   # The call's frame was not written: its worker's channel is closed.
   defp crashed(call, deadline) do
+    Route.forget()
     %{monitor: monitor} = call = watch(call)
 
     receive do

@@ -6,10 +6,13 @@ defmodule SnakeBridge.Call.Route do
   #
   # Each process keeps the last ready entry it read, under :snakebridge_route with its
   # pool's facts and its index, and uses both again while the entry is not retired
-  # (Pool.Table.retired?/1): a copy is never staler than the table, which retires an
-  # entry as it replaces or removes it, and a restarted pool has another table. Live,
-  # on one CPU shared with the worker, an ETS lookup (which copies the entry too) cost
-  # 0.6–2.0 µs a call and the persistent_term read of the facts 0.7 µs (bench/README.md).
+  # (Pool.Table.retired?/1). The table retires an entry as it replaces or removes it,
+  # and a worker's server its own as it stops, so a copy outlives its entry only while
+  # the entry is stale in the table too (a server killed outright, until it is
+  # restarted); a call that then finds the channel closed forgets its copy. Live, on
+  # one CPU shared with the worker, the ETS lookup (which copies the entry too) and the
+  # persistent_term read of the facts cost about 1.5 µs a call (bench/README.md,
+  # "session 7").
 
   require SnakeBridge.Pool.Entry
   alias SnakeBridge.{RefError, Session, WorkerCrashError}
@@ -160,6 +163,10 @@ defmodule SnakeBridge.Call.Route do
     :exit, _ ->
       ready_entry(Table.meta(meta.name), index, nil, deadline)
   end
+
+  @doc "Forgets the calling process's kept route: its worker's channel was found closed."
+  @spec forget() :: term
+  def forget, do: :erlang.erase(:snakebridge_route)
 
   @doc "The error for a ref whose worker is gone."
   @spec worker_lost(Entry.worker_id()) :: RefError.t()

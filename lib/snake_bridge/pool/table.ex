@@ -57,11 +57,16 @@ defmodule SnakeBridge.Pool.Table do
   """
   @spec unpublish(atom) :: boolean
   def unpublish(pool) do
-    with %{table: table, size: size} <- lookup(pool) do
-      for index <- 0..(size - 1), do: retire(lookup_entry(table, index))
-    end
-
+    with %{table: table, size: size} <- lookup(pool), do: retire_all(table, size)
     :persistent_term.erase({__MODULE__, pool})
+  end
+
+  # A pool killed outright took its table with it; its workers, which trap exits,
+  # retired their own entries as they stopped (see `retire/1`).
+  defp retire_all(table, size) do
+    for index <- 0..(size - 1), do: retire_entry(lookup_entry(table, index))
+  rescue
+    ArgumentError -> []
   end
 
   @doc "A running pool's facts; raises ArgumentError for an unknown pool."
@@ -85,8 +90,12 @@ defmodule SnakeBridge.Pool.Table do
     table = meta(pool).table
     previous = lookup_entry(table, index)
     :ets.insert(table, {index, entry})
-    retire(previous)
+    retire_replaced(previous, entry)
   end
+
+  # An entry updated in place (the same worker's, its counter kept) stays in use.
+  defp retire_replaced(Entry.ready(load: load), Entry.ready(load: load)), do: true
+  defp retire_replaced(previous, _entry), do: retire_entry(previous)
 
   @spec entry(meta | atom, non_neg_integer) :: Entry.t()
   def entry(%{table: table}, index), do: lookup_entry(table, index)
@@ -106,10 +115,18 @@ defmodule SnakeBridge.Pool.Table do
   def delete_entry(pool, index, server) do
     with %{table: table} <- lookup(pool) do
       case :ets.lookup(table, index) do
-        [{_, {:starting, ^server}}] -> :ets.delete(table, index)
-        [{_, {:failed, ^server, _}}] -> :ets.delete(table, index)
-        [{_, Entry.ready(server: ^server) = entry}] -> :ets.delete(table, index) and retire(entry)
-        _ -> true
+        [{_, {:starting, ^server}}] ->
+          :ets.delete(table, index)
+
+        [{_, {:failed, ^server, _}}] ->
+          :ets.delete(table, index)
+
+        [{_, Entry.ready(server: ^server) = entry}] ->
+          :ets.delete(table, index)
+          retire_entry(entry)
+
+        _ ->
+          true
       end
     end
   end
@@ -236,18 +253,26 @@ defmodule SnakeBridge.Pool.Table do
   @doc """
   Has the ready entry whose counter is `load` left its slot? A caller may keep a copy
   of an entry (SnakeBridge.Call.Route does) while this says false: the check reads the
-  cache line the call's check-in writes anyway, where a table lookup measured 1–2 µs
-  a call live (bench/README.md).
+  cache line the call's check-in writes anyway, where a table lookup cost about a
+  microsecond a call live (bench/README.md, "session 7").
   """
   @spec retired?(:atomics.atomics_ref()) :: boolean
   def retired?(load), do: :atomics.get(load, 2) != 0
 
-  defp retire(Entry.ready(load: load)) do
-    :atomics.put(load, 2, 1)
+  @doc """
+  Retires the ready entry whose counter is `load`, from its worker's server as it
+  stops: before it touches the table, which is gone if the pool was killed outright.
+  """
+  @spec retire(:atomics.atomics_ref() | nil) :: :ok
+  def retire(nil), do: :ok
+  def retire(load), do: :atomics.put(load, 2, 1)
+
+  defp retire_entry(Entry.ready(load: load)) do
+    retire(load)
     true
   end
 
-  defp retire(_entry), do: true
+  defp retire_entry(_entry), do: true
 
   @doc "The least busy worker, ties broken in turn so idle workers share the work."
   def least_busy(%{size: 1}), do: 0

@@ -340,6 +340,8 @@ defmodule SnakeBridge.Pool.WorkerServer do
 
   @impl true
   def terminate(reason, state) do
+    Table.retire(state.load)
+
     with {:shutdown, %WorkerCrashError{} = error} <- reason,
          do: Table.note_exit(state.pool, state.index, self(), error)
 

@@ -40,6 +40,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
     :incarnation,
     :server,
     :router,
+    :load,
     :transport,
     :started_at,
     failures: 0
@@ -128,6 +129,7 @@ defmodule SnakeBridge.Pool.Remote.Worker do
            | incarnation: incarnation,
              server: far.server,
              router: router,
+             load: load,
              transport: transport,
              started_at: System.monotonic_time(:millisecond),
              failures: 0
@@ -238,6 +240,8 @@ defmodule SnakeBridge.Pool.Remote.Worker do
 
   @impl true
   def terminate(reason, state) do
+    Table.retire(state.load)
+
     with {:shutdown, %WorkerCrashError{} = error} <- reason,
          do: Table.note_exit(state.pool, state.index, self(), error)
 
