@@ -110,16 +110,7 @@ defmodule SnakeBridge.CrashTest do
         Table.lookup(:crash_route_killed) == nil
       end)
 
-      # At once, not after the old pool's 10 s timeout.
-      assert_raise ArgumentError, ~r/no SnakeBridge pool named :crash_route_killed/, fn ->
-        SnakeBridge.eval("1", %{}, pool: :crash_route_killed)
-      end
-
-      start_supervised!({SnakeBridge.Pool, name: :crash_route_killed, size: 1, timeout: 300})
-      await_pool(:crash_route_killed)
-
-      assert {:error, %SnakeBridge.TimeoutError{timeout: 300}} =
-               SnakeBridge.eval("import time\ntime.sleep(3)", %{}, pool: :crash_route_killed)
+      assert_gone_then_new_options_seen(:crash_route_killed)
     end
 
     test "is not used once its pool is restarted with other options" do
@@ -127,17 +118,22 @@ defmodule SnakeBridge.CrashTest do
       await_pool(:crash_route_restart)
       assert SnakeBridge.eval!("1", %{}, pool: :crash_route_restart) == 1
       stop_supervised!({SnakeBridge.Pool, :crash_route_restart})
-
-      assert_raise ArgumentError, ~r/no SnakeBridge pool named :crash_route_restart/, fn ->
-        SnakeBridge.eval("1", %{}, pool: :crash_route_restart)
-      end
-
-      start_supervised!({SnakeBridge.Pool, name: :crash_route_restart, size: 1, timeout: 300})
-      await_pool(:crash_route_restart)
-
-      assert {:error, %SnakeBridge.TimeoutError{timeout: 300}} =
-               SnakeBridge.eval("import time\ntime.sleep(3)", %{}, pool: :crash_route_restart)
+      assert_gone_then_new_options_seen(:crash_route_restart)
     end
+  end
+
+  # A call to the stopped `pool` is refused at once (not after its 10 s timeout), and
+  # one to a new pool of that name runs with the new pool's timeout.
+  defp assert_gone_then_new_options_seen(pool) do
+    assert_raise ArgumentError, ~r/no SnakeBridge pool named #{inspect(pool)}/, fn ->
+      SnakeBridge.eval("1", %{}, pool: pool)
+    end
+
+    start_supervised!({SnakeBridge.Pool, name: pool, size: 1, timeout: 300})
+    await_pool(pool)
+
+    assert {:error, %SnakeBridge.TimeoutError{timeout: 300}} =
+             SnakeBridge.eval("import time\ntime.sleep(3)", %{}, pool: pool)
   end
 
   describe "calls queued behind a call that kills its worker" do
