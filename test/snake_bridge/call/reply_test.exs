@@ -88,4 +88,30 @@ defmodule SnakeBridge.Call.ReplyTest do
     assert <<^event_kind, 0, payload::binary>> = event
     assert :erlang.binary_to_term(payload) == {:hello, %{}}
   end
+
+  test "a scalar reply, read by a match, is exactly what the decoder reads" do
+    terms =
+      SnakeBridge.eval!("""
+      from snakebridge._etf import scalar_term
+      values = [0, 255, 256, -1, -2**31, 2**31 - 1, 2**31, 4.0, -0.0, 1e308, 5e-324,
+                float("inf"), float("nan"), None, True, False]
+      [scalar_term(v) for v in values]
+      """)
+
+    matched =
+      for %SnakeBridge.Bytes{data: data} <- terms do
+        assert Reply.decode(Wire.kind(:ok), data) === :erlang.binary_to_term(data)
+        scalar_shape?(data)
+      end
+
+    # Every value but 2**31 (a big integer) and the two non-finite floats (atoms) has
+    # one of the shapes the match reads.
+    assert Enum.count(matched, & &1) == length(terms) - 3
+  end
+
+  defp scalar_shape?(<<131, 70, _::float-64>>), do: true
+  defp scalar_shape?(<<131, 97, _>>), do: true
+  defp scalar_shape?(<<131, 98, _::32>>), do: true
+  defp scalar_shape?(<<131, 119, size, name::binary-size(size)>>), do: name in ~w(nil true false)
+  defp scalar_shape?(_other), do: false
 end
