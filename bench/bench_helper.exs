@@ -94,6 +94,28 @@ defmodule BenchHelper do
     end)
   end
 
+  @doc """
+  Runs each case `per` times in turn, `rounds` times over, and returns one map a
+  round of each case's median in that round. A difference between two cases is then
+  read round by round (`paired_median/3`): a drift of the machine that lasts longer
+  than a round hits both, which whole-run medians of a noisy machine do not resolve
+  below a microsecond.
+  """
+  def paired(cases, rounds, per) do
+    for _ <- 1..rounds do
+      Map.new(cases, fn {name, fun} -> {name, median(for _ <- 1..per, do: time_ns(fun))} end)
+    end
+  end
+
+  @doc "The median over the rounds of `paired/3` of `case_a`, or of `case_a - case_b`."
+  def paired_median(rows, case_a), do: median(Enum.map(rows, & &1[case_a]))
+  def paired_median(rows, case_a, case_b), do: median(Enum.map(rows, &(&1[case_a] - &1[case_b])))
+
+  @doc "The median over the rounds of `paired/3` of `case_a / case_b`."
+  def paired_ratio(rows, case_a, case_b), do: median(Enum.map(rows, &(&1[case_a] / &1[case_b])))
+
+  defp median(values), do: values |> Enum.sort() |> Enum.at(div(length(values), 2))
+
   @doc "min, median, p99 and max of samples, in the samples' unit."
   def summary(samples) do
     sorted = Enum.sort(samples)
