@@ -14,9 +14,12 @@
 # * frame_timer: the same, waiting as a call waits, with an `after` (a timer);
 # * frame_decoded: the same, its reply decoded by binary_to_term, as every reply was
 #   before replies of one scalar were read by a match;
-# * call: SnakeBridge.call("math", "sqrt", [16]);
-# * call_unkept: the same, with the route the calling process keeps forgotten first,
-#   so the call reads the pool's facts and its worker's entry from the table.
+# * call: SnakeBridge.call("math", "sqrt", [16]), which takes the fast path
+#   (SnakeBridge.Call.fast_call/3);
+# * call_general: the same with an option (`pool: :default`), which takes the general
+#   path: options checked, arguments prepared, routed through SnakeBridge.Call.Route;
+# * call_unkept: the general path with the route the calling process keeps forgotten
+#   first, so it reads the pool's facts and its worker's entry from the table.
 Code.require_file("bench_helper.exs", __DIR__)
 
 require SnakeBridge.Pool.Entry
@@ -73,9 +76,10 @@ cases = [
     end
   end,
   call: fn -> {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16]) end,
+  call_general: fn -> {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16], [], pool: :default) end,
   call_unkept: fn ->
     :erlang.erase(:snakebridge_route)
-    {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16])
+    {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16], [], pool: :default)
   end
 ]
 
@@ -91,7 +95,8 @@ split = %{
   receive_timer_us: us.(:frame_timer, :frame),
   binary_to_term_of_the_reply_us: us.(:frame_decoded, :frame_timer),
   elixir_api_over_the_frame_us: us.(:call, :frame_timer),
-  table_reads_the_kept_route_saves_us: us.(:call_unkept, :call)
+  general_path_over_the_fast_us: us.(:call_general, :call),
+  table_reads_the_kept_route_saves_us: us.(:call_unkept, :call_general)
 }
 
 IO.puts("""
@@ -102,6 +107,7 @@ paired medians over 120 rounds of 300 of each case:
   the call's receive timer                       +#{split.receive_timer_us} µs
   binary_to_term of the reply (now a match)      +#{split.binary_to_term_of_the_reply_us} µs
   the rest of the Elixir API                     +#{split.elixir_api_over_the_frame_us} µs over the timed frame
+  the general path (an option given)             +#{split.general_path_over_the_fast_us} µs over the fast path
   the pool's table read each call (now kept)     +#{split.table_reads_the_kept_route_saves_us} µs
 """)
 

@@ -53,6 +53,13 @@ defmodule SnakeBridge do
   @spec call(target, name, list, kwargs, opts) :: {:ok, term} | {:error, error}
   def call(module, function, args \\ [], kwargs \\ [], opts \\ [])
 
+  # The commonest call of all goes first (see SnakeBridge.Call.fast_call/3).
+  def call(module, function, args, [], [])
+      when is_binary(module) and is_binary(function) and is_list(args) do
+    with :general <- Call.fast_call(module, function, args),
+         do: request_call(module, function, args, [], [])
+  end
+
   def call(module, function, args, kwargs, opts)
       when (is_binary(module) or is_struct(module, Ref)) and
              (is_binary(function) or is_atom(function)) and is_list(args) and

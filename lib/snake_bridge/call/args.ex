@@ -49,6 +49,19 @@ defmodule SnakeBridge.Call.Args do
   end
 
   @doc false
+  # A flat list of numbers, atoms and binaries below the out-of-band size: arguments
+  # that `prepare/3` returns as they are, with no refs in them. Read without scan's
+  # bookkeeping, for SnakeBridge.Call.fast_call/3.
+  @spec plain?(term) :: boolean
+  def plain?([]), do: true
+  def plain?([term | rest]) when is_number(term) or is_atom(term), do: plain?(rest)
+
+  def plain?([term | rest]) when is_binary(term),
+    do: not Shm.out_of_band?(term) and plain?(rest)
+
+  def plain?(_other), do: false
+
+  @doc false
   # Keyword arguments or eval bindings: a keyword list or a map whose keys are names
   # (atoms or UTF-8 strings, each given once), then prepared like any term.
   @spec prepare_keywords(list | map, String.t(), worker) ::

@@ -158,6 +158,48 @@ defmodule SnakeBridge.Call do
     end
   end
 
+  @doc """
+  `SnakeBridge.call(module, name, args)` with no keyword arguments and no options, when
+  its arguments need no preparation (`Args.plain?/1`) and the calling process keeps a
+  current route to its session's worker (`Route.kept/2`): `request/4` without the
+  option, argument and routing layers, which would find nothing to do here. Live, on
+  one CPU shared with the worker, those layers cost 1.5–2 µs of a 30 µs call (each a
+  call into another module, cold after the worker has run; bench/README.md, "session
+  7"). `:general` when the call is not such a one: nothing was sent or counted.
+  """
+  @spec fast_call(String.t(), String.t(), list) ::
+          {:ok, term} | {:error, Exception.t()} | :general
+  def fast_call(module, name, args) do
+    with true <- Args.plain?(args),
+         {:ok, session} <- Session.resolve(:default, nil),
+         index = session.worker,
+         {meta, Entry.ready(load: load) = entry} <- Route.kept(:default, index),
+         place when is_atom(place) <- Table.check_in(meta, index, load) do
+      plan = {settings([], meta), place, nil}
+      deadline = Route.deadline(meta.timeout)
+
+      try do
+        send_and_await(
+          :call,
+          {module, name, args, []},
+          plan,
+          meta,
+          index,
+          entry,
+          session,
+          meta.timeout,
+          deadline
+        )
+      after
+        Shm.clean_up()
+      end
+    else
+      # A released session, or a full queue: what the general path would answer too.
+      {:error, _reason} = refused -> refused
+      _not_plain_or_not_kept -> :general
+    end
+  end
+
   @doc false
   # For bench/pool_overhead.exs only: `request/4` with routing bypassed, to measure
   # what the pool adds. `route` comes from `__route__/1`, resolved once up front; what

@@ -40,6 +40,22 @@ defmodule SnakeBridge.Call.Route do
     end
   end
 
+  @doc """
+  The facts of `pool` and the ready entry of its worker `index` that the calling
+  process keeps, if they are current; nil otherwise (`meta/2` and `worker/4` then read
+  the table, and keep what they read).
+  """
+  @spec kept(atom, non_neg_integer) :: {Table.meta(), Entry.ready()} | nil
+  def kept(pool, index) do
+    case :erlang.get(:snakebridge_route) do
+      {%{name: ^pool} = meta, ^index, Entry.ready(load: load) = entry} ->
+        if Table.retired?(load), do: nil, else: {meta, entry}
+
+      _other ->
+        nil
+    end
+  end
+
   # The facts kept with the calling process's last entry of `pool` while that entry
   # is not retired (see the module comment): its workers stop before the pool erases
   # its facts, and a restarted pool's workers are new. Else the published facts.
