@@ -22,8 +22,14 @@ defmodule SnakeBridge.Call.Header do
   @doc "A request header; `flags` from `flags/2`."
   @spec build(op, byte, binary, non_neg_integer, non_neg_integer, binary) :: binary
   def build(op, flags, tag, session, caller, parent) do
-    <<Wire.op(op), flags, byte_size(tag), tag::binary, session::64, caller::64, byte_size(parent),
+    <<op_code(op), flags, byte_size(tag), tag::binary, session::64, caller::64, byte_size(parent),
       parent::binary>>
+  end
+
+  # The codes read from Wire when this module compiles, as `flags/1`'s are: a call into
+  # Wire on every request is one more module's code to bring back into the cache.
+  for {op, code} <- Wire.table().ops do
+    defp op_code(unquote(op)), do: unquote(code)
   end
 
   @doc """
