@@ -71,6 +71,20 @@ defmodule SnakeBridge.ShmTest do
     assert File.ls!(worker_dir) == []
   end
 
+  test "a request refused before it is sent leaves no segment to the next one" do
+    big = :binary.copy("x", @threshold)
+
+    # The arguments are prepared (the binary goes to a segment file), then the keyword
+    # arguments refused.
+    assert {:error, %EncodeError{reason: reason}} =
+             SnakeBridge.call("builtins", "len", [big], [{"a", 1}, {"a", 2}], pool: :shm_test)
+
+    assert reason =~ "given twice"
+    assert Process.get({Shm, :files}) == nil
+    assert Process.get({Shm, :blobs}) == nil
+    assert call("builtins", "len", ["x"]) == {:ok, 1}
+  end
+
   test "text above the threshold stays text" do
     text = String.duplicate("ü", 100_000)
     assert call("builtins", "str", [text]) == {:ok, text}

@@ -40,12 +40,20 @@ defmodule SnakeBridge.Call.Args do
     case scan(term, worker, false) do
       {:ok, worker} -> {:ok, term, worker}
       :rewrite -> rewrite(term, root, worker)
-      :invalid -> {:error, locate(term, root, false)}
+      :invalid -> refuse(locate(term, root, false))
     end
   catch
-    {:cross_worker, a, b} -> {:error, cross_worker(a, b)}
-    {:malformed_ref, ref} -> {:error, malformed_ref(ref)}
-    {:encoding, reason, value} -> {:error, %EncodeError{path: root, value: value, reason: reason}}
+    {:cross_worker, a, b} -> refuse(cross_worker(a, b))
+    {:malformed_ref, ref} -> refuse(malformed_ref(ref))
+    {:encoding, reason, value} -> refuse(%EncodeError{path: root, value: value, reason: reason})
+  end
+
+  # A request refused while its terms are prepared is never sent: the segments queued
+  # for the terms prepared before this one (its arguments, when its keyword arguments
+  # are refused) go now, or the process's next request would carry them.
+  defp refuse(error) do
+    Shm.clean_up()
+    {:error, error}
   end
 
   @doc false
@@ -74,7 +82,7 @@ defmodule SnakeBridge.Call.Args do
         prepare(keywords, root, worker)
 
       {at, value, reason} ->
-        {:error, %EncodeError{path: root <> at, value: value, reason: reason}}
+        refuse(%EncodeError{path: root <> at, value: value, reason: reason})
     end
   end
 

@@ -30,7 +30,7 @@ defmodule SnakeBridge.Call do
   import Bitwise
 
   require SnakeBridge.Pool.Entry
-  alias SnakeBridge.{EncodeError, Session, Shm, TimeoutError, Wire, WorkerCrashError}
+  alias SnakeBridge.{EncodeError, OverloadError, Session, Shm, TimeoutError, Wire, WorkerCrashError}
   alias SnakeBridge.Call.{Args, Callback, Header, Reply, Route}
   alias SnakeBridge.Pool.{Entry, Router, Table, Transport, WorkerServer}
   alias SnakeBridge.Pool.Transport.LocalPort
@@ -165,9 +165,9 @@ defmodule SnakeBridge.Call do
   its arguments need no preparation (`Args.plain?/1`) and the calling process keeps a
   current route to its session's worker (`Route.kept/2`): `request/4` without the
   option, argument and routing layers, which would find nothing to do here. Live, on
-  one CPU shared with the worker, those layers cost 1.5–2 µs of a 30 µs call (each a
+  one CPU shared with the worker, those layers cost 1.4–2.1 µs of a 30 µs call (each a
   call into another module, cold after the worker has run; bench/README.md, "session
-  7"). `:general` when the call is not such a one: nothing was sent or counted.
+  7"). `:general` when the call is not such a one: no request was sent or counted.
   """
   @spec fast_call(String.t(), String.t(), list) ::
           {:ok, term} | {:error, Exception.t()} | :general
@@ -196,9 +196,11 @@ defmodule SnakeBridge.Call do
         Shm.clean_up()
       end
     else
-      # A released session, or a full queue: what the general path would answer too.
-      {:error, _reason} = refused -> refused
-      _not_plain_or_not_kept -> :general
+      # A full queue: what the general path would answer too.
+      {:error, %OverloadError{}} = refused -> refused
+      # Not plain, not kept, or a released session, which the general path answers
+      # (after checking that the pool runs).
+      _other -> :general
     end
   end
 
@@ -330,8 +332,8 @@ defmodule SnakeBridge.Call do
   defp first_send(channel, _transport, _frame, _box, _id, state, deadline, timeout),
     do: dispatch(channel, state.(), deadline, timeout)
 
-  # The local transport named, not looked up by module through Transport: 0.3–0.4 µs
-  # a call less live (bench/README.md, "session 7"). Matched by its name: a struct
+  # The local transport named, not looked up by module through Transport: 0.17–0.42
+  # µs a call less live (bench/README.md, "session 7"). Matched by its name: a struct
   # pattern would make this module wait for LocalPort's compilation.
   defp send_now(%{__struct__: LocalPort} = transport, frame),
     do: LocalPort.send_frame(transport, frame)

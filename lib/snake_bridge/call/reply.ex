@@ -125,7 +125,7 @@ defmodule SnakeBridge.Call.Reply do
 
   # A reply that is one float, integer, None or bool, the commonest replies there are,
   # is read by a match: the decoder's BIF, called cold on one CPU shared with the
-  # worker, cost 0.55–0.8 µs a call (bench/README.md, "session 7"). The bytes are
+  # worker, cost 0.42–0.8 µs a call (bench/README.md, "session 7"). The bytes are
   # those of Python's `scalar_term`; a non-finite float is no NEW_FLOAT_EXT match.
   def decode(_kind, <<131, 70, value::float-64>>), do: value
   def decode(_kind, <<131, 97, value>>), do: value

@@ -43,7 +43,7 @@ defmodule SnakeBridge.Call.Route do
   @doc """
   The facts of `pool` and the ready entry of its worker `index` that the calling
   process keeps, if they are current; nil otherwise (`meta/2` and `worker/4` then read
-  the table, and keep what they read).
+  the table, and `worker/4` keeps what it read).
   """
   @spec kept(atom, non_neg_integer) :: {Table.meta(), Entry.ready()} | nil
   def kept(pool, index) do

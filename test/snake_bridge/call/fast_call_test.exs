@@ -83,9 +83,12 @@ defmodule SnakeBridge.Call.FastCallTest do
         "f" => double
       })
 
-      assert Call.fast_call("builtins", "eval", ["#{name}(21)"]) == {:ok, 42}
-      assert_received {:called_in, ^me}
-      SnakeBridge.eval!("import builtins\ndelattr(builtins, name)", %{"name" => name})
+      try do
+        assert Call.fast_call("builtins", "eval", ["#{name}(21)"]) == {:ok, 42}
+        assert_received {:called_in, ^me}
+      after
+        SnakeBridge.eval!("import builtins\ndelattr(builtins, name)", %{"name" => name})
+      end
     end)
   end
 end
