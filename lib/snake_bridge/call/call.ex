@@ -30,7 +30,17 @@ defmodule SnakeBridge.Call do
   import Bitwise
 
   require SnakeBridge.Pool.Entry
-  alias SnakeBridge.{EncodeError, OverloadError, Session, Shm, TimeoutError, Wire, WorkerCrashError}
+
+  alias SnakeBridge.{
+    EncodeError,
+    OverloadError,
+    Session,
+    Shm,
+    TimeoutError,
+    Wire,
+    WorkerCrashError
+  }
+
   alias SnakeBridge.Call.{Args, Callback, Header, Reply, Route}
   alias SnakeBridge.Pool.{Entry, Router, Table, Transport, WorkerServer}
   alias SnakeBridge.Pool.Transport.LocalPort
