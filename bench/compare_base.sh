@@ -25,7 +25,7 @@ medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\)[^:]*: *median \([0
 out=bench/results/latency_vs_base.txt
 {
   echo "command: bench/compare_base.sh $base_rev $rounds"
-  echo "date: $(date -u +%F)  base: $(git rev-parse --short "$base_rev")  here: $(git rev-parse --short HEAD)$(git diff --quiet -- . ":!bench/results" || echo +changes)"
+  echo "date: $(date -u +%F)  base: $(git rev-parse --short "$base_rev")  here: $(git rev-parse --short HEAD)$(git diff --quiet -- . ":!bench/results" ":!*.md" || echo +changes)"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
   echo "round side ratio echo_us/call_us"
 } >"$out"
