@@ -47,25 +47,30 @@ defmodule SnakeBridge.Call.Route do
   """
   @spec kept(atom, non_neg_integer) :: {Table.meta(), Entry.ready()} | nil
   def kept(pool, index) do
+    case kept_route(pool) do
+      {meta, ^index, entry} -> {meta, entry}
+      _other -> nil
+    end
+  end
+
+  # The route the calling process keeps to a worker of `pool`, while its entry is not
+  # retired (see the module comment).
+  defp kept_route(pool) do
     case :erlang.get(:snakebridge_route) do
-      {%{name: ^pool} = meta, ^index, Entry.ready(load: load) = entry} ->
-        if Table.retired?(load), do: nil, else: {meta, entry}
+      {%{name: ^pool}, _index, Entry.ready(load: load)} = route ->
+        if Table.retired?(load), do: nil, else: route
 
       _other ->
         nil
     end
   end
 
-  # The facts kept with the calling process's last entry of `pool` while that entry
-  # is not retired (see the module comment): its workers stop before the pool erases
-  # its facts, and a restarted pool's workers are new. Else the published facts.
+  # The kept facts of `pool` (its workers stop before the pool erases its facts, and a
+  # restarted pool's workers are new), else the published ones.
   defp routed_meta(pool) do
-    case :erlang.get(:snakebridge_route) do
-      {%{name: ^pool} = meta, _index, Entry.ready(load: load)} ->
-        if Table.retired?(load), do: Table.meta(pool), else: meta
-
-      _other ->
-        Table.meta(pool)
+    case kept_route(pool) do
+      {meta, _index, _entry} -> meta
+      nil -> Table.meta(pool)
     end
   end
 
@@ -120,15 +125,10 @@ defmodule SnakeBridge.Call.Route do
      }}
   end
 
-  def ready_entry(%{table: table} = meta, index, worker_id, deadline) do
-    case :erlang.get(:snakebridge_route) do
-      {%{table: ^table}, ^index, Entry.ready(load: load) = entry} ->
-        if Table.retired?(load),
-          do: read_entry(meta, index, worker_id, deadline),
-          else: same_incarnation(entry, worker_id)
-
-      _other ->
-        read_entry(meta, index, worker_id, deadline)
+  def ready_entry(%{name: pool, table: table} = meta, index, worker_id, deadline) do
+    case kept_route(pool) do
+      {%{table: ^table}, ^index, entry} -> same_incarnation(entry, worker_id)
+      _other -> read_entry(meta, index, worker_id, deadline)
     end
   end
 
