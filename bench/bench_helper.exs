@@ -147,15 +147,15 @@ defmodule BenchHelper do
   end
 
   # Python builds differ by 25% on the same engine (a PGO+LTO build against one
-  # without): every result says which interpreter ran the workers, how it says it was
-  # built, and how fast it makes a Python-level call (distributions such as Debian build
-  # with PGO and LTO without saying so in sysconfig, so the speed is the reliable fact).
+  # without): every result says which interpreter ran the workers, whether it is an
+  # optimized build by the set-up's own rule (`snakebridge._interp.describe`, the one
+  # `mix snakebridge.setup` chooses by), and how fast it makes a Python-level call.
+  # Debian builds with PGO and LTO but strips those flags from sysconfig, so
+  # CONFIG_ARGS alone would call its build plain; the call time is the measured fact.
   @interpreter """
   import sys, sysconfig, time
-  args = sysconfig.get_config_var("CONFIG_ARGS") or ""
-  cflags = " ".join(sysconfig.get_config_var(v) or "" for v in ("PY_CFLAGS", "PY_CFLAGS_NODIST"))
-  pgo = "--enable-optimizations" in args or "-fprofile-use" in cflags
-  lto = "--with-lto" in args or "-flto" in cflags
+  from snakebridge._interp import describe
+  found = describe(sys.executable)
   def step(x):
       return x + 1
   best = None
@@ -166,22 +166,27 @@ defmodule BenchHelper do
           x = step(x)
       elapsed = (time.perf_counter_ns() - start) / 100_000
       best = elapsed if best is None else min(best, elapsed)
-  print(sys.version.split()[0], sys.executable, pgo, lto, args, round(best, 1), sep="\\0", end="")
+  args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+  fields = [sys.version.split()[0], sys.executable, found is not None and found.optimized]
+  fields += [found.why if found else "did not run", args, round(best, 1)]
+  print(*fields, sep="\\0", end="")
   """
 
   @doc """
-  The workers' interpreter: version, path, whether its sysconfig says PGO and LTO, and
-  `call_ns`, the best time of a Python-level function call and loop step.
+  The workers' interpreter: version, path, whether it is an optimized (PGO/LTO) build
+  and why the set-up's rule says so, its `CONFIG_ARGS`, and `call_ns`, the best time
+  of a Python-level function call and loop step.
   """
   def interpreter do
-    {out, 0} = System.cmd(python(), ["-c", @interpreter])
-    [version, path, pgo, lto, config_args, call_ns] = String.split(out, <<0>>)
+    env = [{"PYTHONPATH", Path.expand("../priv/python", __DIR__)}]
+    {out, 0} = System.cmd(python(), ["-c", @interpreter], env: env)
+    [version, path, optimized, why, config_args, call_ns] = String.split(out, <<0>>)
 
     %{
       version: version,
       path: path,
-      pgo: pgo == "True",
-      lto: lto == "True",
+      optimized: optimized == "True",
+      optimized_because: why,
       config_args: config_args,
       call_ns: String.to_float(call_ns)
     }
