@@ -72,7 +72,12 @@ def test_a_callback_with_an_argument_that_is_no_scalar_goes_to_the_encoder(
 
 @pytest.mark.parametrize("callback_id", [1, 255, 256, 2**31 - 1, 2**31, 2**40])
 @pytest.mark.parametrize(
-    "value", [42, -1, 2.5, "text", [1, "two", [3.0]], {"k": (1, 2)}, None, (), []]
+    "value",
+    # The ints and floats of the first row are read by hand, the rest decoded.
+    [
+        *(0, 42, 255, 256, -1, 70_000, -(2**31), 2**31 - 1, 2.5, -0.0, 1.5e300, -2.25e-300),
+        *(2**31, -(2**31) - 1, 2**70, "text", [1, "two", [3.0]], {"k": (1, 2)}, None, (), []),
+    ],
 )
 @pytest.mark.parametrize("otp25", [False, True])
 def test_a_callback_result_reads_as_the_decoder_reads_it(
@@ -95,6 +100,15 @@ def test_a_malformed_value_after_a_well_formed_start_is_a_decode_error() -> None
     frame = _etf((3, (Atom("ok"), [1, 2])))[:-2]
     with pytest.raises(DecodeError, match="truncated"):
         callback_result(_decoder(), frame, 0)
+
+
+@pytest.mark.parametrize("value", [7, 70_000, 2.5])
+def test_a_scalar_value_cut_short_or_followed_by_more_is_a_decode_error(value: Any) -> None:
+    frame = _etf((3, (Atom("ok"), value)))
+    with pytest.raises(DecodeError, match="truncated"):
+        callback_result(_decoder(), frame[:-1], 0)
+    with pytest.raises(DecodeError, match="trailing"):
+        callback_result(_decoder(), frame + b"\x00", 0)
 
 
 def _request(op: int, body: Any, *, tag: bytes = b"", parent: bytes = b"") -> bytes:
@@ -141,6 +155,18 @@ def test_a_result_for_a_callback_nobody_waits_on_is_reported_and_the_wait_goes_o
     _callback, final = _round_trip(frames)
     assert final == (Kind.OK, 10)
     assert "no thread waits on callback 99" in capsys.readouterr().err
+
+
+def test_a_result_frame_too_short_for_its_header_is_dropped_and_the_wait_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A plain CALLBACK_RESULT (no flags) is read without `parse_header`; one that ends
+    # inside its header still goes to the general path, which reports it.
+    short = bytes((Op.CALLBACK_RESULT, 0, 3)) + b"tag" + bytes(10)
+    frames = [struct.pack(">I", len(short)) + short, _result_frame(1, (Atom("ok"), 9))]
+    _callback, final = _round_trip(frames)
+    assert final == (Kind.OK, 10)
+    assert "dropped a malformed request frame (16 bytes)" in capsys.readouterr().err
 
 
 def test_an_elixir_error_in_the_callback_is_raised_in_python() -> None:

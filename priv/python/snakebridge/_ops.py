@@ -19,6 +19,7 @@ import builtins
 import functools
 import importlib
 import itertools
+import struct
 import sys
 import types
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ from typing import Any, TypeVar, cast
 from snakebridge._etf import (
     ATOM_EXT,
     INTEGER_EXT,
+    NEW_FLOAT_EXT,
     SMALL_ATOM_UTF8_EXT,
     SMALL_INTEGER_EXT,
     SMALL_TUPLE_EXT,
@@ -419,6 +421,8 @@ _OK_LATIN1 = bytes((SMALL_TUPLE_EXT, 2, ATOM_EXT, 0, 2)) + b"ok"
 _OK_UTF8 = bytes((SMALL_TUPLE_EXT, 2, SMALL_ATOM_UTF8_EXT, 2)) + b"ok"
 _OK = "ok"  # as the decoder reads an atom
 _VERSION = bytes((VERSION,))
+_I32 = struct.Struct(">i").unpack_from
+_F64 = struct.Struct(">d").unpack_from
 
 
 def callback_result(decoder: Decoder, frame: bytes, offset: int) -> tuple[int, Any]:
@@ -443,6 +447,15 @@ def callback_result(decoder: Decoder, frame: bytes, offset: int) -> tuple[int, A
         at += len(_OK_UTF8)
     else:
         return cast(tuple[int, Any], decoder.decode(frame, offset))
+    # A value of one int or float, the commonest, read here as the decoder reads it:
+    # no copy and no decoder call (about 60 bytecode instructions a round trip less).
+    rest = len(frame) - at
+    if rest == 2 and frame[at] == SMALL_INTEGER_EXT:
+        return callback_id, (_OK, frame[at + 1])
+    if rest == 5 and frame[at] == INTEGER_EXT:
+        return callback_id, (_OK, _I32(frame, at + 1)[0])
+    if rest == 9 and frame[at] == NEW_FLOAT_EXT:
+        return callback_id, (_OK, _F64(frame, at + 1)[0])
     return callback_id, (_OK, decoder.decode(_VERSION + frame[at:]))
 
 

@@ -62,10 +62,13 @@ _AUTO = int(ReturnMode.AUTO)
 _VALUE = int(ReturnMode.VALUE)
 _OK = int(Kind.OK)
 _CALLBACK = int(Kind.CALLBACK)
-# `{id, fun, args, channel, owner}`'s start, and its channel atoms.
+_CALLBACK_BYTE = _KIND_BYTES[_CALLBACK]
+# `{id, fun, args, channel, owner}`'s start, and what follows its arguments: the
+# list's tail (or the empty list) and the channel atom.
 _CALLBACK_TUPLE = bytes((VERSION, SMALL_TUPLE_EXT, 5))
-_CHANNEL_ATOMS = {
-    name: bytes((SMALL_ATOM_UTF8_EXT, len(name))) + name.encode() for name in ("main", "control")
+_CHANNEL_TAILS = {
+    name: bytes((NIL_EXT, SMALL_ATOM_UTF8_EXT, len(name))) + name.encode()
+    for name in ("main", "control")
 }
 
 
@@ -315,7 +318,10 @@ class Replies:
         """Ask the caller of `request` to run an Elixir function (see `_reentry`)."""
         term = _scalar_callback_term(payload)
         if term is not None:
-            self.send(_CALLBACK, request.tag, [term])
+            if len(term) < _SMALL_PAYLOAD:  # as `send` would, without its list
+                self.writer.write_small(_CALLBACK_BYTE + request.tag + term)
+            else:
+                self.send(_CALLBACK, request.tag, [term])
             return
         codec = self.codec()
         codec.session = request.session
@@ -374,5 +380,5 @@ def _scalar_callback_term(payload: tuple[Any, ...]) -> bytes | None:
             if term is None:
                 return None
             parts.append(term[1:])
-    parts += (bytes((NIL_EXT,)), _CHANNEL_ATOMS[channel], int_term(owner))
+    parts += (_CHANNEL_TAILS[channel], int_term(owner))
     return b"".join(parts)
