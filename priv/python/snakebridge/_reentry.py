@@ -52,6 +52,8 @@ _CALLBACK_RESULT = int(Op.CALLBACK_RESULT)
 # A CALLBACK_RESULT frame's op and flags when it has no flags (no blobs).
 _PLAIN_RESULT = bytes((_CALLBACK_RESULT, 0))
 _SESSION_CALLER = SESSION_CALLER.unpack_from
+_MAIN = Atom("main")
+_CONTROL = Atom("control")
 
 
 class Callbacks:
@@ -77,7 +79,7 @@ class Callbacks:
         self._wait_readable = wait_readable
         self._handle = handle
         self._ids = itertools.count(1)
-        self._main_codec = replies.main_codec  # `_take_one` runs on the main thread only
+        self._main_codec = replies.main_codec  # `_serve_main` runs on the main thread only
 
     def invoke(self, fn: ElixirFunction, args: tuple[Any, ...]) -> Any:
         """Run an Elixir function and return its result (ElixirFunction.__call__)."""
@@ -85,7 +87,7 @@ class Callbacks:
         callback_id = next(self._ids)
         inflight = self._inflight
         if threading.get_ident() == inflight.main_ident and inflight.active:
-            self._send(inflight.active[-1], callback_id, fn, args, "main")
+            self._send(inflight.active[-1], callback_id, fn, args, _MAIN)
             return self._serve_main(callback_id)
         request = current_request.get()
         if request is None and inflight.active:
@@ -94,7 +96,7 @@ class Callbacks:
         inflight.waiters[callback_id] = waiter
         try:
             if request is not None:
-                self._send(request, callback_id, fn, args, "control")
+                self._send(request, callback_id, fn, args, _CONTROL)
             else:
                 # No call is in progress: an Elixir task runs it (see SnakeBridge.Worker).
                 self._replies.codec().session = fn.session
@@ -110,13 +112,13 @@ class Callbacks:
         callback_id: int,
         fn: ElixirFunction,
         args: tuple[Any, ...],
-        channel: str,
+        channel: Atom,
     ) -> None:
         # No SIGINT may land while the frame is half written.
         inflight = self._inflight
         interruptible, inflight.interruptible = inflight.interruptible, False
         try:
-            payload = (callback_id, fn.fun, list(args), Atom(channel), fn.owner)
+            payload = (callback_id, fn.fun, list(args), channel, fn.owner)
             self._replies.send_callback(request, payload)
         finally:
             inflight.interruptible = interruptible
@@ -124,9 +126,9 @@ class Callbacks:
     def _serve_main(self, callback_id: int) -> Any:
         """Main thread: serve fd 3 until the callback's result arrives; that result.
 
-        Each frame read meanwhile is a callback's result, stored by `_take_one` for
-        its wait (this one's, or an enclosing callback's when results cross); a call
-        nested in one of the callbacks, run now; or anything else, which waits.
+        Each frame read meanwhile is a callback's result, stored for its wait (this
+        one's, or an enclosing callback's when results cross); a call nested in one of
+        the callbacks, run now; or anything else, which waits.
 
         A cancel's SIGINT interrupts main only while it waits for a frame: once one is
         taken it is uninterruptible until the frame is stored or run, and the cancel is
@@ -135,6 +137,7 @@ class Callbacks:
         """
         inflight = self._inflight
         results = inflight.main_results
+        read_frame = self._read_frame
         cancellation = self._cancellation
         marked_calls = cancellation.calls
         marked_callers = cancellation.callers
@@ -150,7 +153,9 @@ class Callbacks:
                     break
                 self._wait_readable()
                 inflight.interruptible = False
-                self._take_one()
+                frame = bytes(read_frame())
+                if not (frame.startswith(_PLAIN_RESULT) and self._take_plain_result(frame)):
+                    self._take(frame)
         finally:
             # Uninterruptible until both are gone: a cancel's raise between them would
             # leave a result behind. Its result goes too when a cancel ends the wait.
@@ -163,10 +168,7 @@ class Callbacks:
             cancellation.resume()
         return unwrap(outcome)
 
-    def _take_one(self) -> None:
-        frame = bytes(self._read_frame())
-        if frame.startswith(_PLAIN_RESULT) and self._take_plain_result(frame):
-            return
+    def _take(self, frame: bytes) -> None:
         try:
             head, blobs = split_frame(frame)
             request, offset = parse_header(head)
