@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# The latency bench at a base commit and at this tree, alternated in one session (base,
-# here, base, here, ...), pinned to one CPU, so a change's effect on the call/echo ratio
-# is read against the same machine state. Each run measures its own floor.
+# A bench at a base commit and at this tree, alternated in one session (base, here,
+# base, here, ...), pinned to one CPU, so a change's effect on the bench's ratio is read
+# against the same machine state. Each run measures its own floor. BENCH is latency (the
+# call/echo ratio, the default) or callbacks (the callback/plain call ratio).
 #
-#     bench/compare_base.sh BASE_REV [ROUNDS]
+#     bench/compare_base.sh BASE_REV [ROUNDS] [BENCH]
 #
-# Writes bench/results/latency_vs_base.txt.
+# Writes bench/results/latency_vs_base.txt (or callbacks_vs_base.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base_rev=$1
 rounds=${2:-4}
+bench=${3:-latency}
 here=$PWD
 tmp=$(mktemp -d)
 git worktree add -q --detach "$tmp/base" "$base_rev"
@@ -19,22 +21,22 @@ ln -s "$here/.venv" "$tmp/base/.venv"
 (cd "$tmp/base" && mix compile >/dev/null)
 mix compile >/dev/null
 
-ratio_of() { sed -n 's/^ratio call \/ floor: *\([0-9.]*\).*/\1/p'; }
-medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\)[^:]*: *median \([0-9.]*\).*/\2/p' | paste -sd/; }
+ratio_of() { sed -n 's/^ratio [^:]*: *\([0-9.]*\).*/\1/p'; }
+medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\|callback round trip\|plain call\)[^:]*: *median \([0-9.]*\).*/\2/p' | paste -sd/; }
 
-out=bench/results/latency_vs_base.txt
+out=bench/results/${bench}_vs_base.txt
 {
-  echo "command: bench/compare_base.sh $base_rev $rounds"
+  echo "command: bench/compare_base.sh $base_rev $rounds $bench"
   echo "date: $(date -u +%F)  base: $(git rev-parse --short "$base_rev")  here: $(git rev-parse --short HEAD)$(git diff --quiet -- . ":!bench/results" ":!*.md" || echo +changes)"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-  echo "round side ratio echo_us/call_us"
+  echo "round side ratio $([ "$bench" = latency ] && echo echo_us/call_us || echo callback_us/call_us)"
 } >"$out"
 
 for round in $(seq "$rounds"); do
   for side in base here; do
     dir=$here
     [ "$side" = base ] && dir=$tmp/base
-    run=$(cd "$dir" && taskset -c 0 mix run bench/latency.exs 2>/dev/null)
+    run=$(cd "$dir" && taskset -c 0 mix run "bench/$bench.exs" 2>/dev/null)
     line="$round $side $(echo "$run" | ratio_of) $(echo "$run" | medians_of)"
     echo "$line" | tee -a "$out"
   done
