@@ -1,10 +1,10 @@
 %{
   callback_round_trip_ns: %{
-    max: 92184,
-    median: 60906,
-    min: 42101,
+    max: 73450,
+    median: 55943,
+    min: 34411,
     n: 30,
-    p99: 92184
+    p99: 73450
   },
   command: "taskset -c 0 mix run bench/callbacks.exs",
   goal_met: true,
@@ -17,22 +17,16 @@
     nproc: 1,
     otp: "25",
     python: %{
-      call_ns: 88.1,
+      call_ns: 150.2,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
-      lto: false,
+      optimized: true,
+      optimized_because: "the distribution's own build (PGO+LTO)",
       path: "/work/main/.venv/bin/python",
-      pgo: false,
       version: "3.11.2"
     }
   },
-  plain_call_ns: %{
-    max: 1_620_290,
-    median: 32110,
-    min: 20408,
-    n: 30000,
-    p99: 81152
-  },
-  ratio_median: 1.897,
+  plain_call_ns: %{max: 310_903, median: 33112, min: 19446, n: 30000, p99: 78828},
+  ratio_median: 1.69,
   workload: "Python `for i in range(10000): f(i)` with f = fn x -> x end, one call"
 }
