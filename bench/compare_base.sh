@@ -6,16 +6,23 @@
 #
 #     bench/compare_base.sh BASE_REV [ROUNDS] [BENCH]
 #
-# Writes bench/results/latency_vs_base.txt (or callbacks_vs_base.txt).
+# Writes bench/results/BENCH_vs_BASE.txt (BASE abbreviated as git does). The bench's own
+# recorded result (bench/results/BENCH.exs), which each run here rewrites, is put back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base_rev=$1
 rounds=${2:-4}
 bench=${3:-latency}
+case $bench in
+  latency | callbacks) ;;
+  *) echo "usage: bench/compare_base.sh BASE_REV [ROUNDS] [latency|callbacks]" >&2; exit 2 ;;
+esac
 here=$PWD
 tmp=$(mktemp -d)
 git worktree add -q --detach "$tmp/base" "$base_rev"
-trap 'git worktree remove --force "$tmp/base"; rm -rf "$tmp"' EXIT
+recorded=bench/results/$bench.exs
+cp "$recorded" "$tmp/recorded.exs"
+trap 'cp "$tmp/recorded.exs" "$here/$recorded"; git worktree remove --force "$tmp/base"; rm -rf "$tmp"' EXIT
 # The same interpreter and libraries; each tree's workers run its own priv/python.
 ln -s "$here/.venv" "$tmp/base/.venv"
 (cd "$tmp/base" && mix compile >/dev/null)
@@ -24,7 +31,7 @@ mix compile >/dev/null
 ratio_of() { sed -n 's/^ratio [^:]*: *\([0-9.]*\).*/\1/p'; }
 medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\|callback round trip\|plain call\)[^:]*: *median \([0-9.]*\).*/\2/p' | paste -sd/; }
 
-out=bench/results/${bench}_vs_base.txt
+out=bench/results/${bench}_vs_$(git rev-parse --short "$base_rev").txt
 {
   echo "command: bench/compare_base.sh $base_rev $rounds $bench"
   echo "date: $(date -u +%F)  base: $(git rev-parse --short "$base_rev")  here: $(git rev-parse --short HEAD)$(git diff --quiet -- . ":!bench/results" ":!*.md" || echo +changes)"

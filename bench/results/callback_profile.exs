@@ -3,10 +3,10 @@
   command: "mix run bench/callback_profile.exs",
   instructions_by_function: %{
     "Callbacks._send" => 36.0,
-    "Callbacks._serve_main" => 109.0,
-    "Callbacks._store_result" => 14.0,
+    "Callbacks._serve_main" => 94.0,
     "Callbacks._take_plain_result" => 56.0,
     "Callbacks.invoke" => 43.0,
+    "Cancellation.resume" => 63.0,
     "ElixirFunction.__call__" => 18.0,
     "FrameReader.read_frame" => 76.2,
     "FrameReader.wait_readable" => 22.0,
@@ -18,7 +18,7 @@
     "scalar_term" => 24.0,
     "unwrap" => 26.0
   },
-  instructions_per_callback: 757.5,
+  instructions_per_callback: 805.5,
   machine: %{
     cpu: "AMD EPYC",
     date: "2026-11-29",
@@ -27,7 +27,7 @@
     nproc: 2,
     otp: "25",
     python: %{
-      call_ns: 90.0,
+      call_ns: 167.7,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       optimized: true,
@@ -36,5 +36,5 @@
       version: "3.11.2"
     }
   },
-  python_calls_per_callback: 18.1
+  python_calls_per_callback: 21.1
 }

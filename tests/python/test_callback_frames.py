@@ -5,9 +5,11 @@ else decoded whole). Either way the terms must be what the general codec gives."
 
 from __future__ import annotations
 
+import builtins
+import math
 import os
 import struct
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from engine_pipes import engine_fed_by_pipe, read_reply
@@ -15,9 +17,9 @@ from engine_pipes import engine_fed_by_pipe, read_reply
 from snakebridge._etf import Atom, DecodeError, Decoder, ErlFun
 from snakebridge._ops import callback_result
 from snakebridge._replies import _scalar_callback_term
-from snakebridge._request import build_header
+from snakebridge._request import build_header, tag_of
 from snakebridge._terms import make_encoder
-from snakebridge._wire import Kind, Op
+from snakebridge._wire import Flag, Kind, Op
 
 # &String.length/1 as the VM writes it (EXPORT_EXT), without the version byte.
 _LENGTH = ErlFun(
@@ -102,6 +104,22 @@ def test_a_malformed_value_after_a_well_formed_start_is_a_decode_error() -> None
         callback_result(_decoder(), frame, 0)
 
 
+class _NoDecoder:
+    def decode(self, data: bytes, offset: int = 0) -> Any:
+        raise AssertionError("the decoder was called")
+
+
+@pytest.mark.parametrize(
+    "value", [0, 255, 256, -1, 70_000, -(2**31), 2**31 - 1, 2.5, -0.0, 1.5e300, -2.25e-300]
+)
+def test_a_value_of_one_int_or_float_is_read_without_the_decoder(value: Any) -> None:
+    for etf in (_etf((7, (Atom("ok"), value))), _as_otp25(_etf((7, (Atom("ok"), value))))):
+        callback_id, (ok, got) = callback_result(cast(Decoder, _NoDecoder()), etf, 0)
+        assert (callback_id, ok, got, type(got)) == (7, "ok", value, type(value))
+        if type(value) is float:
+            assert math.copysign(1.0, got) == math.copysign(1.0, value)
+
+
 @pytest.mark.parametrize("value", [7, 70_000, 2.5])
 def test_a_scalar_value_cut_short_or_followed_by_more_is_a_decode_error(value: Any) -> None:
     frame = _etf((3, (Atom("ok"), value)))
@@ -167,6 +185,82 @@ def test_a_result_frame_too_short_for_its_header_is_dropped_and_the_wait_goes_on
     _callback, final = _round_trip(frames)
     assert final == (Kind.OK, 10)
     assert "dropped a malformed request frame (16 bytes)" in capsys.readouterr().err
+
+
+def test_a_result_frame_whose_parent_runs_past_its_end_is_dropped_and_the_wait_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    short = bytes((Op.CALLBACK_RESULT, 0, 0)) + bytes(16) + bytes((200,))
+    frames = [struct.pack(">I", len(short)) + short, _result_frame(1, (Atom("ok"), 9))]
+    _callback, final = _round_trip(frames)
+    assert final == (Kind.OK, 10)
+    assert "ends inside its header" in capsys.readouterr().err
+
+
+def test_a_result_frame_with_flags_takes_the_general_path() -> None:
+    # With HAS_BLOBS the body is <<etf_size::32, etf>> and whatever blobs follow.
+    etf = _etf((1, (Atom("ok"), 41)))
+    frame = build_header(Op.CALLBACK_RESULT, flags=Flag.HAS_BLOBS) + struct.pack(">I", len(etf))
+    frame += etf
+    _callback, final = _round_trip([struct.pack(">I", len(frame)) + frame])
+    assert final == (Kind.OK, 42)
+
+
+def test_a_result_is_decoded_in_the_session_and_for_the_caller_its_header_names() -> None:
+    # A function in the result becomes a proxy owned by that caller, in that session.
+    head = build_header(Op.CALLBACK_RESULT, session=7, caller=9)
+    frame = head + _etf((1, (Atom("ok"), _LENGTH)))
+    with engine_fed_by_pipe() as (eng, requests, replies):
+        os.write(requests, struct.pack(">I", len(frame)) + frame)
+        code = "(lambda g: (g.owner, g.session))(f(5))"
+        call = _request(Op.EVAL, (code, [(Atom("f"), _LENGTH)]), tag=_TAG)
+        eng.handle(memoryview(call)[4:])
+        assert read_reply(replies, fun=lambda fun: fun)[0] == Kind.CALLBACK
+        assert read_reply(replies, _ERRORS) == (Kind.OK, _TAG, (9, 7))
+
+
+def test_a_cancel_marked_while_main_waits_ends_the_wait_before_the_next_frame() -> None:
+    """A call nested in the callback marks the outer call (the mark alone, as when its
+    SIGINT came while main was uninterruptible): it is honoured as soon as the nested
+    call is done, and the next frame, the callback's result, is left unread."""
+    mark = f"_sb_engine.cancellation.calls[{tag_of(_TAG)!r}] = 0.0"
+    nested = _request(Op.EVAL, (mark, []), tag=b"\x06nested", parent=(1).to_bytes(8, "big"))
+    result = _result_frame(1, (Atom("ok"), 9))
+    with engine_fed_by_pipe() as (eng, requests, replies):
+        builtins._sb_engine = eng  # type: ignore[attr-defined]
+        try:
+            os.write(requests, nested + result)
+            call = _request(Op.EVAL, ("f(5) + 1", [(Atom("f"), _LENGTH)]), tag=_TAG)
+            eng.handle(memoryview(call)[4:])
+            kinds = [read_reply(replies, _ERRORS, fun=lambda fun: fun)[:2] for _ in range(3)]
+            assert kinds == [(Kind.CALLBACK, _TAG), (Kind.OK, b"\x06nested"), (Kind.ERROR, _TAG)]
+            assert bytes(eng.reader.read_frame()) == result[4:]
+        finally:
+            del builtins._sb_engine  # type: ignore[attr-defined]
+
+
+def test_a_cancel_marked_while_main_takes_a_frame_is_honoured_before_the_next_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The control thread marks the outer call while main is taking a frame, when its
+    SIGINT is ignored: the wait honours the mark once that frame is stored, and leaves
+    the next frame unread."""
+    stray, result, after = (_result_frame(n, (Atom("ok"), n)) for n in (99, 1, 2))
+    with engine_fed_by_pipe() as (eng, requests, replies):
+        read_frame = eng.callbacks._read_frame
+
+        def read_then_mark() -> memoryview:
+            eng.cancellation.calls[tag_of(_TAG)] = 0.0  # as `Cancellation.cancel` marks
+            return read_frame()
+
+        eng.callbacks._read_frame = read_then_mark
+        os.write(requests, stray + result + after)
+        call = _request(Op.EVAL, ("f(5) + 1", [(Atom("f"), _LENGTH)]), tag=_TAG)
+        eng.handle(memoryview(call)[4:])
+        kinds = [read_reply(replies, _ERRORS, fun=lambda fun: fun)[:2] for _ in range(2)]
+        assert kinds == [(Kind.CALLBACK, _TAG), (Kind.ERROR, _TAG)]
+        assert bytes(read_frame()) == result[4:]
+    assert "no thread waits on callback 99" in capsys.readouterr().err
 
 
 def test_an_elixir_error_in_the_callback_is_raised_in_python() -> None:

@@ -62,6 +62,8 @@ EXPORTS: dict[str, list[str]] = {
         "FunHook",
         "StructHook",
         "int_term",
+        "read_f64",
+        "read_i32",
         "scalar_term",
         "text_or_bytes",
         "utf8_text",

@@ -79,7 +79,6 @@ class Cancellation:
 
     def active_marked(self) -> bool:
         """True if a call the main thread is inside has been cancelled."""
-        # Marks are rare: with none, nothing to walk (this runs around every callback).
         if not (self.calls or self.callers):
             return False
         return any(self.is_marked(r) for r in list(self._inflight.active))
@@ -89,7 +88,9 @@ class Cancellation:
         again if inside a call, and honour a cancel that arrived meanwhile."""
         inflight = self._inflight
         inflight.interruptible = bool(inflight.active)
-        if inflight.interruptible and self.active_marked():
+        # Marks are rare: with none, no call to `active_marked` (this runs three times
+        # around every callback).
+        if inflight.interruptible and (self.calls or self.callers) and self.active_marked():
             raise CallCancelled("the call was cancelled by Elixir (timeout or caller exit)")
 
     def on_interrupt(self, signum: int, frame: FrameType | None) -> None:

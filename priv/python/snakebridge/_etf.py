@@ -69,6 +69,8 @@ __all__ = [
     "FunHook",
     "StructHook",
     "int_term",
+    "read_f64",
+    "read_i32",
     "scalar_term",
     "text_or_bytes",
     "utf8_text",
@@ -168,6 +170,9 @@ _U16 = struct.Struct(">H").unpack_from
 _U32 = struct.Struct(">I").unpack_from
 _I32 = struct.Struct(">i").unpack_from
 _F64 = struct.Struct(">d").unpack_from
+# The same readers, for code that reads a scalar term by hand (`_ops.callback_result`).
+read_i32 = _I32
+read_f64 = _F64
 _pack_tag_u32 = struct.Struct(">BI").pack
 _pack_tag_i32 = struct.Struct(">Bi").pack
 _pack_tag_f64 = struct.Struct(">Bd").pack

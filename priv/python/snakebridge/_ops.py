@@ -19,7 +19,6 @@ import builtins
 import functools
 import importlib
 import itertools
-import struct
 import sys
 import types
 from collections.abc import Callable, Iterable
@@ -37,6 +36,8 @@ from snakebridge._etf import (
     VERSION,
     Atom,
     Decoder,
+    read_f64,
+    read_i32,
     utf8_text,
 )
 from snakebridge._idioms import (
@@ -421,8 +422,6 @@ _OK_LATIN1 = bytes((SMALL_TUPLE_EXT, 2, ATOM_EXT, 0, 2)) + b"ok"
 _OK_UTF8 = bytes((SMALL_TUPLE_EXT, 2, SMALL_ATOM_UTF8_EXT, 2)) + b"ok"
 _OK = "ok"  # as the decoder reads an atom
 _VERSION = bytes((VERSION,))
-_I32 = struct.Struct(">i").unpack_from
-_F64 = struct.Struct(">d").unpack_from
 
 
 def callback_result(decoder: Decoder, frame: bytes, offset: int) -> tuple[int, Any]:
@@ -448,14 +447,14 @@ def callback_result(decoder: Decoder, frame: bytes, offset: int) -> tuple[int, A
     else:
         return cast(tuple[int, Any], decoder.decode(frame, offset))
     # A value of one int or float, the commonest, read here as the decoder reads it:
-    # no copy and no decoder call (about 60 bytecode instructions a round trip less).
+    # no copy and no decoder call (net, about 35 bytecode instructions a round trip).
     rest = len(frame) - at
     if rest == 2 and frame[at] == SMALL_INTEGER_EXT:
         return callback_id, (_OK, frame[at + 1])
     if rest == 5 and frame[at] == INTEGER_EXT:
-        return callback_id, (_OK, _I32(frame, at + 1)[0])
+        return callback_id, (_OK, read_i32(frame, at + 1)[0])
     if rest == 9 and frame[at] == NEW_FLOAT_EXT:
-        return callback_id, (_OK, _F64(frame, at + 1)[0])
+        return callback_id, (_OK, read_f64(frame, at + 1)[0])
     return callback_id, (_OK, decoder.decode(_VERSION + frame[at:]))
 
 

@@ -138,34 +138,24 @@ class Callbacks:
         inflight = self._inflight
         results = inflight.main_results
         read_frame = self._read_frame
-        cancellation = self._cancellation
-        marked_calls = cancellation.calls
-        marked_callers = cancellation.callers
+        resume = self._cancellation.resume
         inflight.main_callbacks.append(callback_id)
         try:
-            while True:
-                # `Cancellation.resume` as the main loop calls it: only when there are
-                # marks (main is inside a call here, so it is interruptible again).
-                inflight.interruptible = True
-                if marked_calls or marked_callers:
-                    cancellation.resume()
-                if callback_id in results:
-                    break
+            resume()
+            while callback_id not in results:
                 self._wait_readable()
                 inflight.interruptible = False
                 frame = bytes(read_frame())
                 if not (frame.startswith(_PLAIN_RESULT) and self._take_plain_result(frame)):
                     self._take(frame)
+                resume()
         finally:
             # Uninterruptible until both are gone: a cancel's raise between them would
             # leave a result behind. Its result goes too when a cancel ends the wait.
             inflight.interruptible = False
             inflight.main_callbacks.pop()
             outcome = results.pop(callback_id, None)
-        # Back in the enclosing call's code.
-        inflight.interruptible = True
-        if marked_calls or marked_callers:
-            cancellation.resume()
+        resume()  # back in the enclosing call's code
         return unwrap(outcome)
 
     def _take(self, frame: bytes) -> None:
