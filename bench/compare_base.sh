@@ -10,19 +10,24 @@
 # recorded result (bench/results/BENCH.exs), which each run here rewrites, is put back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+usage() {
+  echo "usage: bench/compare_base.sh BASE_REV [ROUNDS] [latency|callbacks]" >&2
+  exit 2
+}
+[ $# -ge 1 ] || usage
 base_rev=$1
 rounds=${2:-4}
 bench=${3:-latency}
 case $bench in
   latency | callbacks) ;;
-  *) echo "usage: bench/compare_base.sh BASE_REV [ROUNDS] [latency|callbacks]" >&2; exit 2 ;;
+  *) usage ;;
 esac
 here=$PWD
-tmp=$(mktemp -d)
-git worktree add -q --detach "$tmp/base" "$base_rev"
 recorded=bench/results/$bench.exs
+tmp=$(mktemp -d)
 cp "$recorded" "$tmp/recorded.exs"
-trap 'cp "$tmp/recorded.exs" "$here/$recorded"; git worktree remove --force "$tmp/base"; rm -rf "$tmp"' EXIT
+trap 'cp "$tmp/recorded.exs" "$here/$recorded"; git worktree remove --force "$tmp/base" 2>/dev/null; rm -rf "$tmp"' EXIT
+git worktree add -q --detach "$tmp/base" "$base_rev"
 # The same interpreter and libraries; each tree's workers run its own priv/python.
 ln -s "$here/.venv" "$tmp/base/.venv"
 (cd "$tmp/base" && mix compile >/dev/null)

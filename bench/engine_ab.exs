@@ -2,7 +2,7 @@
 # BASE/priv/python, pool :here from this tree, and the same workloads (a callback round
 # trip, a plain call) run on each in turn, paired round by round, pinned to one CPU:
 #
-#     git archive REV priv/python | tar -x -C /tmp/base
+#     mkdir -p /tmp/base && git archive REV priv/python | tar -x -C /tmp/base
 #     BASE=/tmp/base taskset -c 0 mix run bench/engine_ab.exs
 #
 # A change to the Python engine is read as here − base. The two pools differ in more than
@@ -11,9 +11,12 @@
 Code.require_file("bench_helper.exs", __DIR__)
 
 base = System.get_env("BASE") || raise "set BASE to a tree holding the base's priv/python"
+
+File.dir?(Path.join(base, "priv/python/snakebridge")) ||
+  raise "no engine in #{Path.join(base, "priv/python")}"
+
 {base_python, 0} = System.cmd("realpath", [Path.join(base, "priv/python")])
 base_python = String.trim(base_python)
-File.dir?(Path.join(base_python, "snakebridge")) || raise "no engine in #{base_python}"
 
 {:ok, _} = SnakeBridge.Pool.start_link(name: :base, size: 1, env: [{"PYTHONPATH", base_python}])
 {:ok, _} = SnakeBridge.Pool.start_link(name: :here, size: 1)

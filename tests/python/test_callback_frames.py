@@ -219,24 +219,22 @@ def test_a_result_is_decoded_in_the_session_and_for_the_caller_its_header_names(
         assert read_reply(replies, _ERRORS) == (Kind.OK, _TAG, (9, 7))
 
 
-def test_a_cancel_marked_while_main_waits_ends_the_wait_before_the_next_frame() -> None:
-    """A call nested in the callback marks the outer call (the mark alone, as when its
-    SIGINT came while main was uninterruptible): it is honoured as soon as the nested
-    call is done, and the next frame, the callback's result, is left unread."""
-    mark = f"_sb_engine.cancellation.calls[{tag_of(_TAG)!r}] = 0.0"
-    nested = _request(Op.EVAL, (mark, []), tag=b"\x06nested", parent=(1).to_bytes(8, "big"))
-    result = _result_frame(1, (Atom("ok"), 9))
+def test_a_cancel_marked_before_the_wait_ends_it_before_any_frame_is_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The call is marked (the mark alone, as when its SIGINT came while main was
+    uninterruptible) before it invokes the callback: the wait honours the mark before
+    it takes a frame, so the callback's result is left unread."""
+    result, after = _result_frame(1, (Atom("ok"), 9)), _result_frame(2, (Atom("ok"), 0))
     with engine_fed_by_pipe() as (eng, requests, replies):
-        builtins._sb_engine = eng  # type: ignore[attr-defined]
-        try:
-            os.write(requests, nested + result)
-            call = _request(Op.EVAL, ("f(5) + 1", [(Atom("f"), _LENGTH)]), tag=_TAG)
-            eng.handle(memoryview(call)[4:])
-            kinds = [read_reply(replies, _ERRORS, fun=lambda fun: fun)[:2] for _ in range(3)]
-            assert kinds == [(Kind.CALLBACK, _TAG), (Kind.OK, b"\x06nested"), (Kind.ERROR, _TAG)]
-            assert bytes(eng.reader.read_frame()) == result[4:]
-        finally:
-            del builtins._sb_engine  # type: ignore[attr-defined]
+        monkeypatch.setattr(builtins, "_sb_engine", eng, raising=False)
+        os.write(requests, result + after)
+        code = f"_sb_engine.cancellation.calls[{tag_of(_TAG)!r}] = 0.0\nf(5) + 1"
+        call = _request(Op.EVAL, (code, [(Atom("f"), _LENGTH)]), tag=_TAG)
+        eng.handle(memoryview(call)[4:])
+        kinds = [read_reply(replies, _ERRORS, fun=lambda fun: fun)[:2] for _ in range(2)]
+        assert kinds == [(Kind.CALLBACK, _TAG), (Kind.ERROR, _TAG)]
+        assert bytes(eng.reader.read_frame()) == result[4:]
 
 
 def test_a_cancel_marked_while_main_takes_a_frame_is_honoured_before_the_next_one(

@@ -79,8 +79,6 @@ class Cancellation:
 
     def active_marked(self) -> bool:
         """True if a call the main thread is inside has been cancelled."""
-        if not (self.calls or self.callers):
-            return False
         return any(self.is_marked(r) for r in list(self._inflight.active))
 
     def resume(self) -> None:

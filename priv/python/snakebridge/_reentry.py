@@ -175,10 +175,10 @@ class Callbacks:
 
     def _take_plain_result(self, frame: bytes) -> bool:
         """Store a CALLBACK_RESULT with no flags, the commonest frame of the wait, read
-        without building its request (`parse_header`, `Replies.decode` and `bind`: about
-        170 bytecode instructions a round trip, `bench/callback_profile.exs`). False,
-        with nothing done, for a frame too short for its header: the general path
-        reports it."""
+        without building its request (`split_frame`, `parse_header`, `Replies.decode`
+        and `bind`: net, about 135 bytecode instructions a round trip,
+        `bench/callback_profile.exs`). False, with nothing done, for a frame that ends
+        inside its header: the general path reports it."""
         try:
             tag_end = 3 + frame[2]
             session, caller = _SESSION_CALLER(frame, tag_end)
