@@ -1,10 +1,10 @@
 %{
   callback_round_trip_ns: %{
-    max: 73450,
-    median: 55943,
-    min: 34411,
+    max: 72992,
+    median: 46113,
+    min: 36459,
     n: 30,
-    p99: 73450
+    p99: 72992
   },
   command: "taskset -c 0 mix run bench/callbacks.exs",
   goal_met: true,
@@ -17,7 +17,7 @@
     nproc: 1,
     otp: "25",
     python: %{
-      call_ns: 150.2,
+      call_ns: 98.3,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       optimized: true,
@@ -26,7 +26,7 @@
       version: "3.11.2"
     }
   },
-  plain_call_ns: %{max: 310_903, median: 33112, min: 19446, n: 30000, p99: 78828},
-  ratio_median: 1.69,
+  plain_call_ns: %{max: 230_923, median: 25037, min: 20278, n: 30000, p99: 74851},
+  ratio_median: 1.842,
   workload: "Python `for i in range(10000): f(i)` with f = fn x -> x end, one call"
 }
