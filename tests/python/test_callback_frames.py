@@ -175,26 +175,24 @@ def test_a_result_for_a_callback_nobody_waits_on_is_reported_and_the_wait_goes_o
     assert "no thread waits on callback 99" in capsys.readouterr().err
 
 
-def test_a_result_frame_too_short_for_its_header_is_dropped_and_the_wait_goes_on(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize(
+    "short",
+    [
+        bytes((Op.CALLBACK_RESULT, 0, 3)) + b"tag" + bytes(10),  # ends in its caller
+        bytes((Op.CALLBACK_RESULT, 0, 0)) + bytes(16) + bytes((200,)),  # parent past its end
+    ],
+)
+def test_a_result_frame_that_ends_inside_its_header_is_dropped_and_the_wait_goes_on(
+    short: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A plain CALLBACK_RESULT (no flags) is read without `parse_header`; one that ends
     # inside its header still goes to the general path, which reports it.
-    short = bytes((Op.CALLBACK_RESULT, 0, 3)) + b"tag" + bytes(10)
     frames = [struct.pack(">I", len(short)) + short, _result_frame(1, (Atom("ok"), 9))]
     _callback, final = _round_trip(frames)
     assert final == (Kind.OK, 10)
-    assert "dropped a malformed request frame (16 bytes)" in capsys.readouterr().err
-
-
-def test_a_result_frame_whose_parent_runs_past_its_end_is_dropped_and_the_wait_goes_on(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    short = bytes((Op.CALLBACK_RESULT, 0, 0)) + bytes(16) + bytes((200,))
-    frames = [struct.pack(">I", len(short)) + short, _result_frame(1, (Atom("ok"), 9))]
-    _callback, final = _round_trip(frames)
-    assert final == (Kind.OK, 10)
-    assert "ends inside its header" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"dropped a malformed request frame ({len(short)} bytes)" in err
+    assert "ends inside its header" in err
 
 
 def test_a_result_frame_with_flags_takes_the_general_path() -> None:
