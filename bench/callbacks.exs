@@ -35,10 +35,20 @@ per_callback = BenchHelper.summary(callback_ns)
 call = BenchHelper.summary(plain_ns)
 ratio = Float.round(per_callback.median / call.median, 3)
 
+# Where the time goes: CPU per round trip of the VM and of the worker (schedstat), for
+# a callback and for a plain call. The worker is the session's, where both run.
+worker_pid = SnakeBridge.eval!("import os\nos.getpid()")
+cpu_callback = BenchHelper.cpu_per_run(with_callbacks, worker_pid, 5)
+cpu_callback = Map.new(cpu_callback, fn {side, ns} -> {side, div(ns, callbacks)} end)
+cpu_call = BenchHelper.cpu_per_run(plain, worker_pid, 20_000)
+
 IO.puts("""
 callback round trip (#{callbacks} in one call): median #{BenchHelper.us(per_callback.median)} µs
 plain call math.sqrt:                   median #{BenchHelper.us(call.median)} µs  p99 #{BenchHelper.us(call.p99)} µs
 ratio callback / plain call:            #{ratio}   (goal ≤ 2)
+CPU per round trip (schedstat), BEAM / Python:
+  callback    #{BenchHelper.us(cpu_callback.beam)} / #{BenchHelper.us(cpu_callback.python)} µs
+  plain call  #{BenchHelper.us(cpu_call.beam)} / #{BenchHelper.us(cpu_call.python)} µs
 """)
 
 BenchHelper.record("callbacks", %{
@@ -48,6 +58,8 @@ BenchHelper.record("callbacks", %{
   callback_round_trip_ns: Map.new(per_callback, fn {k, v} -> {k, round(v)} end),
   plain_call_ns: call,
   ratio_median: ratio,
+  cpu_per_callback_ns: cpu_callback,
+  cpu_per_call_ns: cpu_call,
   goal_ratio: 2.0,
   goal_met: ratio <= 2.0
 })

@@ -1,12 +1,14 @@
 %{
   callback_round_trip_ns: %{
-    max: 72992,
-    median: 46113,
-    min: 36459,
+    max: 71681,
+    median: 56946,
+    min: 42118,
     n: 30,
-    p99: 72992
+    p99: 71681
   },
   command: "taskset -c 0 mix run bench/callbacks.exs",
+  cpu_per_call_ns: %{beam: 23094, python: 18237},
+  cpu_per_callback_ns: %{beam: 29835, python: 31729},
   goal_met: true,
   goal_ratio: 2.0,
   machine: %{
@@ -17,7 +19,7 @@
     nproc: 1,
     otp: "25",
     python: %{
-      call_ns: 98.3,
+      call_ns: 87.4,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
       optimized: true,
@@ -26,7 +28,13 @@
       version: "3.11.2"
     }
   },
-  plain_call_ns: %{max: 230_923, median: 25037, min: 20278, n: 30000, p99: 74851},
-  ratio_median: 1.842,
+  plain_call_ns: %{
+    max: 1_925_762,
+    median: 35787,
+    min: 20648,
+    n: 30000,
+    p99: 86452
+  },
+  ratio_median: 1.591,
   workload: "Python `for i in range(10000): f(i)` with f = fn x -> x end, one call"
 }
