@@ -57,6 +57,23 @@ defmodule SnakeBridge.CallbackTest do
       assert SnakeBridge.eval!(code, %{f: most_common}) == [{"a", 5}]
     end
 
+    test "scalar results cross with their exact types" do
+      code =
+        "[(type(v).__name__, v) for v in (f(7), f(-300), f(2**70), f(2.5), f(None), f(True))]"
+
+      assert SnakeBridge.eval!(code, %{f: fn x -> x end}) == [
+               {"int", 7},
+               {"int", -300},
+               {"int", 1_180_591_620_717_411_303_424},
+               {"float", 2.5},
+               {"NoneType", nil},
+               {"bool", true}
+             ]
+
+      assert SnakeBridge.eval!("type(f()).__name__, f()", %{f: fn -> :an_atom end}) ==
+               {"str", "an_atom"}
+    end
+
     test "Python sees a callable with the function's arity in its signature" do
       code = "import inspect\n(callable(f), len(inspect.signature(f).parameters), f.arity)"
       assert SnakeBridge.eval!(code, %{f: fn _a, _b -> :ok end}) == {true, 2, 2}
@@ -74,6 +91,12 @@ defmodule SnakeBridge.CallbackTest do
         })
 
       assert seen == {me, "visible"}
+    end
+
+    test "no callback's parent mark is left behind, nested callbacks too" do
+      inner = fn x -> SnakeBridge.eval!("g(x)", %{g: &(&1 + 1), x: x}) end
+      assert SnakeBridge.eval!("f(1)", %{f: inner}) == 2
+      assert for({{:snakebridge_parent, _, _}, _} = mark <- Process.get(), do: mark) == []
     end
 
     test "in the caller's session: refs made inside belong to it" do

@@ -53,7 +53,13 @@ def _decoder() -> Decoder:
 
 @pytest.mark.parametrize(
     "args",
-    [(), (7,), (300, -5, 2**70), (1.5, "text", None, True, False), ("é",)],
+    [
+        (),
+        (7,),
+        (300, -5, 2**70),
+        (1.5, "text", None, True, False),
+        ("é",),
+    ],
 )
 @pytest.mark.parametrize("ids", [(1, 0), (256, 70_000), (2**40, 2**63)])
 def test_a_callback_of_scalars_is_written_as_the_encoder_writes_it(
@@ -63,6 +69,16 @@ def test_a_callback_of_scalars_is_written_as_the_encoder_writes_it(
     for channel in ("main", "control"):
         payload = (callback_id, _LENGTH, list(args), Atom(channel), owner)
         assert _scalar_callback_term(payload) == _etf(payload)
+
+
+@pytest.mark.parametrize("count", [15, 16, 17, 300])
+def test_a_callback_of_many_arguments_reads_back_whole(count: int) -> None:
+    # Past 15 arguments the list's header is made on the spot; the encoder writes such
+    # lists of small ints in another form, so the terms are compared, not the bytes.
+    payload = (1, _LENGTH, [*range(count - 1), 2**40], Atom("main"), 0)
+    term = _scalar_callback_term(payload)
+    assert term is not None
+    assert _decoder().decode(term) == _decoder().decode(_etf(payload))
 
 
 @pytest.mark.parametrize("args", [([1],), ({"a": 1},), ("x" * 10_000,), (1, object())])

@@ -15,6 +15,8 @@ defmodule SnakeBridge.Call.Callback do
   alias SnakeBridge.Call.{Args, Header}
   alias SnakeBridge.Pool.{Sessions, Transport}
 
+  @compile {:inline, restore: 2}
+
   @doc false
   def run(call, {callback_id, fun, args, channel, owner}) do
     outcome =
@@ -53,8 +55,10 @@ defmodule SnakeBridge.Call.Callback do
     {:owner_gone, message, "exit", ""}
   end
 
+  # The process dictionary through its BIFs, not Process's wrappers: on every
+  # callback's path, where each call into one more module is cold (bench/README.md).
   defp invoke(fun, args, key, marker) do
-    previous = key && Process.put(key, marker)
+    previous = key && :erlang.put(key, marker)
 
     try do
       {:ok, apply(fun, args)}
@@ -82,12 +86,17 @@ defmodule SnakeBridge.Call.Callback do
      Exception.format_stacktrace(stacktrace)}
   end
 
-  defp restore(key, nil), do: Process.delete(key)
-  defp restore(key, previous), do: Process.put(key, previous)
+  defp restore(key, :undefined), do: :erlang.erase(key)
+  defp restore(key, previous), do: :erlang.put(key, previous)
 
   defp respond(transport, channel, session_id, caller, callback_id, outcome) do
     body =
       case outcome do
+        # A number or an atom holds no ref, encoder struct or big binary to prepare:
+        # the commonest result, `fn x -> x * 2 end`.
+        {:ok, value} when is_number(value) or is_atom(value) ->
+          {callback_id, outcome}
+
         {:ok, value} ->
           case Args.prepare(value, "callback result") do
             {:ok, value, _worker} -> {callback_id, {:ok, value}}

@@ -229,7 +229,7 @@ class Callbacks:
 
 def unwrap(outcome: Any) -> Any:
     """The result of an Elixir callback, or the Python exception that stands for its error."""
-    if type(outcome) is tuple and outcome[:1] == ("ok",) and len(outcome) == 2:
+    if type(outcome) is tuple and len(outcome) == 2 and outcome[0] == "ok":
         return outcome[1]
     if type(outcome) is tuple and len(outcome) == 4 and outcome[0] in ("error", "owner_gone"):
         _, message, kind, stacktrace = outcome

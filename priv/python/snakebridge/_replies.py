@@ -70,6 +70,9 @@ _CHANNEL_TAILS = {
     name: bytes((NIL_EXT, SMALL_ATOM_UTF8_EXT, len(name))) + name.encode()
     for name in ("main", "control")
 }
+# The LIST_EXT headers of the short argument lists callbacks carry, made once.
+_SHORT_LIST = 16
+_ARG_LIST_HEADERS = tuple(bytes((LIST_EXT,)) + n.to_bytes(4, "big") for n in range(_SHORT_LIST))
 
 
 class _AsRef:
@@ -374,8 +377,16 @@ def _scalar_callback_term(payload: tuple[Any, ...]) -> bytes | None:
         return None
     parts = [_CALLBACK_TUPLE, int_term(callback_id), fun.term]
     if args:
-        parts.append(bytes((LIST_EXT,)) + len(args).to_bytes(4, "big"))
+        count = len(args)
+        parts.append(
+            _ARG_LIST_HEADERS[count]
+            if count < _SHORT_LIST
+            else bytes((LIST_EXT,)) + count.to_bytes(4, "big")
+        )
         for arg in args:
+            if type(arg) is int:  # `f(i)`: its term as is, not sliced from scalar_term's
+                parts.append(int_term(arg))
+                continue
             term = scalar_term(arg)
             if term is None:
                 return None
