@@ -218,6 +218,48 @@ defmodule BenchHelper do
     %{beam: div(beam1 - beam0, n), python: div(other1 - other0, n)}
   end
 
+  @doc """
+  The Elixir and Erlang function calls that `n` runs of `fun` make in the calling
+  process, counted by `:eprof` (a count, unlike a time, does not depend on the
+  machine's load), as `{function, count}` pairs. The bench's own functions are left
+  out: this module's (the loop) and the script's (`mix run` compiles a script into
+  `elixir_compiler_N` modules).
+  """
+  def eprof_counts(fun, n) do
+    log =
+      Path.join(System.tmp_dir!(), "snakebridge_eprof_#{System.unique_integer([:positive])}.txt")
+
+    :eprof.start()
+    :eprof.profile([], fn -> repeat(fun, n) end)
+    :eprof.log(String.to_charlist(log))
+    :eprof.analyze(:total, sort: :calls)
+    :eprof.stop()
+
+    rows =
+      log
+      |> File.read!()
+      |> String.split("\n")
+      |> Enum.flat_map(fn line ->
+        case Regex.run(~r/^(\S+)\s+(\d+)\s+[\d.]+\s+\d+/, line) do
+          [_, function, count] -> [{function, String.to_integer(count)}]
+          nil -> []
+        end
+      end)
+
+    File.rm(log)
+
+    Enum.reject(rows, fn {function, _} ->
+      function =~ ~r/^(elixir_compiler_\d+|'Elixir.BenchHelper'):/
+    end)
+  end
+
+  defp repeat(_fun, 0), do: :ok
+
+  defp repeat(fun, n) do
+    fun.()
+    repeat(fun, n - 1)
+  end
+
   @doc "The interpreter SnakeBridge's workers use."
   def python do
     {:ok, python} = SnakeBridge.Interpreter.python(%{})

@@ -10,26 +10,7 @@ calls = 1_000
 call = fn -> {:ok, 4.0} = SnakeBridge.call("math", "sqrt", [16]) end
 for _ <- 1..1_000, do: call.()
 
-log = Path.join(System.tmp_dir!(), "snakebridge_call_profile.txt")
-:eprof.start()
-:eprof.profile([], fn -> for _ <- 1..calls, do: call.() end)
-:eprof.log(String.to_charlist(log))
-:eprof.analyze(:total, sort: :calls)
-:eprof.stop()
-
-rows =
-  log
-  |> File.read!()
-  |> String.split("\n")
-  |> Enum.flat_map(fn line ->
-    case Regex.run(~r/^(\S+)\s+(\d+)\s+[\d.]+\s+\d+/, line) do
-      [_, function, count] -> [{function, String.to_integer(count)}]
-      nil -> []
-    end
-  end)
-
-# The profiled fun itself and the comprehension around it are not part of a call.
-rows = Enum.reject(rows, fn {function, _} -> function =~ "call_profile.exs" end)
+rows = BenchHelper.eprof_counts(call, calls)
 total = rows |> Enum.map(&elem(&1, 1)) |> Enum.sum()
 per_call = Float.round(total / calls, 1)
 top = rows |> Enum.sort_by(&(-elem(&1, 1))) |> Enum.take(40)

@@ -1,7 +1,9 @@
-# What one callback round trip costs the worker, counted (not timed, so the count does
-# not depend on the machine's load): the Python and C calls (sys.setprofile) and the
-# bytecode instructions (sys.settrace), by function, over 1,000 callbacks of the
-# workload of bench/callbacks.exs, in the worker's main thread:
+# What one callback round trip costs each side, counted (not timed, so the count does
+# not depend on the machine's load), over 1,000 callbacks of the workload of
+# bench/callbacks.exs (the outer call's own share, a thousandth, included): in the
+# worker's main thread the Python and C calls (sys.setprofile) and the bytecode
+# instructions (sys.settrace), by function; in the calling process the Elixir and
+# Erlang function calls (:eprof):
 #
 #     mix run bench/callback_profile.exs
 #
@@ -47,6 +49,10 @@ counting = fn hook ->
   """)
 end
 
+vm_rows = BenchHelper.eprof_counts(run, 1)
+vm_calls = vm_rows |> Enum.map(&elem(&1, 1)) |> Enum.sum()
+vm_top = vm_rows |> Enum.sort_by(&(-elem(&1, 1))) |> Enum.take(15)
+
 calls = counting.("setprofile")
 instructions = counting.("settrace") |> Map.drop(["python", "c"])
 per = fn count -> Float.round(count / callbacks, 1) end
@@ -60,11 +66,16 @@ per callback round trip, worker side: #{per.(calls["python"])} Python calls, \
 
 for {name, count} <- top, do: IO.puts("  #{per.(count)}\t#{name}")
 
+IO.puts("\nper callback round trip, calling process: #{per.(vm_calls)} function calls\n")
+for {name, count} <- vm_top, do: IO.puts("  #{per.(count)}\t#{name}")
+
 BenchHelper.record("callback_profile", %{
   command: "mix run bench/callback_profile.exs",
   machine: BenchHelper.machine(),
   python_calls_per_callback: per.(calls["python"]),
   c_calls_per_callback: per.(calls["c"]),
   instructions_per_callback: per.(total),
-  instructions_by_function: Map.new(top, fn {name, count} -> {name, per.(count)} end)
+  instructions_by_function: Map.new(top, fn {name, count} -> {name, per.(count)} end),
+  vm_calls_per_callback: per.(vm_calls),
+  vm_calls_by_function: Map.new(vm_top, fn {name, count} -> {name, per.(count)} end)
 })

@@ -1,5 +1,5 @@
 %{
-  calls_per_call: 39.1,
+  calls_per_call: 37.1,
   command: "mix run bench/call_profile.exs",
   machine: %{
     cpu: "AMD EPYC",
@@ -9,12 +9,12 @@
     nproc: 2,
     otp: "25",
     python: %{
-      call_ns: 86.4,
+      call_ns: 129.5,
       config_args:
         "'--enable-shared' '--prefix=/usr' '--libdir=/usr/lib/x86_64-linux-gnu' '--enable-ipv6' '--enable-loadable-sqlite-extensions' '--with-dbmliborder=bdb:gdbm' '--with-computed-gotos' '--without-ensurepip' '--with-system-expat' '--with-dtrace' '--with-wheel-pkg-dir=/usr/share/python-wheels/' '--with-ssl-default-suites=openssl' 'MKDIR_P=/bin/mkdir -p' '--with-system-ffi' 'CC=x86_64-linux-gnu-gcc' 'CFLAGS=-g   -fstack-protector-strong -Wformat -Werror=format-security ' 'LDFLAGS=  -g -fwrapv -O2   ' 'CPPFLAGS=-Wdate-time -D_FORTIFY_SOURCE=2'",
-      lto: false,
+      optimized: true,
+      optimized_because: "the distribution's own build (PGO+LTO)",
       path: "/work/main/.venv/bin/python",
-      pgo: false,
       version: "3.11.2"
     }
   },
@@ -24,17 +24,16 @@
     "atomics:get/2" => 1.0,
     "'Elixir.SnakeBridge.Session':caller_id/0" => 1.0,
     "'Elixir.SnakeBridge.Call.Header':build/6" => 1.0,
+    "'Elixir.SnakeBridge.Call.Route':kept_route/1" => 1.0,
     "erlang:erase/1" => 1.0,
     "'Elixir.SnakeBridge.Call.Args':'plain?'/1" => 2.0,
     "'Elixir.SnakeBridge.Pool.Table':'retired?'/1" => 1.0,
-    "'Elixir.Enum':reduce_range/5" => 1.0,
     "'Elixir.SnakeBridge.Call':fast_call/3" => 1.0,
     "erlang:unique_integer/0" => 1.0,
     "'Elixir.SnakeBridge.Session':resolve/2" => 1.0,
     "'Elixir.SnakeBridge.Pool.Table':lookup_entry/2" => 0.01,
-    "elixir_compiler_1:'-__FILE__/1-fun-2-'/3" => 1.0,
     "'Elixir.SnakeBridge.Call':first_wait/5" => 1.0,
-    "elixir_compiler_1:'-__FILE__/1-fun-0-'/0" => 1.0,
+    "'Elixir.SnakeBridge.Call.Args':scan/3" => 0.0,
     "'Elixir.SnakeBridge.Call.Reply':decoded/2" => 1.0,
     "'Elixir.SnakeBridge.Shm':clean_up/0" => 1.0,
     "atomics:add_get/3" => 1.0,
@@ -49,6 +48,7 @@
     "'Elixir.SnakeBridge.Pool.Router':call_tag/0" => 1.0,
     "'Elixir.SnakeBridge.Pool.Transport.LocalPort':send_frame/2" => 1.0,
     "'Elixir.SnakeBridge.Call.Route':now_ms/0" => 1.0,
+    "'Elixir.Process':put/2" => 0.0,
     "erlang:min/2" => 1.0,
     "erts_internal:port_command/3" => 1.0,
     "'Elixir.SnakeBridge.Call.Route':deadline/1" => 1.0,
