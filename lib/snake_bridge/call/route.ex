@@ -18,6 +18,9 @@ defmodule SnakeBridge.Call.Route do
   alias SnakeBridge.{RefError, Session, WorkerCrashError}
   alias SnakeBridge.Pool.{Entry, Remote, Table, WorkerServer}
 
+  # On every call's path (kept/2): inlined, it costs no call of its own.
+  @compile {:inline, kept_route: 1}
+
   @doc """
   The facts of the pool a request goes to: the refs' pool, else the `:pool` option's
   (ArgumentError if that one is not running). A ref whose pool is not running, or
