@@ -229,15 +229,21 @@ defmodule BenchHelper do
     log =
       Path.join(System.tmp_dir!(), "snakebridge_eprof_#{System.unique_integer([:positive])}.txt")
 
-    :eprof.start()
-    :eprof.profile([], fn -> repeat(fun, n) end)
-    :eprof.log(String.to_charlist(log))
-    :eprof.analyze(:total, sort: :calls)
-    :eprof.stop()
+    text =
+      try do
+        :eprof.start()
+        # A run that fails would leave a partial count.
+        {:ok, _} = :eprof.profile([], fn -> repeat(fun, n) end)
+        :eprof.log(String.to_charlist(log))
+        :eprof.analyze(:total, sort: :calls)
+        File.read!(log)
+      after
+        :eprof.stop()
+        File.rm(log)
+      end
 
     rows =
-      log
-      |> File.read!()
+      text
       |> String.split("\n")
       |> Enum.flat_map(fn line ->
         case Regex.run(~r/^(\S+)\s+(\d+)\s+[\d.]+\s+\d+/, line) do
@@ -245,8 +251,6 @@ defmodule BenchHelper do
           nil -> []
         end
       end)
-
-    File.rm(log)
 
     Enum.reject(rows, fn {function, _} ->
       function =~ ~r/^(elixir_compiler_\d+|'Elixir.BenchHelper'):/

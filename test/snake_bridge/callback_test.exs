@@ -93,10 +93,21 @@ defmodule SnakeBridge.CallbackTest do
       assert seen == {me, "visible"}
     end
 
-    test "no callback's parent mark is left behind, nested callbacks too" do
-      inner = fn x -> SnakeBridge.eval!("g(x)", %{g: &(&1 + 1), x: x}) end
-      assert SnakeBridge.eval!("f(1)", %{f: inner}) == 2
-      assert for({{:snakebridge_parent, _, _}, _} = mark <- Process.get(), do: mark) == []
+    test "a nested callback puts its caller's parent mark back, and none is left behind" do
+      parent = self()
+      marks = fn -> for {{:snakebridge_parent, _, _}, _} = mark <- Process.get(), do: mark end
+
+      outer = fn x ->
+        before = marks.()
+        y = SnakeBridge.eval!("g(x)", %{g: &(&1 + 1), x: x})
+        send(parent, {:marks, before, marks.()})
+        y
+      end
+
+      assert SnakeBridge.eval!("f(1)", %{f: outer}) == 2
+      assert_received {:marks, [_mark] = before, after_nested}
+      assert after_nested == before
+      assert marks.() == []
     end
 
     test "in the caller's session: refs made inside belong to it" do

@@ -52,6 +52,7 @@ EXPORTS: dict[str, list[str]] = {
     ],
     "snakebridge._etf": [
         "HANDLER_LEVELS",
+        "LIST_HEADERS",
         "RECURSE_DEPTH",
         "Atom",
         "DecodeError",

@@ -57,12 +57,17 @@ defmodule SnakeBridge.Call.Args do
   end
 
   @doc false
+  # A term `prepare/3` returns as it is, whatever it sits in: a number or an atom holds
+  # no ref, encoder struct or big binary (see scan/3).
+  defguard is_ready_scalar(term) when is_number(term) or is_atom(term)
+
+  @doc false
   # A flat list of numbers, atoms and binaries below the out-of-band size: arguments
   # that `prepare/3` returns as they are, with no refs in them. Read without scan's
   # bookkeeping, for SnakeBridge.Call.fast_call/3.
   @spec plain?(term) :: boolean
   def plain?([]), do: true
-  def plain?([term | rest]) when is_number(term) or is_atom(term), do: plain?(rest)
+  def plain?([term | rest]) when is_ready_scalar(term), do: plain?(rest)
 
   def plain?([term | rest]) when is_binary(term),
     do: not Shm.out_of_band?(term) and plain?(rest)

@@ -11,10 +11,13 @@ defmodule SnakeBridge.Call.Callback do
   # Python receives either {:ok, value} or {kind, message, error_kind, stacktrace}
   # with kind :error or :owner_gone, and raises snakebridge.ElixirError for the latter.
 
+  require SnakeBridge.Call.Args
+
   alias SnakeBridge.Shm
   alias SnakeBridge.Call.{Args, Header}
   alias SnakeBridge.Pool.{Sessions, Transport}
 
+  # On every callback's path, where each call is cold (bench/README.md, "session 7").
   @compile {:inline, restore: 2}
 
   @doc false
@@ -55,8 +58,8 @@ defmodule SnakeBridge.Call.Callback do
     {:owner_gone, message, "exit", ""}
   end
 
-  # The process dictionary through its BIFs, not Process's wrappers: on every
-  # callback's path, where each call into one more module is cold (bench/README.md).
+  # The process dictionary through its BIFs, not Process's wrappers: one call less
+  # each, on every callback's path.
   defp invoke(fun, args, key, marker) do
     previous = key && :erlang.put(key, marker)
 
@@ -92,9 +95,8 @@ defmodule SnakeBridge.Call.Callback do
   defp respond(transport, channel, session_id, caller, callback_id, outcome) do
     body =
       case outcome do
-        # A number or an atom holds no ref, encoder struct or big binary to prepare:
-        # the commonest result, `fn x -> x * 2 end`.
-        {:ok, value} when is_number(value) or is_atom(value) ->
+        # The commonest result, `fn x -> x * 2 end`, with nothing to prepare.
+        {:ok, value} when Args.is_ready_scalar(value) ->
           {callback_id, outcome}
 
         {:ok, value} ->

@@ -59,6 +59,7 @@ from typing import Any, TypeAlias
 
 __all__ = [
     "HANDLER_LEVELS",
+    "LIST_HEADERS",
     "RECURSE_DEPTH",
     "Atom",
     "DecodeError",
@@ -882,7 +883,9 @@ _NAN = bytes((SMALL_ATOM_UTF8_EXT, 3)) + b"nan"
 _INF = bytes((SMALL_ATOM_UTF8_EXT, 8)) + b"infinity"
 _NEG_INF = bytes((SMALL_ATOM_UTF8_EXT, 12)) + b"neg_infinity"
 _SMALL_INTS = [bytes((SMALL_INTEGER_EXT, i)) for i in range(256)]
-_LIST_HEADERS = [_pack_tag_u32(LIST_EXT, n) for n in range(256)]
+# The LIST_EXT headers of lists shorter than 256, made once: the encoder's, and a
+# callback's argument list (`_replies`).
+LIST_HEADERS = [_pack_tag_u32(LIST_EXT, n) for n in range(256)]
 _TUPLE_HEADERS = [bytes((SMALL_TUPLE_EXT, n)) for n in range(256)]
 _BINARY_HEADERS = [bytes((BINARY_EXT, 0, 0, 0, n)) for n in range(256)]
 # The same headers as Latin-1 text, to build a list of ASCII strings as one str.
@@ -1001,7 +1004,7 @@ def _encode_list(enc: Encoder, obj: Any) -> None:
     if not size:
         enc._buf.append(NIL_EXT)
         return
-    header = _LIST_HEADERS[size] if size < 256 else _pack_tag_u32(LIST_EXT, size)
+    header = LIST_HEADERS[size] if size < 256 else _pack_tag_u32(LIST_EXT, size)
     if size >= _BULK_MIN and enc._fast:
         bulk = _bulk_term(obj)
         if bulk is not None:
@@ -1036,7 +1039,7 @@ def _bulk_list(enc: Encoder, obj: Any) -> bool:
 
 def _list_parts(obj: Any) -> tuple[bytes, Iterable[Any], bytes]:
     size = len(obj)
-    return (_LIST_HEADERS[size] if size < 256 else _pack_tag_u32(LIST_EXT, size)), obj, b"j"
+    return (LIST_HEADERS[size] if size < 256 else _pack_tag_u32(LIST_EXT, size)), obj, b"j"
 
 
 def _tuple_parts(obj: Any) -> tuple[bytes, Iterable[Any], bytes]:

@@ -22,6 +22,7 @@ from snakebridge._deep import make_value_encoder
 from snakebridge._errors import RefError, qualified_name, write_error
 from snakebridge._etf import (
     LIST_EXT,
+    LIST_HEADERS,
     NIL_EXT,
     SMALL_ATOM_UTF8_EXT,
     SMALL_TUPLE_EXT,
@@ -70,9 +71,6 @@ _CHANNEL_TAILS = {
     name: bytes((NIL_EXT, SMALL_ATOM_UTF8_EXT, len(name))) + name.encode()
     for name in ("main", "control")
 }
-# The LIST_EXT headers of the short argument lists callbacks carry, made once.
-_SHORT_LIST = 16
-_ARG_LIST_HEADERS = tuple(bytes((LIST_EXT,)) + n.to_bytes(4, "big") for n in range(_SHORT_LIST))
 
 
 class _AsRef:
@@ -371,18 +369,19 @@ def _scalar_callback_term(payload: tuple[Any, ...]) -> bytes | None:
     is a scalar (see `scalar_term`), else None: `f(i)` from a loop, the commonest
     callback, without the encoder's general walk of the tuple and its list (its
     container loop alone ran about 350 bytecode instructions a round trip,
-    `bench/callback_profile.exs`). The bytes are those the encoder would write."""
+    `bench/callback_profile.exs`). The bytes are those the encoder would write, but for
+    a list of 16 or more ints that all fit in 32 bits, which the encoder writes as
+    INTEGER_EXTs throughout: the same term."""
     callback_id, fun, args, channel, owner = payload
     if type(fun) is not ErlFun:
         return None
     parts = [_CALLBACK_TUPLE, int_term(callback_id), fun.term]
     if args:
         count = len(args)
-        parts.append(
-            _ARG_LIST_HEADERS[count]
-            if count < _SHORT_LIST
-            else bytes((LIST_EXT,)) + count.to_bytes(4, "big")
-        )
+        try:
+            parts.append(LIST_HEADERS[count])
+        except IndexError:  # 256 arguments or more
+            parts.append(bytes((LIST_EXT,)) + count.to_bytes(4, "big"))
         for arg in args:
             if type(arg) is int:  # `f(i)`: its term as is, not sliced from scalar_term's
                 parts.append(int_term(arg))
