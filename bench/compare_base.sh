@@ -2,7 +2,8 @@
 # A bench at a base commit and at this tree, alternated in one session (base, here,
 # base, here, ...), pinned to one CPU, so a change's effect on the bench's ratio is read
 # against the same machine state. Each run measures its own floor. BENCH is latency (the
-# call/echo ratio, the default) or callbacks (the callback/plain call ratio).
+# call/echo ratio, the default), callbacks (the callback/plain call ratio) or streaming
+# (no floor: the default batching's items per second, in millions, higher is better).
 #
 #     bench/compare_base.sh BASE_REV [ROUNDS] [BENCH]
 #
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() {
-  echo "usage: bench/compare_base.sh BASE_REV [ROUNDS] [latency|callbacks]" >&2
+  echo "usage: bench/compare_base.sh BASE_REV [ROUNDS] [latency|callbacks|streaming]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -19,7 +20,7 @@ base_rev=$1
 rounds=${2:-4}
 bench=${3:-latency}
 case $bench in
-  latency | callbacks) ;;
+  latency | callbacks | streaming) ;;
   *) usage ;;
 esac
 here=$PWD
@@ -33,15 +34,24 @@ ln -s "$here/.venv" "$tmp/base/.venv"
 (cd "$tmp/base" && mix compile >/dev/null)
 mix compile >/dev/null
 
-ratio_of() { sed -n 's/^ratio [^:]*: *\([0-9.]*\).*/\1/p'; }
-medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\|callback round trip\|plain call\)[^:]*: *median \([0-9.]*\).*/\2/p' | paste -sd/; }
+if [ "$bench" = streaming ]; then
+  ratio_of() { sed -n 's/^default batching: *\([0-9]*\) items\/s.*/\1/p' | awk '{printf "%.3f", $1 / 1e6}'; }
+  medians_of() { sed -n 's/^\(auto\|batch 8192\) .*: *\([0-9]*\) items\/s/\2/p' | awk '{printf "%s%.3f", (NR > 1 ? "/" : ""), $1 / 1e6}'; }
+else
+  ratio_of() { sed -n 's/^ratio [^:]*: *\([0-9.]*\).*/\1/p'; }
+  medians_of() { sed -n 's/^\(raw port echo\|SnakeBridge.call\|callback round trip\|plain call\)[^:]*: *median \([0-9.]*\).*/\2/p' | paste -sd/; }
+fi
 
 out=bench/results/${bench}_vs_$(git rev-parse --short "$base_rev").txt
 {
   echo "command: bench/compare_base.sh $base_rev $rounds $bench"
   echo "date: $(date -u +%F)  base: $(git rev-parse --short "$base_rev")  here: $(git rev-parse --short HEAD)$(git diff --quiet -- . ":!bench/results" ":!*.md" || echo +changes)"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-  echo "round side ratio $([ "$bench" = latency ] && echo echo_us/call_us || echo callback_us/call_us)"
+  case $bench in
+    latency) echo "round side ratio echo_us/call_us" ;;
+    callbacks) echo "round side ratio callback_us/call_us" ;;
+    streaming) echo "round side auto_M_items_s auto_M/batch_8192_M" ;;
+  esac
 } >"$out"
 
 for round in $(seq "$rounds"); do
@@ -57,4 +67,5 @@ done
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 base=$(awk '$2 == "base" {print $3}' "$out" | median)
 mine=$(awk '$2 == "here" {print $3}' "$out" | median)
-echo "median ratio: base $base, here $mine, here/base $(awk -v a="$mine" -v b="$base" 'BEGIN {printf "%.3f", a / b}')" | tee -a "$out"
+measure=$([ "$bench" = streaming ] && echo "M items/s" || echo ratio)
+echo "median $measure: base $base, here $mine, here/base $(awk -v a="$mine" -v b="$base" 'BEGIN {printf "%.3f", a / b}')" | tee -a "$out"
